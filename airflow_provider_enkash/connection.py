@@ -1,0 +1,201 @@
+"""EnKash connection settings, parsed and checked once from an Airflow connection.
+
+A whole connection fits in one ``AIRFLOW_CONN_ENKASH_DEFAULT`` JSON value::
+
+    {"conn_type": "enkash", "host": "https://pay-uat.enkash.in",
+     "login": "<partner mobile>", "password": "<partner password>",
+     "extra": {"client_id": "CEK...", "client_secret": "...", "partner_id": "CR...",
+               "company_id": "CEK...", "card_account_id": "CA..."}}
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+from airflow_provider_enkash.crypto import KEY_DERIVATIONS
+from airflow_provider_enkash.exceptions import EnKashConfigError
+from airflow_provider_enkash.operations import OPERATIONS
+
+DEFAULT_TOKEN_URL = "https://ekpayout-uat.enkash.in/oauth/token"
+DEFAULT_CONNECT_TIMEOUT_S = 10.0
+DEFAULT_READ_TIMEOUT_S = 60.0
+DEFAULT_TOKEN_LEEWAY_S = 60.0
+
+_FORM_PREFIX = "extra__enkash__"  # how older connection forms prefix extra fields
+KNOWN_EXTRAS = frozenset(
+    {
+        "client_id",
+        "client_secret",
+        "partner_id",
+        "company_id",
+        "card_account_id",
+        "token_url",
+        "encrypt_requests",
+        "key_derivation",
+        "timeout",
+        "connect_timeout",
+        "verify",
+        "allow_insecure_http",
+        "paths",
+        "token_leeway",
+        "max_retries",
+        "max_retry_wait",
+        "load_lookup_delay",
+    }
+)
+
+
+@dataclass(frozen=True)
+class EnKashSettings:
+    """Everything the hook needs from the connection; secrets stay out of ``repr``.
+
+    :param read_timeout_s: seconds to wait for a response (default 60).
+    :param connect_timeout_s: seconds to open a connection (default 10).
+    :param token_leeway_s: refresh the token this many seconds before it expires (default 60).
+    :param max_retries: extra attempts for read calls after the first (default 4).
+    :param max_retry_wait_s: cap on one backoff or Retry-After wait, seconds (default 30).
+    :param load_lookup_delay_s: pause before looking a load up after an unclear outcome (default 2).
+    """
+
+    base_url: str
+    token_url: str
+    username: str
+    password: str = field(repr=False)
+    client_id: str
+    client_secret: str = field(repr=False)
+    partner_id: str
+    company_id: str | None
+    card_account_id: str | None
+    encrypt_requests: bool = True
+    key_derivation: str = "sha256"
+    connect_timeout_s: float = DEFAULT_CONNECT_TIMEOUT_S
+    read_timeout_s: float = DEFAULT_READ_TIMEOUT_S
+    verify: bool | str = True
+    allow_insecure_http: bool = False
+    paths: dict[str, str] = field(default_factory=dict)
+    token_leeway_s: float = DEFAULT_TOKEN_LEEWAY_S
+    max_retries: int = 4
+    max_retry_wait_s: float = 30.0
+    load_lookup_delay_s: float = 2.0
+
+    def url_for(self, operation: str) -> str:
+        """Absolute URL of ``operation`` (a key of ``OPERATIONS``), honouring the ``paths`` extra."""
+        return self.base_url + self.paths.get(operation, OPERATIONS[operation].path)
+
+
+def _extra_dict(extra: Any) -> dict[str, Any]:
+    if extra in (None, ""):
+        return {}
+    if isinstance(extra, dict):
+        return extra
+    try:
+        parsed = json.loads(extra)
+    except ValueError:
+        raise EnKashConfigError("connection extra is not valid JSON") from None
+    if not isinstance(parsed, dict):
+        raise EnKashConfigError("connection extra must be a JSON object")
+    return parsed
+
+
+def _as_bool(extras: dict[str, Any], name: str, default: bool) -> bool:
+    value = extras.get(name, default)
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in {"true", "false", "1", "0", "yes", "no"}:
+        return value.strip().lower() in {"true", "1", "yes"}
+    raise EnKashConfigError(f"extra {name!r} must be true or false, got {value!r}")
+
+
+def _as_positive_float(extras: dict[str, Any], name: str, default: float) -> float:
+    value = extras.get(name, default)
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise EnKashConfigError(f"extra {name!r} must be a number of seconds, got {value!r}") from None
+    if not number >= 0 or number == float("inf"):
+        raise EnKashConfigError(f"extra {name!r} must be a finite number >= 0, got {value!r}")
+    return number
+
+
+def _is_loopback(host: str | None) -> bool:
+    if host in (None, ""):
+        return False
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _check_url(url: str, *, name: str, allow_insecure_http: bool) -> str:
+    parts = urlsplit(url)
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        raise EnKashConfigError(f"{name} must be an absolute https:// URL, got {url!r}")
+    if parts.scheme == "http" and not allow_insecure_http and not _is_loopback(parts.hostname):
+        raise EnKashConfigError(
+            f"{name} uses http:// for non-loopback host {parts.hostname!r}; use https:// "
+            "or set the extra allow_insecure_http=true"
+        )
+    return url.rstrip("/")
+
+
+def _required(value: Any, name: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise EnKashConfigError(f"connection field {name!r} is required")
+    return value.strip()
+
+
+def settings_from_connection(conn: Any) -> EnKashSettings:
+    """Build :class:`EnKashSettings` from an Airflow ``Connection``; raise ``EnKashConfigError`` naming the field."""
+    raw_extras = _extra_dict(conn.extra_dejson if hasattr(conn, "extra_dejson") else conn.extra)
+    extras = {key.removeprefix(_FORM_PREFIX): value for key, value in raw_extras.items() if value not in (None, "")}
+    unknown = sorted(set(extras) - KNOWN_EXTRAS)
+    if unknown:
+        raise EnKashConfigError(f"unknown connection extra(s) {unknown}; known: {sorted(KNOWN_EXTRAS)}")
+    insecure = _as_bool(extras, "allow_insecure_http", False)
+    host = _required(conn.host, "host (API base URL)")
+    if "://" not in host:
+        host = f"https://{host}"
+    key_derivation = extras.get("key_derivation", "sha256")
+    if key_derivation not in KEY_DERIVATIONS:
+        raise EnKashConfigError(f"extra 'key_derivation' must be one of {KEY_DERIVATIONS}, got {key_derivation!r}")
+    paths = extras.get("paths", {})
+    if not isinstance(paths, dict) or not all(
+        op in OPERATIONS and isinstance(p, str) and p.startswith("/") for op, p in paths.items()
+    ):
+        raise EnKashConfigError("extra 'paths' must map operation names to paths starting with '/'")
+    verify = extras.get("verify", True)
+    if not isinstance(verify, (bool, str)):
+        raise EnKashConfigError(f"extra 'verify' must be true, false or a CA bundle path, got {verify!r}")
+    max_retries = extras.get("max_retries", 4)
+    if isinstance(max_retries, bool) or not isinstance(max_retries, int) or not 0 <= max_retries <= 20:
+        raise EnKashConfigError(f"extra 'max_retries' must be an integer from 0 to 20, got {max_retries!r}")
+    return EnKashSettings(
+        base_url=_check_url(host, name="host (API base URL)", allow_insecure_http=insecure),
+        token_url=_check_url(
+            extras.get("token_url") or DEFAULT_TOKEN_URL, name="extra 'token_url'", allow_insecure_http=insecure
+        ),
+        username=_required(conn.login, "login (partner username)"),
+        password=_required(conn.password, "password (partner password)"),
+        client_id=_required(extras.get("client_id"), "extra 'client_id'"),
+        client_secret=_required(extras.get("client_secret"), "extra 'client_secret'"),
+        partner_id=_required(extras.get("partner_id"), "extra 'partner_id'"),
+        company_id=extras.get("company_id") or None,
+        card_account_id=extras.get("card_account_id") or None,
+        encrypt_requests=_as_bool(extras, "encrypt_requests", True),
+        key_derivation=key_derivation,
+        connect_timeout_s=_as_positive_float(extras, "connect_timeout", DEFAULT_CONNECT_TIMEOUT_S),
+        read_timeout_s=_as_positive_float(extras, "timeout", DEFAULT_READ_TIMEOUT_S),
+        verify=verify,
+        allow_insecure_http=insecure,
+        paths=dict(paths),
+        token_leeway_s=_as_positive_float(extras, "token_leeway", DEFAULT_TOKEN_LEEWAY_S),
+        max_retries=max_retries,
+        max_retry_wait_s=_as_positive_float(extras, "max_retry_wait", 30.0),
+        load_lookup_delay_s=_as_positive_float(extras, "load_lookup_delay", 2.0),
+    )

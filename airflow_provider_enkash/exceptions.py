@@ -1,0 +1,125 @@
+"""Typed errors of the EnKash provider.
+
+Every error derives from :class:`EnKashError` (an ``AirflowException``), so a
+DAG can catch the whole family, and each subclass carries what retry logic
+and the user need to decide what to do next.
+"""
+
+from __future__ import annotations
+
+from airflow.sdk.exceptions import AirflowException
+
+
+class EnKashError(AirflowException):
+    """Root of every error raised by this provider."""
+
+
+class EnKashConfigError(EnKashError):
+    """The Airflow connection (or a provider setting) is missing or invalid."""
+
+
+class EnKashValidationError(EnKashError, ValueError):
+    """Bad input, detected before any network call; nothing was sent.
+
+    :param field: the offending field, as named in the API (e.g. ``amount``).
+    :param problem: what is wrong with the value and which rule it breaks.
+    """
+
+    def __init__(self, field: str, problem: str) -> None:
+        self.field = field
+        self.problem = problem
+        super().__init__(f"{field}: {problem}")
+
+
+class EnKashAuthError(EnKashError):
+    """The token endpoint refused the credentials.
+
+    :param may_lock_account: True when the refusal counts towards EnKash's
+        three-failed-logins lock-out, so the call must not be retried blindly.
+    """
+
+    def __init__(self, message: str, *, status: int | None = None, may_lock_account: bool = False) -> None:
+        self.status = status
+        self.may_lock_account = may_lock_account
+        super().__init__(message)
+
+
+class EnKashHTTPError(EnKashError):
+    """EnKash answered with an unexpected HTTP status.
+
+    :param status: the HTTP status code.
+    :param retry_after: seconds from a ``Retry-After`` header, when given.
+    :param may_have_reached_enkash: whether the request may have been
+        processed (always True once a response came back).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int,
+        retry_after: float | None = None,
+        operation: str | None = None,
+    ) -> None:
+        self.status = status
+        self.retry_after = retry_after
+        self.operation = operation
+        self.may_have_reached_enkash = True
+        super().__init__(message)
+
+
+class EnKashRateLimitError(EnKashHTTPError):
+    """HTTP 429: too many requests; ``retry_after`` says how long to wait."""
+
+
+class EnKashServerError(EnKashHTTPError):
+    """HTTP 5xx from EnKash."""
+
+
+class EnKashConnectionError(EnKashError):
+    """The request could not be completed at the transport level.
+
+    :param may_have_reached_enkash: False when the connection failed before
+        the request was sent (safe to resend); True after a read timeout or a
+        dropped connection, when EnKash may have processed it.
+    """
+
+    def __init__(self, message: str, *, may_have_reached_enkash: bool, operation: str | None = None) -> None:
+        self.may_have_reached_enkash = may_have_reached_enkash
+        self.operation = operation
+        super().__init__(message)
+
+
+class EnKashBusinessError(EnKashError):
+    """EnKash processed the request and refused it (``code`` != 0).
+
+    :param code: the envelope's ``code``/``response_code``.
+    :param enkash_message: the envelope's ``message``/``response_message``.
+    """
+
+    def __init__(self, *, code: object, enkash_message: str, operation: str | None = None) -> None:
+        self.code = code
+        self.enkash_message = enkash_message
+        self.operation = operation
+        where = f" on {operation}" if operation else ""
+        super().__init__(f"EnKash refused the request{where}: code={code!r} message={enkash_message!r}")
+
+
+class EnKashCryptoError(EnKashError):
+    """A body could not be encrypted or decrypted.
+
+    The message never contains the key, the secret or any plaintext.
+    """
+
+
+class EnKashOutcomeUnknown(EnKashError):
+    """A money-moving or state-changing request may or may not have happened.
+
+    :param reference: what to look up to settle the outcome (for loads the
+        ``uniqueReferenceNumber``, searchable as ``pgReferenceNumber``).
+    """
+
+    def __init__(self, message: str, *, reference: str | None = None, operation: str | None = None) -> None:
+        self.reference = reference
+        self.operation = operation
+        super().__init__(message)

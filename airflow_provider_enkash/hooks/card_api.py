@@ -1,0 +1,451 @@
+"""One public method per EnKash Prepaid Card operation (mixed into ``EnKashHook``).
+
+Each method takes keyword-only snake_case arguments, validates them before any
+network call (``EnKashValidationError`` names the field) and goes through
+``self.call``. ``company_id``/``card_account_id`` default from the connection.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from airflow.sdk.log import mask_secret
+from airflow_provider_enkash.card_holder import CARD_HOLDER_FIELDS, DELIVERY_FIELDS, map_fields
+from airflow_provider_enkash.exceptions import EnKashValidationError
+from airflow_provider_enkash.models import (
+    PIN_RE,
+    AccountType,
+    BlockCode,
+    CardOtpAction,
+    CardTransactionType,
+    OtpMedium,
+    check_bool,
+    check_company_id,
+    check_email,
+    check_id_list,
+    check_mobile,
+    drop_none,
+    optional_text,
+    parse_amount,
+    require_id,
+    require_text,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from airflow_provider_enkash.connection import EnKashSettings
+
+_LIMIT_FIELDS = {
+    "per_txn_limit": "perTxnLimit",
+    "dtd": "dtd",
+    "mtd": "mtd",
+    "ytd": "ytd",
+    "pos_daily_limit": "posDailyLimit",
+    "ecom_daily_limit": "ecomDailyLimit",
+    "contact_less_daily_limit": "contactLessDailyLimit",
+}
+_COUNT_FIELDS = {
+    "dtd_count": "dtdCount",
+    "mtd_count": "mtdCount",
+    "ytd_count": "ytdCount",
+    "pos_daily_limit_count": "posDailyLimitCount",
+    "ecom_daily_limit_count": "ecomDailyLimitCount",
+    "contact_less_daily_limit_count": "contactLessDailyLimitCount",
+}
+_SWITCH_FIELDS = {
+    "pos_allowed": "posAllowed",
+    "online_allowed": "onlineAllowed",
+    "contactless_allowed": "contactlessAllowed",
+    "international_allowed": "internationalAllowed",
+    "atm_allowed": "atmAllowed",
+    "admin_user": "adminUser",
+}
+
+
+def format_txn_date(value: datetime | str, *, field: str) -> str:
+    """``yyyy-MM-dd'T'HH:mm:ss.SSS'Z'`` in UTC from an aware datetime or an ISO-8601 string."""
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            raise EnKashValidationError(field, f"{value!r} is not an ISO-8601 date-time") from None
+    if not isinstance(value, datetime):
+        raise EnKashValidationError(field, f"must be a datetime or ISO-8601 string, got {type(value).__name__}")
+    if value.tzinfo is None:
+        raise EnKashValidationError(field, "must be timezone-aware (naive datetimes are ambiguous)")
+    utc = value.astimezone(timezone.utc)
+    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+
+
+def _count(value: Any, *, field: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise EnKashValidationError(field, f"must be a whole number >= 0, got {value!r}")
+    return value
+
+
+class CardApiMixin:
+    """The typed API surface; the hook supplies ``call`` and ``settings``."""
+
+    settings: EnKashSettings
+    call: Callable[[str, dict[str, Any]], Any]
+
+    # -- helpers ------------------------------------------------------------------------------
+
+    def _account(self, company_id: str | None, card_account_id: str | None) -> dict[str, str]:
+        """``companyId`` and ``cardAccountId``, from the arguments or the connection; both required."""
+        company = company_id if company_id is not None else self.settings.company_id
+        account = card_account_id if card_account_id is not None else self.settings.card_account_id
+        if company is None:
+            raise EnKashValidationError("companyId", "is required: pass company_id or set the connection extra")
+        if account is None:
+            raise EnKashValidationError(
+                "cardAccountId", "is required: pass card_account_id or set the connection extra"
+            )
+        return {"companyId": check_company_id(company), "cardAccountId": require_id(account, field="cardAccountId")}
+
+    # -- cards and accounts -------------------------------------------------------------------
+
+    def create_card_account(
+        self,
+        *,
+        company_name: str,
+        plan_master_id: str,
+        email: str,
+        mobile: str,
+        account_title: str,
+        account_type: AccountType | str,
+        user_id: str | None = None,
+        company_id: str | None = None,
+    ) -> Any:
+        """Create a card account. ``POST /api/v0/partner/enKashCard/cardAccount/create``. Not resent on failure."""
+        company = company_id if company_id is not None else self.settings.company_id
+        payload = {
+            "companyId": check_company_id(company),
+            "companyName": require_text(company_name, field="companyName"),
+            "userId": None if user_id is None else require_id(user_id, field="userId"),
+            "planMasterId": require_id(plan_master_id, field="planMasterId"),
+            "email": check_email(email),
+            "mobile": check_mobile(mobile),
+            "accountTitle": require_text(account_title, field="accountTitle"),
+            "accountType": AccountType.parse(account_type, field="accountType"),
+        }
+        return self.call("create_card_account", drop_none(payload))
+
+    def create_prepaid_card(
+        self,
+        *,
+        load_amount: Decimal | str | int | None = None,
+        company_id: str | None = None,
+        card_account_id: str | None = None,
+        **card_holder: Any,
+    ) -> Any:
+        """Issue a reloadable prepaid card. ``POST /api/v0/partner/enKashCard``. Not resent on failure.
+
+        :param load_amount: rupees loaded at issue (optional).
+        :param card_holder: snake_case card-holder fields (``first_name``, ``mobile``, ``email``,
+            ``title``, ``gender``, ``special_date`` dd-MM-yyyy, address and delivery fields, ...).
+        """
+        payload = {**self._account(company_id, card_account_id), **map_fields(card_holder, CARD_HOLDER_FIELDS)}
+        if load_amount is not None:
+            payload["loadAmount"] = parse_amount(load_amount, field="loadAmount")
+        return self.call("create_prepaid_card", payload)
+
+    def create_gift_card(
+        self,
+        *,
+        load_amount: Decimal | str | int,
+        company_id: str | None = None,
+        card_account_id: str | None = None,
+        **card_holder: Any,
+    ) -> Any:
+        """Issue a non-reloadable gift card (its account must be a GIFT account). ``POST /api/v0/partner/enKashCard``.
+
+        :param load_amount: rupees on the card; required, gift cards cannot be loaded later.
+        """
+        payload = {**self._account(company_id, card_account_id), **map_fields(card_holder, CARD_HOLDER_FIELDS)}
+        payload["loadAmount"] = parse_amount(load_amount, field="loadAmount")
+        return self.call("create_gift_card", payload)
+
+    def set_card_pin(
+        self,
+        *,
+        enkash_card_id: str,
+        pin: str,
+        otp_required: bool = False,
+        company_id: str | None = None,
+        card_account_id: str | None = None,
+    ) -> Any:
+        """Set a card's PIN (sent as ``pinBlock``). ``POST /api/v0/partner/enKashCard/setPin``.
+
+        :param pin: 4 to 6 digits; masked in logs from the moment it arrives.
+        """
+        if isinstance(pin, str):
+            mask_secret(pin)
+        if not isinstance(pin, str) or not PIN_RE.fullmatch(pin):
+            raise EnKashValidationError("pinBlock", "must be a string of 4 to 6 digits")
+        payload = {
+            **self._account(company_id, card_account_id),
+            "enKashCardId": require_id(enkash_card_id, field="enKashCardId"),
+            "pinBlock": pin,
+            "otpRequired": check_bool(otp_required, field="otpRequired"),
+        }
+        return self.call("set_card_pin", payload)
+
+    def get_card_account_details(self, *, company_id: str | None = None, card_account_id: str | None = None) -> Any:
+        """Balances of a card account. ``POST /api/v0/partner/enKashCard/cardAccount/get``."""
+        return self.call("get_card_account_details", self._account(company_id, card_account_id))
+
+    def generate_card_otp(
+        self,
+        *,
+        enkash_card_id: str,
+        card_otp_action: CardOtpAction | str = CardOtpAction.TRANSACTION_OTP,
+        company_id: str | None = None,
+        card_account_id: str | None = None,
+    ) -> Any:
+        """Send an OTP to the card holder; returns the OTP request id. ``POST /api/v0/partner/enKashCard/otp``."""
+        payload = {
+            **self._account(company_id, card_account_id),
+            "enKashCardId": require_id(enkash_card_id, field="enKashCardId"),
+            "cardOtpAction": CardOtpAction.parse(card_otp_action, field="cardOtpAction"),
+        }
+        return self.call("generate_card_otp", payload)
+
+    def view_card_details(
+        self,
+        *,
+        enkash_card_id: str,
+        otp_request_id: str | None = None,
+        otp: str | None = None,
+        company_id: str | None = None,
+        card_account_id: str | None = None,
+    ) -> Any:
+        """Full card data (PAN, CVV, expiry): never log it. Path not published; default placeholder
+        ``/api/v0/partner/enKashCard/view-card-details`` (override with the ``paths`` extra)."""
+        if otp is not None:
+            mask_secret(otp)
+        payload = {
+            **self._account(company_id, card_account_id),
+            "enKashCardId": require_id(enkash_card_id, field="enKashCardId"),
+            "otpRequestId": None if otp_request_id is None else require_id(otp_request_id, field="otpRequestId"),
+            "otp": None if otp is None else require_id(otp, field="otp"),
+        }
+        return self.call("view_card_details", drop_none(payload))
+
+    def set_card_usage_controls(
+        self,
+        *,
+        enkash_card_ids: list[str],
+        company_id: str | None = None,
+        card_account_id: str | None = None,
+        **controls: Any,
+    ) -> Any:
+        """Switches and limits for 1-100 cards. ``POST /api/v0/partner/enKashCard/velocity/rule``.
+
+        :param controls: ``pos_allowed``, ``online_allowed``, ``contactless_allowed``,
+            ``international_allowed``, ``atm_allowed``, ``admin_user`` (bool); amount limits in rupees
+            ``per_txn_limit``, ``dtd``, ``mtd``, ``ytd``, ``pos_daily_limit``, ``ecom_daily_limit``,
+            ``contact_less_daily_limit``; counts ``dtd_count``, ``mtd_count``, ``ytd_count``,
+            ``pos_daily_limit_count``, ``ecom_daily_limit_count``, ``contact_less_daily_limit_count``.
+        """
+        payload: dict[str, Any] = {
+            **self._account(company_id, card_account_id),
+            "enKashCardIds": check_id_list(enkash_card_ids, field="enKashCardIds"),
+        }
+        for name, value in controls.items():
+            if value is None:
+                continue
+            if name in _SWITCH_FIELDS:
+                payload[_SWITCH_FIELDS[name]] = check_bool(value, field=_SWITCH_FIELDS[name])
+            elif name in _LIMIT_FIELDS:
+                payload[_LIMIT_FIELDS[name]] = parse_amount(value, field=_LIMIT_FIELDS[name])
+            elif name in _COUNT_FIELDS:
+                payload[_COUNT_FIELDS[name]] = _count(value, field=_COUNT_FIELDS[name])
+            else:
+                known = sorted({**_SWITCH_FIELDS, **_LIMIT_FIELDS, **_COUNT_FIELDS})
+                raise EnKashValidationError(name, f"is not a usage control; known: {', '.join(known)}")
+        return self.call("card_usage_controls", payload)
+
+    def get_card_usage_limits(
+        self, *, enkash_card_id: str, company_id: str | None = None, card_account_id: str | None = None
+    ) -> Any:
+        """A card's usage controls. ``POST /api/v0/partner/enKashCard/velocity/rule/get``."""
+        payload = {
+            **self._account(company_id, card_account_id),
+            "enKashCardId": require_id(enkash_card_id, field="enKashCardId"),
+        }
+        return self.call("get_card_usage_limits", payload)
+
+    def _otp_fields(
+        self, otp_medium: Any, otp_required: Any, otp_request_id: Any, otp: Any, mfa_code: Any
+    ) -> dict[str, Any]:
+        if otp is not None:
+            mask_secret(str(otp))
+        if mfa_code is not None:
+            mask_secret(str(mfa_code))
+        fields = {
+            "otpMedium": OtpMedium.parse(otp_medium, field="otpMedium"),
+            "otpRequired": check_bool(otp_required, field="otpRequired"),
+            "otpRequestId": None if otp_request_id is None else require_id(otp_request_id, field="otpRequestId"),
+            "otp": None if otp is None else require_id(otp, field="otp"),
+            "mfaCode": None if mfa_code is None else require_id(mfa_code, field="mfaCode"),
+        }
+        if fields["otpRequired"] and (fields["otpRequestId"] is None or fields["otp"] is None):
+            raise EnKashValidationError("otp", "otp_request_id and otp are required when otp_required is true")
+        return drop_none(fields)
+
+    def request_card_replacement(
+        self,
+        *,
+        enkash_card_id: str,
+        otp_medium: OtpMedium | str = OtpMedium.MOBILE,
+        otp_required: bool = False,
+        otp_request_id: str | None = None,
+        otp: str | None = None,
+        mfa_code: str | None = None,
+        company_id: str | None = None,
+        card_account_id: str | None = None,
+    ) -> Any:
+        """Replace a card. ``POST /api/v0/partner/enKashCard/replaceCard``. Not resent on failure."""
+        payload = {
+            **self._account(company_id, card_account_id),
+            "enKashCardId": require_id(enkash_card_id, field="enKashCardId"),
+            **self._otp_fields(otp_medium, otp_required, otp_request_id, otp, mfa_code),
+        }
+        return self.call("request_card_replacement", payload)
+
+    def block_card(
+        self,
+        *,
+        enkash_card_id: str,
+        block_code: BlockCode | str,
+        reason: str | None = None,
+        otp_medium: OtpMedium | str = OtpMedium.MOBILE,
+        otp_required: bool = False,
+        otp_request_id: str | None = None,
+        otp: str | None = None,
+        mfa_code: str | None = None,
+        created_by: str | None = None,
+        company_id: str | None = None,
+        card_account_id: str | None = None,
+    ) -> Any:
+        """Lock (``L``), unlock (``UL``) or permanently block (``BL``) a card. ``POST /api/v0/partner/enKashCard/block``."""
+        payload = {
+            **self._account(company_id, card_account_id),
+            "enKashCardId": require_id(enkash_card_id, field="enKashCardId"),
+            "blockCode": BlockCode.parse(block_code, field="blockCode"),
+            "reason": optional_text(reason, field="reason"),
+            "createdBy": optional_text(created_by, field="createdBy"),
+            **self._otp_fields(otp_medium, otp_required, otp_request_id, otp, mfa_code),
+        }
+        return self.call("block_card", drop_none(payload))
+
+    def order_physical_card(
+        self,
+        *,
+        enkash_card_id: str,
+        company_id: str | None = None,
+        card_account_id: str | None = None,
+        **delivery: Any,
+    ) -> Any:
+        """Order a physical card for a virtual one. Path not published; default placeholder
+        ``/api/v0/partner/enKashCard/order-physical-card`` (override with the ``paths`` extra).
+
+        :param delivery: ``delivery_address``, ``delivery_address2``, ``delivery_city``, ``delivery_state``,
+            ``delivery_country``, ``delivery_pincode`` (6 digits), ``physical_delivery_address_flag``.
+        """
+        payload = {
+            **self._account(company_id, card_account_id),
+            "enKashCardId": require_id(enkash_card_id, field="enKashCardId"),
+            **map_fields(delivery, DELIVERY_FIELDS),
+        }
+        return self.call("order_physical_card", payload)
+
+    def get_card_details(
+        self, *, enkash_card_id: str | None = None, company_id: str | None = None, card_account_id: str | None = None
+    ) -> Any:
+        """Cards of an account, or one card. ``POST /api/v0/partner/enKashCard/search``; ``{recordsCount, data}``."""
+        payload = {
+            **self._account(company_id, card_account_id),
+            "enKashCardId": None if enkash_card_id is None else require_id(enkash_card_id, field="enKashCardId"),
+        }
+        return self.call("get_card_details", drop_none(payload))
+
+    # -- transactions -------------------------------------------------------------------------
+
+    def get_transaction_details(
+        self,
+        *,
+        enkash_card_id: str,
+        pg_reference_number: str,
+        company_id: str | None = None,
+        card_account_id: str | None = None,
+    ) -> list[dict[str, Any]]:
+        """Transactions of a card carrying a load reference. ``POST /api/v0/partner/enKashCard/transaction/all``.
+
+        :param pg_reference_number: the ``uniqueReferenceNumber`` sent with the load.
+        :return: the matching transaction records (empty when none).
+        """
+        payload = {
+            **self._account(company_id, card_account_id),
+            "enKashCardId": require_id(enkash_card_id, field="enKashCardId"),
+            "pgReferenceNumber": require_text(pg_reference_number, field="pgReferenceNumber"),
+        }
+        result = self.call("get_transaction_details", payload)
+        records = result.get("data", []) if isinstance(result, dict) else (result or [])
+        return [r for r in records if r.get("pgReferenceNumber") == payload["pgReferenceNumber"]]
+
+    def get_all_transactions(
+        self,
+        *,
+        txn_date_from: datetime | str | None = None,
+        txn_date_to: datetime | str | None = None,
+        enkash_card_id: str | None = None,
+        user_id: str | None = None,
+        status: str | None = None,
+        card_transaction_type: CardTransactionType | str | None = None,
+        enkash_transaction_ids: list[str] | None = None,
+        pg_reference_numbers: list[str] | None = None,
+        amount_from: Decimal | str | int | None = None,
+        amount_to: Decimal | str | int | None = None,
+        page: int | None = None,
+        size: int | None = None,
+        company_id: str | None = None,
+        card_account_id: str | None = None,
+    ) -> dict[str, Any]:
+        """Search transactions. ``POST /api/v0/partner/enKashCard/transaction/all``.
+
+        The API documents no pagination and may truncate large results: keep windows small
+        (``txn_date_from``/``txn_date_to``, UTC, sent with milliseconds) or use the exporter,
+        which bisects windows. ``page``/``size`` are sent only when given.
+
+        :return: ``{"recordsCount": int, "data": [transaction, ...]}``.
+        """
+        payload: dict[str, Any] = {
+            **self._account(company_id, card_account_id),
+            "txnDateFrom": None if txn_date_from is None else format_txn_date(txn_date_from, field="txnDateFrom"),
+            "txnDateTo": None if txn_date_to is None else format_txn_date(txn_date_to, field="txnDateTo"),
+            "enKashCardId": None if enkash_card_id is None else require_id(enkash_card_id, field="enKashCardId"),
+            "userId": None if user_id is None else require_id(user_id, field="userId"),
+            "status": None if status is None else require_id(status, field="status"),
+            "cardTransactionType": None
+            if card_transaction_type is None
+            else CardTransactionType.parse(card_transaction_type, field="cardTransactionType"),
+            "enKashTransactionIds": None
+            if enkash_transaction_ids is None
+            else check_id_list(enkash_transaction_ids, field="enKashTransactionIds", max_items=1000),
+            "pgReferenceNumbers": None
+            if pg_reference_numbers is None
+            else [require_text(r, field="pgReferenceNumbers") for r in pg_reference_numbers],
+            "amountFrom": None if amount_from is None else parse_amount(amount_from, field="amountFrom"),
+            "amountTo": None if amount_to is None else parse_amount(amount_to, field="amountTo"),
+            "page": None if page is None else _count(page, field="page"),
+            "size": None if size is None else _count(size, field="size"),
+        }
+        result = self.call("get_all_transactions", drop_none(payload))
+        if not isinstance(result, dict):
+            return {"recordsCount": len(result or []), "data": list(result or [])}
+        return {"recordsCount": result.get("recordsCount", len(result.get("data") or [])), "data": result.get("data") or []}

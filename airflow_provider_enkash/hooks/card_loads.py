@@ -1,0 +1,220 @@
+"""Load Card Balance without double-spending (DESIGN.md decision 1), mixed into ``EnKashHook``.
+
+A load is sent at most once per attempt and never resent blindly: whenever
+an attempt may have reached EnKash (timeout, dropped connection, 5xx,
+unreadable response) the reference is looked up first. A found reference is
+returned as ``already_loaded``; an outcome that cannot be settled raises
+``EnKashOutcomeUnknown`` carrying the reference.
+"""
+
+from __future__ import annotations
+
+import time
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from airflow_provider_enkash.exceptions import (
+    EnKashBusinessError,
+    EnKashConnectionError,
+    EnKashCryptoError,
+    EnKashError,
+    EnKashHTTPError,
+    EnKashOutcomeUnknown,
+    EnKashRateLimitError,
+    EnKashServerError,
+    EnKashValidationError,
+)
+from airflow_provider_enkash.models import (
+    CardTransactionType,
+    LoadResult,
+    drop_none,
+    optional_text,
+    parse_amount,
+    require_id,
+    require_text,
+)
+from airflow_provider_enkash.retry import backoff_seconds
+
+if TYPE_CHECKING:
+    import logging
+    from collections.abc import Callable
+
+    from airflow_provider_enkash.connection import EnKashSettings
+
+REFERENCE_MAX_LENGTH = 64
+DEFAULT_LOAD_ATTEMPTS = 3
+
+
+def _decimal_or_none(value: Any) -> Decimal | None:
+    return None if value is None else Decimal(str(value))
+
+
+def _refused(exc: EnKashError) -> bool:
+    """True for a 4xx other than 429: EnKash rejected the request, nothing moved, resending cannot help."""
+    return (
+        isinstance(exc, EnKashHTTPError)
+        and not isinstance(exc, (EnKashRateLimitError, EnKashServerError))
+        and 400 <= exc.status < 500
+    )
+
+
+def _unclear(exc: EnKashError) -> bool:
+    """True when a failed attempt may nonetheless have moved money."""
+    if isinstance(exc, EnKashRateLimitError):
+        return False  # 429: refused before processing
+    if isinstance(exc, EnKashConnectionError):
+        return exc.may_have_reached_enkash
+    if isinstance(exc, (EnKashServerError, EnKashCryptoError)):
+        return True
+    # a 2xx we could not read (not JSON / no envelope) may hide a processed load
+    return isinstance(exc, EnKashHTTPError) and exc.status < 300
+
+
+class CardLoadMixin:
+    """``load_card_balance`` and the reference look-up it settles outcomes with."""
+
+    settings: EnKashSettings
+    call: Callable[[str, dict[str, Any]], Any]
+    log: logging.Logger
+    _account: Callable[[str | None, str | None], dict[str, str]]
+    get_transaction_details: Callable[..., list[dict[str, Any]]]
+
+    def find_load(
+        self,
+        *,
+        enkash_card_id: str,
+        unique_reference_number: str,
+        company_id: str | None = None,
+        card_account_id: str | None = None,
+    ) -> dict[str, Any] | None:
+        """The credit transaction carrying ``unique_reference_number`` on the card, or None."""
+        records = self.get_transaction_details(
+            enkash_card_id=enkash_card_id,
+            pg_reference_number=unique_reference_number,
+            company_id=company_id,
+            card_account_id=card_account_id,
+        )
+        credits = [r for r in records if r.get("cardTransactionType", "CR") == "CR"]
+        if len(credits) > 1:
+            self.log.warning(
+                "Reference %s was applied %d times on card %s at EnKash", unique_reference_number, len(credits), enkash_card_id
+            )
+        return credits[0] if credits else None
+
+    def load_card_balance(
+        self,
+        *,
+        enkash_card_id: str,
+        amount: Decimal | str | int,
+        unique_reference_number: str,
+        type: str = "LOAD_MONEY",  # noqa: A002 - the API's field name
+        transaction_code: str | None = None,
+        description: str | None = None,
+        remarks: str | None = None,
+        created_by: str | None = None,
+        lookup_first: bool = False,
+        max_attempts: int = DEFAULT_LOAD_ATTEMPTS,
+        company_id: str | None = None,
+        card_account_id: str | None = None,
+    ) -> LoadResult:
+        """Move ``amount`` rupees from the card account onto a card. ``POST /api/v0/partner/enKashCard/balance``.
+
+        :param unique_reference_number: your reference for this business item (at most 64 characters);
+            reuse it on every retry, it is how an unclear outcome is settled.
+        :param type: the load ``type`` (default ``LOAD_MONEY``; EnKash's examples also use ``ALLOCATE_FUND``).
+        :param lookup_first: look the reference up before sending (set on task retries).
+        :param max_attempts: sends at most, each after a look-up proved the previous one absent (default 3).
+        :raises EnKashBusinessError: EnKash refused the load (nothing moved).
+        :raises EnKashOutcomeUnknown: the load may or may not have happened; look up ``exc.reference``.
+        """
+        account = self._account(company_id, card_account_id)
+        card_id = require_id(enkash_card_id, field="enKashCardId")
+        reference = require_text(unique_reference_number, field="uniqueReferenceNumber", max_length=REFERENCE_MAX_LENGTH)
+        value = parse_amount(amount, field="amount")
+        if isinstance(max_attempts, bool) or not isinstance(max_attempts, int) or max_attempts < 1:
+            raise EnKashValidationError("max_attempts", f"must be a whole number >= 1, got {max_attempts!r}")
+        payload = drop_none(
+            {
+                **account,
+                "enKashCardId": card_id,
+                "amount": value,
+                "transactionType": CardTransactionType.CREDIT.value,
+                "type": require_id(type, field="type"),
+                "transactionCode": None if transaction_code is None else require_id(transaction_code, field="transactionCode"),
+                "uniqueReferenceNumber": reference,
+                "description": optional_text(description, field="description"),
+                "remarks": optional_text(remarks, field="remarks"),
+                "createdBy": optional_text(created_by, field="createdBy"),
+            }
+        )
+        lookup = {"enkash_card_id": card_id, "unique_reference_number": reference, **_account_args(account)}
+        if lookup_first and (found := self._settle(lookup)) is not None:
+            return self._already_loaded(found, reference, card_id, value)
+        maybe_sent = False
+        for attempt in range(1, max_attempts + 1):
+            try:
+                result = self.call("load_card_balance", payload)
+            except EnKashBusinessError:
+                raise
+            except (EnKashConnectionError, EnKashHTTPError, EnKashCryptoError) as exc:
+                if _refused(exc):
+                    raise
+                unclear = _unclear(exc)
+                maybe_sent = maybe_sent or unclear
+                self.log.warning("Load %s attempt %d/%d failed: %s", reference, attempt, max_attempts, exc)
+                if unclear:
+                    time.sleep(self.settings.load_lookup_delay_s)
+                    if (found := self._settle(lookup)) is not None:
+                        return self._already_loaded(found, reference, card_id, value)
+                if attempt == max_attempts:
+                    if maybe_sent:
+                        raise EnKashOutcomeUnknown(
+                            f"load {reference!r} of {value} to {card_id}: outcome unknown after {attempt} attempt(s); "
+                            f"look up pgReferenceNumber={reference!r} before loading again",
+                            reference=reference,
+                            operation="load_card_balance",
+                        ) from exc
+                    raise
+                time.sleep(
+                    backoff_seconds(attempt, max_wait_s=self.settings.max_retry_wait_s, retry_after=getattr(exc, "retry_after", None))
+                )
+                continue
+            payload_dict = result if isinstance(result, dict) else {}
+            return LoadResult(
+                outcome="loaded",
+                unique_reference_number=reference,
+                enkash_card_id=card_id,
+                amount=value,
+                enkash_transaction_id=payload_dict.get("enkashCardTxnId") or payload_dict.get("enKashCardTransactionId"),
+                otb_balance=_decimal_or_none(payload_dict.get("otbBalance")),
+                masked_number=payload_dict.get("maskedNumber"),
+            )
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _settle(self, lookup: dict[str, Any]) -> dict[str, Any] | None:
+        """Look the reference up; a failing look-up leaves the outcome unknown."""
+        try:
+            return self.find_load(**lookup)
+        except EnKashError as exc:
+            raise EnKashOutcomeUnknown(
+                f"could not look up load reference {lookup['unique_reference_number']!r}: {exc}",
+                reference=lookup["unique_reference_number"],
+                operation="load_card_balance",
+            ) from exc
+
+    def _already_loaded(self, found: dict[str, Any], reference: str, card_id: str, amount: Decimal) -> LoadResult:
+        self.log.info("Load %s already at EnKash as transaction %s; not sent again", reference, found.get("enKashCardTransactionId"))
+        return LoadResult(
+            outcome="already_loaded",
+            unique_reference_number=reference,
+            enkash_card_id=card_id,
+            amount=_decimal_or_none(found.get("principalAmount")) or amount,
+            enkash_transaction_id=found.get("enKashCardTransactionId"),
+            transaction_status=found.get("status"),
+            otb_balance=_decimal_or_none(found.get("balance")),
+            masked_number=found.get("maskedCard"),
+        )
+
+
+def _account_args(account: dict[str, str]) -> dict[str, str]:
+    return {"company_id": account["companyId"], "card_account_id": account["cardAccountId"]}

@@ -1,0 +1,69 @@
+"""A process-wide cache of EnKash bearer tokens.
+
+Keyed by (token URL, client id, username): every hook, thread and task in one
+worker process shares one token per partner login, so 16 threads starting
+together make one token call. A token is refreshed ``leeway`` seconds before
+``expires_in`` runs out, and dropped when a card call answers 401.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+TokenKey = tuple[str, str, str]
+
+
+@dataclass(frozen=True)
+class Token:
+    """An access token and the monotonic time (seconds) after which it must not be used."""
+
+    access_token: str
+    refresh_at: float
+
+
+class TokenCache:
+    """Thread-safe cache; one fetch at a time per key."""
+
+    def __init__(self) -> None:
+        self._tokens: dict[TokenKey, Token] = {}
+        self._key_locks: dict[TokenKey, threading.Lock] = {}
+        self._guard = threading.Lock()
+
+    def _lock_for(self, key: TokenKey) -> threading.Lock:
+        with self._guard:
+            return self._key_locks.setdefault(key, threading.Lock())
+
+    def get(self, key: TokenKey, fetch: Callable[[], tuple[str, float]], *, leeway_s: float) -> str:
+        """Return a valid access token for ``key``, calling ``fetch`` at most once concurrently.
+
+        :param fetch: returns ``(access_token, expires_in_seconds)``.
+        :param leeway_s: refresh this many seconds before expiry (capped at half the lifetime).
+        """
+        token = self._tokens.get(key)
+        if token is not None and time.monotonic() < token.refresh_at:
+            return token.access_token
+        with self._lock_for(key):
+            token = self._tokens.get(key)
+            if token is not None and time.monotonic() < token.refresh_at:
+                return token.access_token
+            access_token, expires_in = fetch()
+            lifetime = max(0.0, expires_in - min(leeway_s, expires_in / 2))
+            self._tokens[key] = Token(access_token, time.monotonic() + lifetime)
+            return access_token
+
+    def invalidate(self, key: TokenKey, access_token: str) -> None:
+        """Drop ``access_token`` if it is still the cached one (a 401 proved it dead)."""
+        with self._guard:
+            current = self._tokens.get(key)
+            if current is not None and current.access_token == access_token:
+                del self._tokens[key]
+
+    def clear(self) -> None:
+        with self._guard:
+            self._tokens.clear()
+
+
+TOKEN_CACHE = TokenCache()

@@ -1,0 +1,149 @@
+"""One HTTP exchange with EnKash: send, classify the failure, open the envelope.
+
+Knows nothing about tokens or operations' meaning; the hook composes it. Every
+failure becomes a typed error that says whether the request may have reached
+EnKash, which is what the retry policy (``retry.py``) and the load
+settlement logic decide on.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import requests
+
+from airflow_provider_enkash.crypto import dumps_payload, loads_payload, open_envelope, seal
+from airflow_provider_enkash.exceptions import (
+    EnKashBusinessError,
+    EnKashConnectionError,
+    EnKashCryptoError,
+    EnKashHTTPError,
+    EnKashRateLimitError,
+    EnKashServerError,
+)
+
+log = logging.getLogger(__name__)
+
+USER_AGENT = "airflow-provider-enkash"
+_MAX_ERROR_TEXT = 300
+
+
+class TokenRejected(Exception):
+    """Internal: a card call answered 401; the hook drops the token and retries once."""
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """Seconds from a ``Retry-After`` header (delta-seconds form), or None."""
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        return None
+
+
+def _may_have_been_sent(exc: requests.RequestException) -> bool:
+    """False only when the request certainly never left (connect timeout, refused, DNS)."""
+    if isinstance(exc, requests.ConnectTimeout):
+        return False
+    if isinstance(exc, requests.ConnectionError) and not isinstance(exc, requests.ReadTimeout):
+        text = repr(exc.args)
+        return not any(
+            marker in text for marker in ("NewConnectionError", "Connection refused", "NameResolutionError")
+        )
+    return True
+
+
+def _error_text(response: requests.Response) -> str:
+    """A short, secret-free description of an error body (server validation messages name the field)."""
+    try:
+        body = loads_payload(response.content)
+    except ValueError:
+        return f"HTTP {response.status_code}"
+    if isinstance(body, dict):
+        for key in ("message", "response_message", "error_description", "error"):
+            if isinstance(body.get(key), str):
+                return f"HTTP {response.status_code}: {body[key][:_MAX_ERROR_TEXT]}"
+    return f"HTTP {response.status_code}"
+
+
+def encode_body(payload: dict[str, Any], *, secret: str, key_derivation: str, encrypt: bool) -> bytes:
+    """The request body: the encrypted ``{"request": ...}`` wrapper, or plaintext JSON."""
+    body = seal(payload, secret, key_derivation=key_derivation) if encrypt else payload
+    return dumps_payload(body).encode("utf-8")
+
+
+def post(
+    session: requests.Session,
+    url: str,
+    *,
+    body: bytes,
+    headers: dict[str, str],
+    timeout: tuple[float, float],
+    verify: bool | str,
+    operation: str,
+) -> requests.Response:
+    """POST ``body``; transport failures become :class:`EnKashConnectionError`; 401 becomes ``TokenRejected``."""
+    try:
+        response = session.post(url, data=body, headers=headers, timeout=timeout, verify=verify)
+    except requests.RequestException as exc:
+        sent = _may_have_been_sent(exc)
+        raise EnKashConnectionError(
+            f"{operation}: {type(exc).__name__} talking to EnKash"
+            + (" after the request may have been sent" if sent else " before the request was sent"),
+            may_have_reached_enkash=sent,
+            operation=operation,
+        ) from None
+    if response.status_code == 401:
+        raise TokenRejected(_error_text(response))
+    if response.status_code == 429:
+        retry_after = parse_retry_after(response.headers.get("Retry-After"))
+        raise EnKashRateLimitError(
+            f"{operation}: rate limited ({_error_text(response)}), retry after {retry_after}s",
+            status=429,
+            retry_after=retry_after,
+            operation=operation,
+        )
+    if response.status_code >= 500:
+        raise EnKashServerError(
+            f"{operation}: EnKash server error ({_error_text(response)})",
+            status=response.status_code,
+            retry_after=parse_retry_after(response.headers.get("Retry-After")),
+            operation=operation,
+        )
+    if response.status_code >= 300:
+        raise EnKashHTTPError(
+            f"{operation}: EnKash rejected the request ({_error_text(response)})",
+            status=response.status_code,
+            operation=operation,
+        )
+    return response
+
+
+def read_envelope(response: requests.Response, *, secret: str, key_derivation: str, operation: str) -> Any:
+    """Decrypt (when wrapped) and unpack the ``code``/``response_code`` envelope; return ``payload``.
+
+    :raises EnKashBusinessError: the code is not 0.
+    :raises EnKashCryptoError: the wrapper did not decrypt.
+    :raises EnKashHTTPError: the body is not JSON or not an envelope.
+    """
+    try:
+        body = loads_payload(response.content)
+    except ValueError:
+        raise EnKashHTTPError(
+            f"{operation}: response is not JSON", status=response.status_code, operation=operation
+        ) from None
+    try:
+        envelope = open_envelope(body, secret, key_derivation=key_derivation)
+    except EnKashCryptoError as exc:
+        raise EnKashCryptoError(f"{operation}: {exc}") from None
+    if not isinstance(envelope, dict) or not ({"code", "response_code"} & envelope.keys()):
+        raise EnKashHTTPError(
+            f"{operation}: response has no code/response_code envelope", status=response.status_code, operation=operation
+        )
+    code = envelope["code"] if "code" in envelope else envelope["response_code"]
+    if code not in (0, "0"):
+        message = envelope.get("message", envelope.get("response_message", ""))
+        raise EnKashBusinessError(code=code, enkash_message=str(message)[:_MAX_ERROR_TEXT], operation=operation)
+    return envelope.get("payload")

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# The whole test suite: .venv from the lock file, a throwaway PostgreSQL and Airflow home, then pytest.
+# Extra arguments go to pytest (e.g. scripts/test.sh -k crypto). Fails when no test ran.
+source "$(dirname "$0")/_venv.sh"
+source scripts/_postgres.sh
+RUN_DIR="$(mktemp -d /tmp/enkash-test.XXXXXX)"
+cleanup() { stop_postgres; rm -rf "$RUN_DIR"; }
+trap cleanup EXIT
+export AIRFLOW_HOME="$RUN_DIR/airflow"
+export AIRFLOW__CORE__DAGS_FOLDER="$REPO_ROOT/dags_examples"
+export AIRFLOW__CORE__UNIT_TEST_MODE=False
+airflow db migrate >"$RUN_DIR/db-migrate.log" 2>&1 || { cat "$RUN_DIR/db-migrate.log"; exit 1; }
+set +e
+python -m pytest -p no:cacheprovider "$@"
+rc=$?
+set -e
+if [ "$rc" -eq 5 ]; then
+  echo "pytest collected no tests: failing" >&2
+  exit 1
+fi
+exit "$rc"

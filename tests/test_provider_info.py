@@ -1,0 +1,51 @@
+"""Provider metadata: valid against Airflow's own schema, and discovered by the Airflow CLI."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import subprocess
+import sys
+from importlib.metadata import entry_points
+from pathlib import Path
+
+import airflow
+import jsonschema
+
+from airflow_provider_enkash.get_provider_info import get_provider_info
+
+
+def test_provider_info_validates_against_airflow_schema():
+    schema = json.loads((Path(airflow.__file__).parent / "provider_info.schema.json").read_text())
+    jsonschema.validate(get_provider_info(), schema)
+
+
+def test_entry_point_and_package_name():
+    (ep,) = [e for e in entry_points(group="apache_airflow_provider") if e.value.startswith("airflow_provider_enkash")]
+    assert ep.load()()["package-name"] == "airflow-provider-enkash"
+
+
+def test_every_listed_module_and_hook_imports():
+    info = get_provider_info()
+    for section in ("hooks", "operators", "sensors", "triggers"):
+        for entry in info[section]:
+            for module in entry["python-modules"]:
+                importlib.import_module(module)
+    (conn,) = info["connection-types"]
+    module, _, cls = conn["hook-class-name"].rpartition(".")
+    assert getattr(importlib.import_module(module), cls).conn_type == conn["connection-type"] == "enkash"
+    assert conn["conn-fields"]["client_secret"]["schema"]["format"] == "password"
+
+
+def _airflow_cli(*args: str) -> str:
+    out = subprocess.run(
+        [sys.executable, "-m", "airflow", *args, "--output", "json"], capture_output=True, text=True, check=True
+    )
+    return out.stdout
+
+
+def test_airflow_cli_lists_provider_and_hook():
+    providers = json.loads(_airflow_cli("providers", "list"))
+    assert any(p["package_name"] == "airflow-provider-enkash" for p in providers)
+    hooks = json.loads(_airflow_cli("providers", "hooks"))
+    assert any(h.get("connection_type") == "enkash" and h["class"].endswith("EnKashHook") for h in hooks)
