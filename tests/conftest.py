@@ -1,0 +1,79 @@
+"""Shared fixtures: one sandbox per test session on 127.0.0.1, reset before each test that uses it."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import requests
+
+from airflow_provider_enkash.sandbox import Sandbox, SandboxConfig
+from airflow_provider_enkash.token_cache import TOKEN_CACHE
+
+# Fast settlement and short waits keep the suite quick; production defaults are documented in the README.
+TEST_CONNECTION_EXTRAS = {"load_lookup_delay": 0.05, "max_retry_wait": 0.2, "timeout": 5}
+
+
+class SandboxAdmin:
+    """Thin client of the sandbox's ``/_sandbox/`` admin API."""
+
+    def __init__(self, sandbox: Sandbox) -> None:
+        self.sandbox = sandbox
+        self.url = sandbox.url
+        self.session = requests.Session()
+
+    def get(self, name: str) -> Any:
+        response = self.session.get(f"{self.url}/_sandbox/{name}", timeout=10)
+        response.raise_for_status()
+        return response.json()
+
+    def post(self, name: str, body: dict[str, Any] | None = None) -> Any:
+        response = self.session.post(f"{self.url}/_sandbox/{name}", json=body or {}, timeout=30)
+        response.raise_for_status()
+        return response.json()
+
+    def requests_total(self) -> int:
+        """Every request the sandbox served (token and card calls; admin calls excluded)."""
+        return int(self.get("counters")["total"])
+
+
+def connection_json(sandbox: Sandbox, **extra: Any) -> str:
+    """The sandbox's connection with the test extras (and ``extra``) merged in."""
+    conn = json.loads(sandbox.connection_json())
+    conn["extra"] = {**conn["extra"], **TEST_CONNECTION_EXTRAS, **extra}
+    return json.dumps(conn)
+
+
+@pytest.fixture(scope="session")
+def sandbox_server() -> Iterator[Sandbox]:
+    sandbox = Sandbox(SandboxConfig(settle_delay_s=0.5)).start()
+    previous = os.environ.get("AIRFLOW_CONN_ENKASH_DEFAULT")
+    os.environ["AIRFLOW_CONN_ENKASH_DEFAULT"] = connection_json(sandbox)
+    yield sandbox
+    sandbox.stop()
+    if previous is None:
+        os.environ.pop("AIRFLOW_CONN_ENKASH_DEFAULT", None)
+    else:
+        os.environ["AIRFLOW_CONN_ENKASH_DEFAULT"] = previous
+
+
+@pytest.fixture
+def sandbox(sandbox_server: Sandbox) -> SandboxAdmin:
+    """The session's sandbox, reset (state, faults, config, counters) and with an empty token cache."""
+    admin = SandboxAdmin(sandbox_server)
+    admin.post("reset")
+    admin.post("faults", {"clear": True})
+    admin.post("config", {"settle_delay_s": 0.5})
+    TOKEN_CACHE.clear()
+    os.environ["AIRFLOW_CONN_ENKASH_DEFAULT"] = connection_json(sandbox_server)
+    return admin
+
+
+@pytest.fixture
+def hook(sandbox: SandboxAdmin):
+    from airflow_provider_enkash.hooks.enkash import EnKashHook
+
+    return EnKashHook()
