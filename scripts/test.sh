@@ -7,7 +7,12 @@ RUN_DIR="$(mktemp -d /tmp/enkash-test.XXXXXX)"
 cleanup() { stop_postgres; rm -rf "$RUN_DIR"; }
 trap cleanup EXIT
 export AIRFLOW_HOME="$RUN_DIR/airflow"
-export AIRFLOW__CORE__DAGS_FOLDER="$REPO_ROOT/dags_examples"
+# dag.test() needs each DAG file inside the DAGs folder: link the example DAGs and the test DAGs there.
+export AIRFLOW__CORE__DAGS_FOLDER="$RUN_DIR/dags"
+mkdir -p "$AIRFLOW__CORE__DAGS_FOLDER"
+for f in "$REPO_ROOT"/dags_examples/*.py "$REPO_ROOT"/tests/dags/*.py; do
+  [ -e "$f" ] && ln -s "$f" "$AIRFLOW__CORE__DAGS_FOLDER/"
+done
 export AIRFLOW__CORE__UNIT_TEST_MODE=False
 airflow db migrate >"$RUN_DIR/db-migrate.log" 2>&1 || { cat "$RUN_DIR/db-migrate.log"; exit 1; }
 set +e

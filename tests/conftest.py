@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -77,3 +79,20 @@ def hook(sandbox: SandboxAdmin):
     from airflow_provider_enkash.hooks.enkash import EnKashHook
 
     return EnKashHook()
+
+
+def load_dag(file_name: str, dag_id: str) -> Any:
+    """Import ``file_name`` from the DAGs folder (where ``dag.test()`` needs it) and return DAG ``dag_id``.
+
+    ``scripts/test.sh`` links ``dags_examples/*.py`` and ``tests/dags/*.py`` into that folder.
+    """
+    from airflow.sdk import DAG
+
+    path = Path(os.environ["AIRFLOW__CORE__DAGS_FOLDER"]) / file_name
+    spec = importlib.util.spec_from_file_location(f"dagfile_{path.stem}", path)
+    assert spec is not None and spec.loader is not None, f"no DAG file {path}"
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    dags = [v for v in vars(module).values() if isinstance(v, DAG) and v.dag_id == dag_id]
+    assert dags, f"{file_name} defines no DAG {dag_id!r}"
+    return dags[0]
