@@ -30,6 +30,7 @@ TEXT_MAX_LENGTH = 255
 MIN_AMOUNT = Decimal("0.01")
 MAX_AMOUNT = Decimal("10000000.00")  # ₹1 crore: a sanity bound per call, not an EnKash limit
 PAISA = Decimal("0.01")
+_AMOUNT_TEXT_RE = re.compile(r"[+-]?[0-9]+(\.[0-9]+)?(e[+-]?[0-9]+)?", re.IGNORECASE)
 
 
 class _Vocabulary(str, enum.Enum):
@@ -108,6 +109,8 @@ def parse_amount(value: Any, *, field: str = "amount", maximum: Decimal = MAX_AM
         raise EnKashValidationError(field, f"{value!r} is not an amount; give rupees as Decimal, int or string")
     if isinstance(value, float):
         value = repr(value)
+    if isinstance(value, str) and not _AMOUNT_TEXT_RE.fullmatch(value.strip()):
+        raise EnKashValidationError(field, f"{value!r} is not a plain decimal number like 1500.00")
     if not isinstance(value, (Decimal, int, str)):
         raise EnKashValidationError(field, f"type {type(value).__name__} is not an amount; use Decimal rupees")
     try:

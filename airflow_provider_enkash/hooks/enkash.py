@@ -7,6 +7,7 @@ from typing import Any
 
 import requests
 from requests.adapters import HTTPAdapter
+from tenacity import Retrying
 
 from airflow.sdk import BaseHook
 from airflow.sdk.log import mask_secret
@@ -48,6 +49,7 @@ class EnKashHook(CardLoadMixin, CardApiMixin, BaseHook):
         self.pool_size = pool_size
         self._settings: EnKashSettings | None = None
         self._session: requests.Session | None = None
+        self._read_retrying: Retrying | None = None
         self._lock = threading.Lock()
 
     @classmethod
@@ -177,8 +179,9 @@ class EnKashHook(CardLoadMixin, CardApiMixin, BaseHook):
         body = self._with_account_defaults(payload)
         if OPERATIONS[operation].kind is not OperationKind.READ:
             return self._call_once(operation, body)
-        s = self.settings
-        for attempt in read_retrying(max_retries=s.max_retries, max_wait_s=s.max_retry_wait_s):
+        if self._read_retrying is None:  # tenacity keeps per-call state thread-local: one object serves all threads
+            self._read_retrying = read_retrying(max_retries=self.settings.max_retries, max_wait_s=self.settings.max_retry_wait_s)
+        for attempt in self._read_retrying:
             with attempt:
                 return self._call_once(operation, body)
         raise AssertionError("unreachable: tenacity reraises")  # pragma: no cover
