@@ -7,7 +7,7 @@ and the user need to decide what to do next.
 
 from __future__ import annotations
 
-from airflow.sdk.exceptions import AirflowException
+from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
 
 class EnKashError(AirflowException):
@@ -123,3 +123,45 @@ class EnKashOutcomeUnknown(EnKashError):
         self.reference = reference
         self.operation = operation
         super().__init__(message)
+
+
+class EnKashWriteOutcomeUnknown(EnKashOutcomeUnknown, AirflowFailException):
+    """A state-changing call failed after it may have taken effect at EnKash.
+
+    The task fails without an Airflow retry: resending could create a second card,
+    card account, replacement or physical-card order. Check with a read operator
+    (``reference`` names what to look at, when known) before running it again.
+    """
+
+
+class EnKashTransactionFailed(EnKashError, AirflowFailException):
+    """The watched transaction settled in a failure status; retrying the task cannot change that.
+
+    :param transaction_id: the EnKash transaction id (or the reference when no id is known).
+    :param status: the status EnKash reported.
+    """
+
+    def __init__(self, message: str, *, transaction_id: str | None, status: str | None) -> None:
+        self.transaction_id = transaction_id
+        self.status = status
+        super().__init__(message)
+
+
+class EnKashTransactionNotFound(EnKashError):
+    """No transaction matched within the "not found yet" grace period."""
+
+
+def may_have_taken_effect(exc: EnKashError) -> bool:
+    """True when a failed request may nonetheless have been processed by EnKash.
+
+    Refusals (business errors, 4xx, 429, auth failures) and connections that failed before the
+    request left did not take effect; a dropped or timed-out connection after sending, a 5xx,
+    and a 2xx that could not be read or decrypted may have.
+    """
+    if isinstance(exc, EnKashConnectionError):
+        return exc.may_have_reached_enkash
+    if isinstance(exc, EnKashRateLimitError):
+        return False
+    if isinstance(exc, (EnKashServerError, EnKashCryptoError)):
+        return True
+    return isinstance(exc, EnKashHTTPError) and exc.status < 300

@@ -29,7 +29,10 @@ def get_provider_info() -> dict[str, Any]:
                 "integration-name": "EnKash",
                 "python-modules": [
                     "airflow_provider_enkash.operators.cards",
+                    "airflow_provider_enkash.operators.card_reads",
+                    "airflow_provider_enkash.operators.transaction_lookups",
                     "airflow_provider_enkash.operators.loads",
+                    "airflow_provider_enkash.operators.batch_load",
                     "airflow_provider_enkash.operators.transactions",
                 ],
             }

@@ -23,6 +23,7 @@ from airflow_provider_enkash.exceptions import (
     EnKashRateLimitError,
     EnKashServerError,
     EnKashValidationError,
+    may_have_taken_effect,
 )
 from airflow_provider_enkash.models import (
     CardTransactionType,
@@ -56,18 +57,6 @@ def _refused(exc: EnKashError) -> bool:
         and not isinstance(exc, (EnKashRateLimitError, EnKashServerError))
         and 400 <= exc.status < 500
     )
-
-
-def _unclear(exc: EnKashError) -> bool:
-    """True when a failed attempt may nonetheless have moved money."""
-    if isinstance(exc, EnKashRateLimitError):
-        return False  # 429: refused before processing
-    if isinstance(exc, EnKashConnectionError):
-        return exc.may_have_reached_enkash
-    if isinstance(exc, (EnKashServerError, EnKashCryptoError)):
-        return True
-    # a 2xx we could not read (not JSON / no envelope) may hide a processed load
-    return isinstance(exc, EnKashHTTPError) and exc.status < 300
 
 
 class CardLoadMixin:
@@ -159,7 +148,7 @@ class CardLoadMixin:
             except (EnKashConnectionError, EnKashHTTPError, EnKashCryptoError) as exc:
                 if _refused(exc):
                     raise
-                unclear = _unclear(exc)
+                unclear = may_have_taken_effect(exc)
                 maybe_sent = maybe_sent or unclear
                 self.log.warning("Load %s attempt %d/%d failed: %s", reference, attempt, max_attempts, exc)
                 if unclear:

@@ -1,0 +1,316 @@
+"""Sensors that wait for EnKash transactions to settle: one transaction, or every transaction in a window.
+
+Both work in ``poke``, ``reschedule`` and deferrable mode; deferred, they hand the waiting to
+:class:`~airflow_provider_enkash.triggers.transactions.EnKashTransactionTrigger`, which holds
+no worker slot.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Sequence
+from datetime import timedelta
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from airflow.sdk import BaseSensorOperator
+from airflow.sdk.bases.sensor import PokeReturnValue
+from airflow.sdk.configuration import conf
+from airflow.sdk.exceptions import AirflowSensorTimeout
+from airflow_provider_enkash.exceptions import (
+    EnKashError,
+    EnKashTransactionFailed,
+    EnKashTransactionNotFound,
+    EnKashValidationError,
+)
+from airflow_provider_enkash.hooks.enkash import EnKashHook
+from airflow_provider_enkash.retry import RETRYABLE_READ_ERRORS
+from airflow_provider_enkash.statuses import StatusSets
+from airflow_provider_enkash.transaction_poll import (
+    DEFAULT_MAX_RECORDS_PER_RESPONSE,
+    PollState,
+    TransactionWatch,
+    WindowWatch,
+    make_watch,
+)
+from airflow_provider_enkash.triggers.transactions import EnKashTransactionTrigger
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
+
+DEFAULT_POKE_INTERVAL_S = 60.0
+DEFAULT_NOT_FOUND_GRACE_S = 300.0
+# The deferral's own timeout is a safety net behind the trigger's deadline, which reports more clearly.
+_DEFERRAL_TIMEOUT_MARGIN_S = 60.0
+
+
+class _SettlementSensor(BaseSensorOperator):
+    """What both sensors share: status sets, the hook, the three modes and the trigger's events."""
+
+    def __init__(
+        self,
+        *,
+        enkash_conn_id: str = EnKashHook.default_conn_name,
+        target_statuses: Iterable[str] | None = None,
+        failure_statuses: Iterable[str] | None = None,
+        company_id: str | None = None,
+        card_account_id: str | None = None,
+        poke_interval: timedelta | float = DEFAULT_POKE_INTERVAL_S,
+        deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(poke_interval=poke_interval, **kwargs)
+        self.enkash_conn_id = enkash_conn_id
+        statuses = StatusSets(success=target_statuses, failure=failure_statuses)
+        self.target_statuses = sorted(statuses.success)
+        self.failure_statuses = sorted(statuses.failure)
+        self.company_id = company_id
+        self.card_account_id = card_account_id
+        self.deferrable = deferrable
+        self._watch: TransactionWatch | WindowWatch | None = None
+        self._started_at = 0.0
+
+    @cached_property
+    def hook(self) -> EnKashHook:
+        return EnKashHook(self.enkash_conn_id)
+
+    @cached_property
+    def statuses(self) -> StatusSets:
+        return StatusSets(success=self.target_statuses, failure=self.failure_statuses)
+
+    def _make_watch(self) -> TransactionWatch | WindowWatch:
+        """The watched transaction or window from the rendered fields; validated, no network."""
+        raise NotImplementedError
+
+    def _xcom_value(self, transaction: dict[str, Any] | None, summary: dict[str, Any] | None) -> Any:
+        raise NotImplementedError
+
+    def _not_found_deadline(self) -> float | None:
+        return None
+
+    def execute(self, context: Context) -> Any:
+        self._watch = self._make_watch()
+        self._started_at = self._wait_started_at(context)
+        if not self.deferrable:
+            return super().execute(context)
+        done = self.poke(context)
+        if done:
+            return done.xcom_value if isinstance(done, PokeReturnValue) else None
+        self.log.info("Deferring: %s is polled every %s s by the triggerer", self._watch.describe(), self.poke_interval)
+        self.defer(
+            trigger=self._trigger(end_time=self._started_at + self.timeout),
+            method_name="execute_complete",
+            timeout=timedelta(seconds=self.timeout + self.poke_interval + _DEFERRAL_TIMEOUT_MARGIN_S),
+        )
+
+    def _wait_started_at(self, context: Context) -> float:
+        """When waiting began, epoch seconds: the first reschedule in reschedule mode, else now."""
+        if self.reschedule and not self.deferrable:
+            first = context["ti"].get_first_reschedule_date(context)
+            if first is not None:
+                return first.timestamp()
+        return time.time()
+
+    def _trigger(self, *, end_time: float) -> EnKashTransactionTrigger:
+        assert self._watch is not None
+        watch = self._watch
+        window = isinstance(watch, WindowWatch)
+        return EnKashTransactionTrigger(
+            enkash_conn_id=self.enkash_conn_id,
+            end_time=end_time,
+            poll_interval=self.poke_interval,
+            enkash_transaction_id=None if window else watch.enkash_transaction_id,
+            pg_reference_number=None if window else watch.pg_reference_number,
+            enkash_card_id=watch.enkash_card_id,
+            txn_date_from=watch.txn_date_from if window else None,
+            txn_date_to=watch.txn_date_to if window else None,
+            user_id=watch.user_id if window else None,
+            company_id=watch.company_id,
+            card_account_id=watch.card_account_id,
+            target_statuses=self.target_statuses,
+            failure_statuses=self.failure_statuses,
+            not_found_deadline=self._not_found_deadline(),
+            max_records_per_response=watch.max_records_per_response if window else DEFAULT_MAX_RECORDS_PER_RESPONSE,
+        )
+
+    def poke(self, context: Context) -> bool | PokeReturnValue:
+        """One poll: done with the XCom value, not yet, or raise on a failure status / lasting absence."""
+        if self._watch is None:
+            self._watch = self._make_watch()
+        try:
+            result = self._watch.poll(self.hook, self.statuses)
+        except RETRYABLE_READ_ERRORS as exc:
+            self.log.warning("Polling %s failed (%s); trying again next poke", self._watch.describe(), exc)
+            return False
+        self.log.info("%s", result.message)
+        if result.state is PollState.SUCCESS:
+            return PokeReturnValue(is_done=True, xcom_value=self._xcom_value(result.transaction, result.summary))
+        if result.state is PollState.FAILURE:
+            raise self._failed(result.message, result.transaction)
+        if result.state is PollState.NOT_FOUND:
+            deadline = self._not_found_deadline()
+            if deadline is not None and time.time() >= deadline:
+                raise EnKashTransactionNotFound(f"{result.message}; gave up after the not-found grace period")
+        return False
+
+    def execute_complete(self, context: Context, event: dict[str, Any]) -> Any:
+        """Resume after the trigger's event: return the result or raise an error naming what failed."""
+        status, message = event.get("status"), event.get("message", "")
+        if status == "success":
+            self.log.info("%s", message)
+            return self._xcom_value(event.get("transaction"), event.get("summary"))
+        if status == "failure" and event.get("state") == PollState.NOT_FOUND.value:
+            raise EnKashTransactionNotFound(message)
+        if status == "failure":
+            raise self._failed(message, event.get("transaction"))
+        if status == "timeout":
+            raise AirflowSensorTimeout(message)
+        raise EnKashError(message or f"unexpected trigger event {status!r}")
+
+    @staticmethod
+    def _failed(message: str, transaction: dict[str, Any] | None) -> EnKashTransactionFailed:
+        record = transaction or {}
+        return EnKashTransactionFailed(
+            message, transaction_id=record.get("enKashCardTransactionId"), status=record.get("status")
+        )
+
+
+class EnKashTransactionSensor(_SettlementSensor):
+    """Wait until one EnKash transaction reaches a target status; return it (without card data) via XCom.
+
+    Identify the transaction by ``enkash_transaction_id``, or by ``pg_reference_number`` (the
+    ``uniqueReferenceNumber`` sent with a load) plus ``enkash_card_id``; all are templated, so they
+    can come from a load's XCom. A failure status fails the task without retries
+    (``EnKashTransactionFailed``); a transaction still not found after ``not_found_grace`` fails
+    it with ``EnKashTransactionNotFound``. One poke is one search call (plus the hook's retries
+    of 429/5xx/connection errors).
+
+    :param enkash_transaction_id: the EnKash transaction id (``enKashCardTransactionId``).
+    :param pg_reference_number: the load reference; needs ``enkash_card_id``.
+    :param enkash_card_id: the card (required with ``pg_reference_number``).
+    :param enkash_conn_id: the EnKash connection (default ``enkash_default``).
+    :param target_statuses: statuses meaning success (default ``SUCCESS``).
+    :param failure_statuses: statuses meaning failure (default ``FAILED``, ``REVERSED``, ``REJECTED``);
+        any other status is still pending.
+    :param not_found_grace: seconds (or timedelta) "not found" keeps waiting, from the first poke
+        (default 300).
+    :param company_id: defaults from the connection.
+    :param card_account_id: defaults from the connection.
+    :param poke_interval: seconds between polls in every mode (default 60).
+    :param timeout: seconds before the sensor gives up (Airflow's ``[sensors] default_timeout``
+        unless given).
+    :param deferrable: wait in the triggerer (default ``[operators] default_deferrable``).
+    """
+
+    template_fields: Sequence[str] = (
+        "enkash_transaction_id",
+        "pg_reference_number",
+        "enkash_card_id",
+        "company_id",
+        "card_account_id",
+    )
+    ui_color = "#e8f4ea"
+
+    def __init__(
+        self,
+        *,
+        enkash_transaction_id: str | None = None,
+        pg_reference_number: str | None = None,
+        enkash_card_id: str | None = None,
+        not_found_grace: timedelta | float = DEFAULT_NOT_FOUND_GRACE_S,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.enkash_transaction_id = enkash_transaction_id
+        self.pg_reference_number = pg_reference_number
+        self.enkash_card_id = enkash_card_id
+        grace = not_found_grace.total_seconds() if isinstance(not_found_grace, timedelta) else not_found_grace
+        if isinstance(grace, bool) or not isinstance(grace, (int, float)) or grace < 0:
+            raise EnKashValidationError("not_found_grace", f"must be seconds >= 0 or a timedelta, got {not_found_grace!r}")
+        self.not_found_grace = float(grace)
+
+    def _make_watch(self) -> TransactionWatch | WindowWatch:
+        return make_watch(
+            enkash_transaction_id=self.enkash_transaction_id,
+            pg_reference_number=self.pg_reference_number,
+            enkash_card_id=self.enkash_card_id,
+            company_id=self.company_id,
+            card_account_id=self.card_account_id,
+        )
+
+    def _not_found_deadline(self) -> float | None:
+        return self._started_at + self.not_found_grace
+
+    def _xcom_value(self, transaction: dict[str, Any] | None, summary: dict[str, Any] | None) -> Any:
+        return transaction
+
+
+class EnKashTransactionsSettledSensor(_SettlementSensor):
+    """Wait until no transaction in ``[txn_date_from, txn_date_to)`` is still pending, e.g. before an export.
+
+    Settled means every transaction's status is in ``target_statuses`` or ``failure_statuses``;
+    failed ones count as settled (they will not change). Truncated responses are re-read as
+    smaller windows, so one poke makes one search call per ``max_records_per_response`` records
+    or fewer, and stops at the first pending transaction. Returns ``{"txn_date_from",
+    "txn_date_to", "transactions", "by_status", "pending_sample"}`` via XCom.
+
+    :param txn_date_from: window start, timezone-aware ISO-8601 or datetime (templated).
+    :param txn_date_to: window end, exclusive (templated).
+    :param enkash_card_id: only this card's transactions.
+    :param user_id: only this card holder's transactions.
+    :param card_account_id: the card account (defaults from the connection).
+    :param max_records_per_response: a response this long is assumed truncated (default 1000).
+    :param target_statuses: settled-successfully statuses (default ``SUCCESS``).
+    :param failure_statuses: settled-unsuccessfully statuses (default ``FAILED``, ``REVERSED``, ``REJECTED``).
+    :param poke_interval: seconds between polls in every mode (default 60).
+    :param deferrable: wait in the triggerer (default ``[operators] default_deferrable``).
+    """
+
+    template_fields: Sequence[str] = (
+        "txn_date_from",
+        "txn_date_to",
+        "enkash_card_id",
+        "user_id",
+        "company_id",
+        "card_account_id",
+    )
+    ui_color = "#e8f4ea"
+
+    def __init__(
+        self,
+        *,
+        txn_date_from: Any,
+        txn_date_to: Any,
+        enkash_card_id: str | None = None,
+        user_id: str | None = None,
+        max_records_per_response: int = DEFAULT_MAX_RECORDS_PER_RESPONSE,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.txn_date_from = txn_date_from
+        self.txn_date_to = txn_date_to
+        self.enkash_card_id = enkash_card_id
+        self.user_id = user_id
+        self.max_records_per_response = max_records_per_response
+
+    def _make_watch(self) -> TransactionWatch | WindowWatch:
+        for name in ("txn_date_from", "txn_date_to"):
+            if getattr(self, name) in (None, ""):
+                raise EnKashValidationError(name, "is required: the window to wait on")
+        return make_watch(
+            txn_date_from=_iso(self.txn_date_from),
+            txn_date_to=_iso(self.txn_date_to),
+            enkash_card_id=self.enkash_card_id,
+            user_id=self.user_id,
+            company_id=self.company_id,
+            card_account_id=self.card_account_id,
+            max_records_per_response=self.max_records_per_response,
+        )
+
+    def _xcom_value(self, transaction: dict[str, Any] | None, summary: dict[str, Any] | None) -> Any:
+        return summary
+
+
+def _iso(value: Any) -> Any:
+    """A datetime as ISO-8601 text (rendered templates may hand either); other values pass to validation."""
+    return value.isoformat() if hasattr(value, "isoformat") else value

@@ -1,0 +1,77 @@
+"""EnKashTransactionsSettledSensor in poke mode: pending windows wait, truncated responses are re-read smaller."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from airflow.sdk.exceptions import AirflowSensorTimeout
+from airflow_provider_enkash.exceptions import EnKashValidationError
+from airflow_provider_enkash.sensors.transactions import EnKashTransactionsSettledSensor
+
+
+def _iso(epoch: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch))
+
+
+def _sensor(start: float, **kwargs) -> EnKashTransactionsSettledSensor:
+    defaults = {
+        "task_id": "settled",
+        "txn_date_from": _iso(start),
+        "txn_date_to": _iso(time.time() + 60),
+        "poke_interval": 0.1,
+        "timeout": 10,
+        "deferrable": False,
+    }
+    return EnKashTransactionsSettledSensor(**{**defaults, **kwargs})
+
+
+def test_waits_until_every_transaction_in_the_window_settled(sandbox, load):
+    sandbox.post("config", {"settle_delay_s": 0.5, "failure_rate": 0.5})
+    start = time.time() - 5
+    for i in range(6):
+        load(f"{i + 1}.00")
+    summary = _sensor(start).execute({})
+    assert summary["transactions"] == 6
+    assert set(summary["by_status"]) <= {"SUCCESS", "FAILED"}
+    assert sum(summary["by_status"].values()) == 6
+    assert summary["pending_sample"] == []
+
+
+def test_truncated_responses_are_split_until_complete(sandbox, hook, load):
+    start = time.time() - 5
+    for _ in range(9):
+        load("1.00")
+    sandbox.post("settle")
+    sandbox.post("config", {"max_records": 2, "records_count": "returned"})
+    summary = _sensor(start, max_records_per_response=2).execute({})
+    assert summary["transactions"] == 9
+    assert summary["by_status"] == {"SUCCESS": 9}
+
+
+def test_pending_window_times_out(sandbox, load):
+    sandbox.post("config", {"settle_delay_s": 30})
+    start = time.time() - 5
+    load()
+    with pytest.raises(AirflowSensorTimeout):
+        _sensor(start, timeout=0.3).execute({})
+
+
+def test_card_filter_ignores_other_cards(sandbox, hook, load):
+    start = time.time() - 5
+    other = hook.create_prepaid_card(first_name="Other", mobile="9000000001")["enKashCardId"]
+    sandbox.post("config", {"settle_delay_s": 30})
+    load(enkash_card_id=other)  # pending, but on another card
+    sandbox.post("config", {"settle_delay_s": 0.2})
+    mine = load()
+    summary = _sensor(start, enkash_card_id=mine.enkash_card_id).execute({})
+    assert summary["transactions"] == 1
+
+
+def test_missing_window_fails_before_any_request(sandbox):
+    before = sandbox.requests_total()
+    with pytest.raises(EnKashValidationError) as info:
+        _sensor(time.time(), txn_date_to=None).execute({})
+    assert info.value.field == "txn_date_to"
+    assert sandbox.requests_total() == before
