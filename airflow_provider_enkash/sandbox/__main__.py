@@ -1,0 +1,101 @@
+"""``enkash-sandbox`` / ``python -m airflow_provider_enkash.sandbox``: run the sandbox in the foreground.
+
+One flag per :class:`SandboxConfig` field (``--field-name``; booleans also as
+``--no-field-name``; ``--fault`` repeatable). On start it prints exactly one line,
+``AIRFLOW_CONN_ENKASH_DEFAULT=<json>``, then serves until SIGINT or SIGTERM.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+from dataclasses import MISSING, fields
+from decimal import Decimal
+from typing import Any
+
+from airflow_provider_enkash.sandbox.app import Sandbox
+from airflow_provider_enkash.sandbox.config import SandboxConfig
+from airflow_provider_enkash.sandbox.faults import parse_fault_spec
+
+CLI_DEFAULT_PORT = 8765
+
+
+def _pair(text: str) -> tuple[str, str]:
+    name, sep, value = text.partition("=")
+    if not sep:
+        raise argparse.ArgumentTypeError(f"{text!r} is not OPERATION=STYLE")
+    return name.strip(), value.strip()
+
+
+def _fault(text: str) -> Any:
+    try:
+        return parse_fault_spec(text)
+    except (ValueError, TypeError) as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """An argparse parser with one option per ``SandboxConfig`` field."""
+    parser = argparse.ArgumentParser(
+        prog="enkash-sandbox",
+        description="Stateful local simulator of the EnKash Prepaid Card API (127.0.0.1).",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    for f in fields(SandboxConfig):
+        default = f.default if f.default is not MISSING else f.default_factory()  # type: ignore[misc]
+        flag = "--" + f.name.replace("_", "-")
+        text = f.metadata["help"]
+        if f.name == "port":
+            parser.add_argument(flag, type=int, default=CLI_DEFAULT_PORT, help=text)
+        elif f.name == "faults":
+            parser.add_argument("--fault", flag, dest="faults", type=_fault, action="append", default=[], help=text)
+        elif f.name == "envelope_overrides":
+            parser.add_argument(flag, type=_pair, nargs="*", default=sorted(default.items()), help=text)
+        elif isinstance(default, bool):
+            parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=default, help=text)
+        elif default is None:
+            parser.add_argument(flag, type=str, default=None, help=text)
+        else:
+            parser.add_argument(
+                flag, type=Decimal if isinstance(default, Decimal) else type(default), default=default, help=text
+            )
+    return parser
+
+
+def config_from_args(argv: list[str] | None = None) -> SandboxConfig:
+    """Parse ``argv`` into a :class:`SandboxConfig` (exit code 2 on a bad value)."""
+    parser = build_parser()
+    args = vars(parser.parse_args(argv))
+    args["envelope_overrides"] = dict(args["envelope_overrides"])
+    args["faults"] = tuple(args["faults"])
+    try:
+        return SandboxConfig(**args)
+    except ValueError as exc:
+        parser.error(str(exc))
+        raise  # unreachable: parser.error exits
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Start the sandbox, print the connection line, serve until SIGINT/SIGTERM."""
+    config = config_from_args(argv)
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    sandbox = Sandbox(config).start()
+    try:
+        print(f"AIRFLOW_CONN_ENKASH_DEFAULT={sandbox.connection_json()}", flush=True)
+        print(
+            f"EnKash sandbox on {sandbox.url} (admin API: {sandbox.url}/_sandbox/health); Ctrl-C stops it",
+            file=sys.stderr,
+            flush=True,
+        )
+        stop.wait()
+    finally:
+        sandbox.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,198 @@
+"""Card and card-account operations. Each takes the validated request body and returns the payload.
+
+They run under ``State.lock`` (taken by the dispatcher) and raise
+:class:`BusinessError` for refusals EnKash reports as ``code`` 1.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from airflow_provider_enkash.sandbox import clock
+from airflow_provider_enkash.sandbox.errors import BusinessError
+from airflow_provider_enkash.sandbox.model import (
+    CARD_HOLDER_FIELDS,
+    CONTROL_LIMITS,
+    DEFAULT_CONTROLS,
+    DELIVERY_FIELDS,
+    STATUS_BY_BLOCK_CODE,
+    Card,
+    rupees,
+)
+from airflow_provider_enkash.sandbox.search import page_bounds
+from airflow_provider_enkash.sandbox.state import State
+from airflow_provider_enkash.sandbox.transactions import Extra
+from airflow_provider_enkash.sandbox.validation import to_paise
+
+
+def _ts(state: State) -> str:
+    return state.config.timestamp_format
+
+
+def create_card_account(state: State, body: dict[str, Any], now: int) -> dict[str, Any]:
+    """A new, empty card account under the configured company."""
+    if body["companyId"] != state.config.company_id:
+        raise BusinessError("Company not found")
+    account_id = state.new_id("CA", 7, state.accounts)
+    account = state.open_account(account_id, body["accountType"], body["accountTitle"], Decimal(0), now)
+    return {
+        "cardAccountId": account.card_account_id,
+        "companyId": account.company_id,
+        "companyName": account.company_name,
+        "accountType": account.account_type,
+        "accountTitle": account.title,
+        "availableBalance": account.balance,
+    }
+
+
+def create_card(state: State, body: dict[str, Any], now: int) -> dict[str, Any]:
+    """Create Prepaid Card / Create Gift Card: the account's type decides; ``loadAmount`` debits the account."""
+    account = state.account(body["companyId"], body["cardAccountId"])
+    paise = to_paise(body["loadAmount"]) if body.get("loadAmount") not in (None, "") else 0
+    if paise > account.balance_paise:
+        raise BusinessError("Insufficient balance in card account")
+    user_id = body.get("userId") or None
+    if user_id is not None and user_id not in state.users:
+        raise BusinessError("User not found")
+    holder = {k: body[k] for k in (*CARD_HOLDER_FIELDS, "documents") if body.get(k) not in (None, "")}
+    card = state.issue_card(account, holder, now, user_id=user_id)
+    if body.get("physicalCard") is True:
+        card.physical_order = {k: body[k] for k in DELIVERY_FIELDS if k in body} | {"orderedMs": now}
+    if paise:
+        extra = Extra(description="Load at card issue")
+        state.credit_card(account, card, paise, now, type_name="LOAD_MONEY", extra=extra, lifecycle=False)
+    return card.public_view(_ts(state))
+
+
+def set_card_pin(state: State, body: dict[str, Any], now: int) -> str:
+    card = state.card(body["enKashCardId"], state.account(body["companyId"], body["cardAccountId"]))
+    if card.status == "BLOCKED":
+        raise BusinessError("Card is blocked")
+    card.pin = body["pinBlock"]
+    card.modified_ms = now
+    state.pins_seen.append(card.pin)
+    return "Success"
+
+
+def get_card_account_details(state: State, body: dict[str, Any], now: int) -> dict[str, Any]:
+    account = state.account(body["companyId"], body["cardAccountId"])
+    cards = [state.cards[c] for c in account.card_ids]
+    primary = state.cards.get(account.primary_card_id) if account.primary_card_id else None
+    month = account.monthly.get(clock.ist_month(now), [0, 0])
+    return {
+        "cardAccountId": account.card_account_id,
+        "companyId": account.company_id,
+        "companyName": account.company_name,
+        "accountType": account.account_type,
+        "accountTitle": account.title,
+        "creditLimit": 0,
+        "dynamicLimit": 0,
+        "usedCreditLimit": 0,
+        "availableBalance": account.balance,
+        "availableCardBalance": rupees(account.cards_paise),
+        "primaryEnKashCard": primary.public_view(_ts(state)) if primary else None,
+        "totalCards": len(cards),
+        "activeCards": sum(1 for c in cards if c.status == "ACTIVE"),
+        "totalAllocationPoint": rupees(account.allocated_paise),
+        "totalRedemptionPoint": rupees(account.redeemed_paise),
+        "currentMonthAllocationPoint": rupees(month[0]),
+        "currentMonthRedemptionPoint": rupees(month[1]),
+    }
+
+
+def generate_card_otp(state: State, body: dict[str, Any], now: int) -> dict[str, Any]:
+    card = state.card(body["enKashCardId"], state.account(body.get("companyId"), body["cardAccountId"]))
+    request_id, otp = state.new_otp(card, now)
+    return {"otpRequestId": request_id, "otp": otp} if state.config.echo_otp else {"otpRequestId": request_id}
+
+
+def view_card_details(state: State, body: dict[str, Any], now: int) -> dict[str, Any]:
+    """Full card number, CVV and expiry; an OTP, when sent, must be valid."""
+    card = state.card(body["enKashCardId"], state.account(body["companyId"], body["cardAccountId"]))
+    if body.get("otpRequestId") or body.get("otp"):
+        state.use_otp(card, body.get("otpRequestId"), body.get("otp"), now)
+    return card.sensitive_view()
+
+
+def card_usage_controls(state: State, body: dict[str, Any], now: int) -> str:
+    account = state.account(body["companyId"], body["cardAccountId"])
+    cards = [state.card(card_id, account) for card_id in body["enKashCardIds"]]
+    changes = {k: body[k] for k in DEFAULT_CONTROLS if k in body}
+    for name in CONTROL_LIMITS:
+        if changes.get(name) is not None:
+            changes[name] = rupees(to_paise(changes[name]))
+    for card in cards:
+        card.controls.update(changes)
+        card.controls_modified_ms = now
+    return "Success"
+
+
+def get_card_usage_limits(state: State, body: dict[str, Any], now: int) -> dict[str, Any]:
+    card = state.card(body["enKashCardId"], state.account(body["companyId"], body["cardAccountId"]))
+    return card.controls_view(_ts(state), created_by=state.config.username)
+
+
+def _check_otp(state: State, body: dict[str, Any], card: Card, now: int) -> None:
+    if body.get("otpRequired") is True:
+        state.use_otp(card, body.get("otpRequestId"), body.get("otp"), now)
+
+
+def request_card_replacement(state: State, body: dict[str, Any], now: int) -> dict[str, Any]:
+    """Issue a new card to the same holder; the balance moves to it and the old card is blocked."""
+    account = state.account(body.get("companyId"), body["cardAccountId"]) if body.get("cardAccountId") else None
+    card = state.card(body["enKashCardId"], account)
+    if card.replaced_by:
+        raise BusinessError("Card already replaced")
+    _check_otp(state, body, card, now)
+    account = state.accounts[card.card_account_id]
+    new = state.issue_card(account, dict(card.holder), now, user_id=card.user_id)
+    new.balance_paise, card.balance_paise = card.balance_paise, 0
+    new.controls, new.replaces = dict(card.controls), card.enkash_card_id
+    card.replaced_by, card.status, card.block_code, card.block_reason = new.enkash_card_id, "BLOCKED", "BL", "Replaced"
+    card.modified_ms = now
+    if account.primary_card_id == card.enkash_card_id:
+        account.primary_card_id, new.primary, card.primary = new.enkash_card_id, True, False
+    return {
+        "enKashCardId": new.enkash_card_id,
+        "oldEnKashCardId": card.enkash_card_id,
+        "maskedNumber": new.masked_number,
+        "cardStatus": {"label": new.status},
+    }
+
+
+def block_card(state: State, body: dict[str, Any], now: int) -> str:
+    """Lock (L), unlock (UL), block for good (BL) or mark activation in progress (AP)."""
+    card = state.card(body["enKashCardId"], state.account(body["companyId"], body["cardAccountId"]))
+    if card.status == "BLOCKED":
+        raise BusinessError("Card is permanently blocked")
+    _check_otp(state, body, card, now)
+    card.status, card.block_code = STATUS_BY_BLOCK_CODE[body["blockCode"]], body["blockCode"]
+    card.block_reason = body.get("reason")
+    card.modified_ms = now
+    return "Success"
+
+
+def order_physical_card(state: State, body: dict[str, Any], now: int) -> str:
+    card = state.card(body["enKashCardId"], state.account(body["companyId"], body["cardAccountId"]))
+    if card.status == "BLOCKED":
+        raise BusinessError("Card is blocked")
+    if card.physical_order is not None:
+        raise BusinessError("Physical card already ordered")
+    card.physical_order = {k: body[k] for k in DELIVERY_FIELDS if k in body} | {"orderedMs": now}
+    card.modified_ms = now
+    return "Success"
+
+
+def get_card_details(state: State, body: dict[str, Any], now: int) -> dict[str, Any]:
+    """Cards of an account (or the one asked for), paged like transaction search."""
+    account = state.account(body["companyId"], body["cardAccountId"])
+    if body.get("enKashCardId"):
+        card = state.cards.get(body["enKashCardId"])
+        card_ids = [card.enkash_card_id] if card and card.card_account_id == account.card_account_id else []
+    else:
+        card_ids = account.card_ids
+    start, stop = page_bounds(state.config, body.get("page"), body.get("size"))
+    rows = [state.cards[c].public_view(_ts(state)) for c in card_ids[start:stop]]
+    total = len(card_ids) if state.config.records_count == "total" else len(rows)
+    return {"recordsCount": total, "data": rows}

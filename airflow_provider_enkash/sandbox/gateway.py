@@ -1,0 +1,160 @@
+"""The protocol of one API request, independent of the HTTP server.
+
+Card call: resolve the operation -> roll faults (latency, then 5xx / 429 /
+dropped connection, not processed) -> bearer token (401) -> ``partnerId``
+header (403) -> decrypt ``{"request": ...}`` (422 ``Invalid encrypted
+request``) -> validate (400/422) -> serve (code 0, or code 1 for a business
+refusal, both HTTP 200) -> faults after commit (dropped connection,
+undecryptable or malformed body) -> encrypt the envelope unless
+``plaintext_responses``. Every request is counted by operation and status.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from email.message import Message
+from typing import Any
+from urllib.parse import parse_qsl
+
+from airflow_provider_enkash.crypto import dumps_payload, is_envelope, loads_payload, open_envelope, seal
+from airflow_provider_enkash.exceptions import EnKashCryptoError
+from airflow_provider_enkash.sandbox import handlers
+from airflow_provider_enkash.sandbox.auth import Auth
+from airflow_provider_enkash.sandbox.errors import BusinessError, RequestInvalid
+from airflow_provider_enkash.sandbox.faults import FaultDecision, FaultInjector
+from airflow_provider_enkash.sandbox.state import State
+from airflow_provider_enkash.sandbox.validation import validate
+
+_SERVER_ERRORS = {"http_500": 500, "http_502": 502, "http_503": 503}
+_REASONS = {500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable", 429: "Too Many Requests"}
+UNDECRYPTABLE_BODY = {"request": "not-base64!!"}
+
+
+@dataclass
+class Reply:
+    """What to send back; ``drop`` closes the connection without any response."""
+
+    status: int = 200
+    body: bytes = b""
+    content_type: str = "application/json"
+    headers: dict[str, str] = field(default_factory=dict)
+    drop: bool = False
+
+
+def json_reply(status: int, obj: Any, headers: dict[str, str] | None = None) -> Reply:
+    return Reply(status, dumps_payload(obj).encode("utf-8"), headers=headers or {})
+
+
+def _error(status: int, message: str) -> Reply:
+    """A refused card call (403/400/422): always plaintext ``{"code", "message", "payload": null}``."""
+    return json_reply(status, {"code": status, "message": message, "payload": None})
+
+
+class Gateway:
+    """Serves the token endpoint and the card operations over shared state, auth and faults."""
+
+    def __init__(self, state: State, auth: Auth, faults: FaultInjector) -> None:
+        self.state = state
+        self.auth = auth
+        self.faults = faults
+
+    def _count(self, operation: str, reply: Reply) -> Reply:
+        self.state.counters.record(operation, "dropped" if reply.drop else reply.status)
+        return reply
+
+    def _refusal(self, decision: FaultDecision, path: str) -> Reply | None:
+        """The reply of a fault that refuses the request before processing, if one fired."""
+        time.sleep(decision.delay_s)
+        if decision.before == "drop_before":
+            return Reply(drop=True)
+        if decision.before == "http_429":
+            body = {"status": 429, "error": _REASONS[429], "message": "Rate limit exceeded", "path": path}
+            return json_reply(429, body, {"Retry-After": str(decision.retry_after_s)})
+        if decision.before in _SERVER_ERRORS:
+            status = _SERVER_ERRORS[decision.before]
+            return json_reply(status, {"status": status, "error": _REASONS[status], "path": path})
+        return None
+
+    @staticmethod
+    def _corrupt(decision: FaultDecision, reply: Reply) -> Reply:
+        """Apply a fault that strikes after the request was processed and committed."""
+        if decision.after == "drop_after_commit":
+            return Reply(drop=True)
+        if decision.after == "undecryptable":
+            return json_reply(200, UNDECRYPTABLE_BODY)
+        if decision.after == "malformed":
+            return Reply(200, reply.body[: max(1, len(reply.body) // 2)])
+        return reply
+
+    def token(self, method: str, headers: Message, body: bytes) -> Reply:
+        """``POST /oauth/token`` (form body, Basic auth); faults apply only to rules naming ``auth_token``."""
+        if method != "POST":
+            return self._count("auth_token", json_reply(405, {"error": "method_not_allowed"}))
+        decision = self.faults.decide("auth_token")
+        refusal = self._refusal(decision, "/oauth/token")
+        if refusal is not None:
+            return self._count("auth_token", refusal)
+        form = dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
+        status, answer = self.auth.token(headers.get("Authorization"), form)
+        return self._count("auth_token", self._corrupt(decision, json_reply(status, answer)))
+
+    def card(self, method: str, path: str, headers: Message, body: bytes) -> Reply:
+        """One card API call on ``path``."""
+        cfg = self.state.config
+        if path not in handlers.PATHS:
+            return self._count("unknown", json_reply(404, {"status": 404, "error": "Not Found", "path": path}))
+        if method != "POST":
+            return self._count("unknown", json_reply(405, {"status": 405, "error": "Method Not Allowed", "path": path}))
+        request, encrypted = self._open(body, cfg.client_secret, cfg.key_derivation)
+        operation = handlers.resolve(path, request, self.state)
+        decision = self.faults.decide(operation)
+        reply = self._refusal(decision, path) or self._serve(operation, headers, request, encrypted, decision)
+        return self._count(operation, reply)
+
+    @staticmethod
+    def _open(body: bytes, secret: str, key_derivation: str) -> tuple[Any, bool | None]:
+        """(the request JSON, True if it came encrypted / False if plaintext / None if unreadable)."""
+        try:
+            parsed = loads_payload(body)
+        except ValueError:
+            return None, None
+        if not is_envelope(parsed):
+            return parsed, False
+        try:
+            return open_envelope(parsed, secret, key_derivation=key_derivation), True
+        except EnKashCryptoError:
+            return None, None
+
+    def _serve(
+        self, operation: str, headers: Message, request: Any, encrypted: bool | None, decision: FaultDecision
+    ) -> Reply:
+        cfg = self.state.config
+        token, problem = self.auth.check(headers.get("Authorization"))
+        if problem is None and decision.before == "revoke_token" and token is not None:
+            self.auth.revoke(token)
+            problem = {"error": "invalid_token", "error_description": "Access token has been revoked"}
+        if problem is not None:
+            return json_reply(401, problem)
+        partner = headers.get("partnerId")
+        if partner != cfg.partner_id:
+            message = "partnerId: header is required" if not partner else "partnerId: not recognised for this client"
+            return _error(403, message)
+        if not (encrypted or (encrypted is False and cfg.accept_plaintext_requests)):
+            return _error(422, "Invalid encrypted request")
+        try:
+            validate(operation, request)
+        except RequestInvalid as exc:
+            return _error(exc.status, str(exc))
+        try:
+            answer = self._envelope(operation, 0, "Success", handlers.run(self.state, operation, request))
+        except BusinessError as exc:
+            answer = self._envelope(operation, 1, exc.message, exc.message)
+        wire = answer if cfg.plaintext_responses else seal(answer, cfg.client_secret, key_derivation=cfg.key_derivation)
+        return self._corrupt(decision, json_reply(200, wire))
+
+    def _envelope(self, operation: str, code: int, message: str, payload: Any) -> dict[str, Any]:
+        cfg = self.state.config
+        if cfg.envelope_overrides.get(operation, cfg.envelope_style) == "response_code":
+            return {"response_code": code, "response_message": message, "payload": payload}
+        return {"code": code, "message": message, "payload": payload}
