@@ -17,7 +17,7 @@ from typing import Any
 
 from airflow_provider_enkash.sandbox.app import Sandbox
 from airflow_provider_enkash.sandbox.config import SandboxConfig
-from airflow_provider_enkash.sandbox.faults import parse_fault_spec
+from airflow_provider_enkash.sandbox.faults import FAULT_MODES, parse_fault_spec
 
 CLI_DEFAULT_PORT = 8765
 
@@ -50,9 +50,21 @@ def build_parser() -> argparse.ArgumentParser:
         if f.name == "port":
             parser.add_argument(flag, type=int, default=CLI_DEFAULT_PORT, help=text)
         elif f.name == "faults":
-            parser.add_argument("--fault", flag, dest="faults", type=_fault, action="append", default=[], help=text)
+            modes = ", ".join(FAULT_MODES)
+            parser.add_argument(
+                "--fault",
+                flag,
+                dest="faults",
+                type=_fault,
+                action="append",
+                default=[],
+                metavar="SPEC",
+                help=f"{text}, repeatable; e.g. mode=http_500,rate=0.1,operation=load_card_balance; modes: {modes}",
+            )
         elif f.name == "envelope_overrides":
-            parser.add_argument(flag, type=_pair, nargs="*", default=sorted(default.items()), help=text)
+            parser.add_argument(
+                flag, type=_pair, nargs="*", default=sorted(default.items()), metavar="OP=STYLE", help=text
+            )
         elif isinstance(default, bool):
             parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=default, help=text)
         elif default is None:

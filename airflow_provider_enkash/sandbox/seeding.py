@@ -6,7 +6,7 @@ About 30% are loads (``LOAD_MONEY``, CR, reference ``SEED`` + id digits),
 the rest card spends (``SALE``, DR); 97% settle SUCCESS, 2% FAILED (no money
 moved), 1% turn REVERSED an hour later. Card balances are the net of their
 history; the account balance stays as configured. One million transactions
-take a few seconds and about 70 MB.
+take a few seconds and about 100 MB.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The transaction store: compact, time-ordered, with a lazily computed status lifecycle.
 
 Transactions live in parallel ``array`` columns indexed by their sequence
-number ``seq`` (a million take about 70 MB); a record dict is built only
+number ``seq`` (a million take about 100 MB); a record dict is built only
 for the rows a response returns. Sequence order is time order (a new
 transaction is never dated before the previous one), so a date window is two
 ``bisect`` calls. Indexes: seq arrays by card (``by_card``) and by card

@@ -110,3 +110,13 @@ def test_python_api_context_manager_and_connection_json():
 def test_bad_config_is_refused_naming_the_field(change):
     with pytest.raises(ValueError, match=next(iter(change)).split("_")[0]):
         SandboxConfig(**change)
+
+
+def test_stop_closes_kept_alive_connections():
+    sandbox = Sandbox(SandboxConfig()).start()
+    session = requests.Session()
+    assert session.get(sandbox.url + "/_sandbox/health", timeout=5).status_code == 200
+    url = sandbox.url
+    sandbox.stop()
+    with pytest.raises(requests.ConnectionError):
+        session.get(url + "/_sandbox/health", timeout=5)
