@@ -48,6 +48,8 @@ class FaultRule:
     def __post_init__(self) -> None:
         if self.mode not in FAULT_MODES:
             raise ValueError(f"fault mode: {self.mode!r} is not one of {', '.join(FAULT_MODES)}")
+        for name in ("latency_ms", "jitter_ms"):  # admin JSON numbers arrive as Decimal
+            object.__setattr__(self, name, float(getattr(self, name)))
         if self.rate is not None and not 0.0 <= float(self.rate) <= 1.0:
             raise ValueError(f"fault rate: {self.rate!r} must be between 0 and 1")
         if self.count is not None and (

@@ -175,3 +175,13 @@ def test_faults_from_the_config_survive_reset(make_sandbox):
     assert client.post("get_card_details", {}).status_code == 200
     requests.post(f"{sandbox.url}/_sandbox/reset", timeout=5)
     assert client.post("get_card_details", {}).status_code == 502
+
+
+def test_fractional_latency_from_the_admin_api_delays_instead_of_failing(sandbox, hook):
+    import time
+
+    sandbox.post("faults", {"operation": "get_card_account_details", "mode": "latency", "latency_ms": 20.5, "rate": 1.0})
+    started = time.monotonic()
+    hook.get_card_account_details()
+    assert time.monotonic() - started >= 0.02
+    assert sandbox.get("counters")["statuses"].get("500", 0) == 0

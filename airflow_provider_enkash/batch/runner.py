@@ -1,0 +1,218 @@
+"""Load the rows of a batch on a bounded thread pool sharing one hook (one session, one token).
+
+Each row is one ``hook.load_card_balance`` with the reference
+``batch_row_reference(batch_id, row_key)``: the hook sends it at most once per
+attempt and settles unclear outcomes by looking the reference up. The runner
+maps what comes back to a :class:`~airflow_provider_enkash.batch.outcomes.RowOutcome`
+and never stops at a failed row; only a refused login stops the batch, because
+more logins could lock the partner account.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import replace
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING
+
+from airflow_provider_enkash.batch.outcomes import (
+    ALREADY_LOADED,
+    FAILED,
+    LOADED,
+    OUTCOME_UNKNOWN,
+    RowOutcome,
+)
+from airflow_provider_enkash.exceptions import (
+    EnKashAuthError,
+    EnKashBusinessError,
+    EnKashError,
+    EnKashOutcomeUnknown,
+    EnKashValidationError,
+)
+from airflow_provider_enkash.references import batch_row_reference
+
+if TYPE_CHECKING:
+    from airflow_provider_enkash.batch.rows import BatchRow
+    from airflow_provider_enkash.hooks.enkash import EnKashHook
+
+DEFAULT_CONCURRENCY = 8
+ABORTED_CODE = "NOT_SENT_BATCH_ABORTED"
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+
+
+class BatchRunner:
+    """Loads rows concurrently through one hook.
+
+    :param hook: the hook every thread shares (use ``RateLimitedEnKashHook`` for a requests-per-second ceiling).
+    :param concurrency: rows in flight at once (default 8); keep it <= the hook's ``pool_size``.
+    :param load_type: the load ``type`` (default ``LOAD_MONEY``).
+    :param transaction_code: the load ``transactionCode`` (default not sent).
+    :param description: the load ``description`` (default not sent).
+    :param created_by: the load ``createdBy`` (default not sent).
+    """
+
+    def __init__(
+        self,
+        hook: EnKashHook,
+        *,
+        concurrency: int = DEFAULT_CONCURRENCY,
+        load_type: str = "LOAD_MONEY",
+        transaction_code: str | None = None,
+        description: str | None = None,
+        created_by: str | None = None,
+    ) -> None:
+        if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
+            raise EnKashValidationError("concurrency", f"must be a whole number >= 1, got {concurrency!r}")
+        self.hook = hook
+        self.concurrency = concurrency
+        self.load_type = load_type
+        self.transaction_code = transaction_code
+        self.description = description
+        self.created_by = created_by
+        self._abort = threading.Event()
+
+    def _outcome(self, row: BatchRow, batch_id: str, outcome: str, **details: object) -> RowOutcome:
+        return RowOutcome(
+            batch_id=batch_id,
+            row_key=row.row_key,
+            row_number=row.row_number,
+            reference=batch_row_reference(batch_id=batch_id, row_key=row.row_key),
+            enkash_card_id=row.enkash_card_id,
+            amount=row.amount,
+            outcome=outcome,
+            recorded_at=_now(),
+            **details,  # type: ignore[arg-type]
+        )
+
+    def load_row(self, row: BatchRow, *, batch_id: str, lookup_first: bool) -> RowOutcome:
+        """Load one row and say what happened; never raises for an EnKash outcome."""
+        if self._abort.is_set():
+            return self._outcome(
+                row,
+                batch_id,
+                FAILED,
+                error_code=ABORTED_CODE,
+                error_message="not sent: the batch stopped early",
+            )
+        reference = batch_row_reference(batch_id=batch_id, row_key=row.row_key)
+        try:
+            result = self.hook.load_card_balance(
+                enkash_card_id=row.enkash_card_id,
+                amount=row.amount,
+                unique_reference_number=reference,
+                type=self.load_type,
+                transaction_code=self.transaction_code,
+                description=self.description,
+                remarks=row.remarks,
+                created_by=self.created_by,
+                lookup_first=lookup_first,
+            )
+        except EnKashBusinessError as exc:
+            return self._outcome(
+                row,
+                batch_id,
+                FAILED,
+                error_code=str(exc.code),
+                error_message=exc.enkash_message,
+            )
+        except EnKashOutcomeUnknown as exc:
+            return self._outcome(
+                row,
+                batch_id,
+                OUTCOME_UNKNOWN,
+                error_code=type(exc).__name__,
+                error_message=str(exc),
+            )
+        except EnKashAuthError as exc:
+            self._abort.set()
+            return self._outcome(
+                row,
+                batch_id,
+                FAILED,
+                error_code=type(exc).__name__,
+                error_message=str(exc),
+            )
+        except EnKashError as exc:
+            # The hook raises these only when the load was refused or never left (4xx, connect failure, bad input).
+            return self._outcome(
+                row,
+                batch_id,
+                FAILED,
+                error_code=type(exc).__name__,
+                error_message=str(exc),
+            )
+        except Exception as exc:  # noqa: BLE001 - an unexpected error after a send must not read as "not loaded"
+            return self._outcome(
+                row,
+                batch_id,
+                OUTCOME_UNKNOWN,
+                error_code=type(exc).__name__,
+                error_message=str(exc),
+            )
+        outcome = LOADED if result.outcome == "loaded" else ALREADY_LOADED
+        recorded = self._outcome(row, batch_id, outcome, enkash_transaction_id=result.enkash_transaction_id)
+        if outcome == ALREADY_LOADED and result.amount != row.amount:
+            recorded = replace(
+                recorded,
+                amount=result.amount,
+                error_message=f"EnKash recorded {result.amount} for this reference; the row now says {row.amount}",
+            )
+        return recorded
+
+    def run(
+        self,
+        rows: Sequence[BatchRow],
+        *,
+        batch_id: str,
+        lookup_first: Callable[[BatchRow], bool] | bool,
+        on_outcome: Callable[[RowOutcome], None] | None = None,
+    ) -> list[RowOutcome]:
+        """Load every row and return one outcome per row, in row order.
+
+        :param batch_id: the batch the references derive from; the same id on a rerun means the same references.
+        :param lookup_first: whether a row is looked up before it is sent (True on retries and for rows not
+            known to be fresh), or a function deciding per row.
+        :param on_outcome: called in the calling thread as each row finishes (e.g. to flush the ledger).
+        """
+        decide = lookup_first if callable(lookup_first) else (lambda _row, _v=bool(lookup_first): _v)
+        self._abort.clear()
+        outcomes: list[RowOutcome] = []
+        pending_rows = iter(rows)
+        in_flight: set[Future[RowOutcome]] = set()
+        with ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="enkash-batch") as pool:
+
+            def submit_next() -> None:
+                row = next(pending_rows, None)
+                if row is not None:
+                    in_flight.add(
+                        pool.submit(
+                            self.load_row,
+                            row,
+                            batch_id=batch_id,
+                            lookup_first=decide(row),
+                        )
+                    )
+
+            for _ in range(self.concurrency * 2):
+                submit_next()
+            while in_flight:
+                done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
+                for future in done:
+                    in_flight.discard(future)
+                    outcome = future.result()
+                    outcomes.append(outcome)
+                    if on_outcome is not None:
+                        on_outcome(outcome)
+                    submit_next()
+        outcomes.sort(key=lambda o: o.row_number)
+        return outcomes
+
+    @property
+    def aborted(self) -> bool:
+        """True when the last run stopped early because EnKash refused the login."""
+        return self._abort.is_set()

@@ -1,0 +1,124 @@
+"""Reading, validating, chunking and recording batches (no EnKash calls), and the SQL ledger on SQLite and Postgres."""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from decimal import Decimal
+
+import pytest
+
+from airflow_provider_enkash.batch import (
+    BatchValidationError,
+    FileLedger,
+    RowOutcome,
+    SqlLedger,
+    chunk_rows,
+    read_batch,
+    validate_rows,
+)
+from airflow_provider_enkash.batch.throttle import RateLimiter
+
+
+def test_csv_rows_are_numbered_and_typed(tmp_path):
+    source = tmp_path / "p.csv"
+    source.write_text(
+        "enkash_card_id,amount,reference,remarks\nEKCAAAAAA1, 1500.00 ,EMP1-JAN,Jan salary\nEKCAAAAAA2,0.01,,\n"
+    )
+    rows = validate_rows(read_batch(source_path=str(source)))
+    assert [(r.row_number, r.row_key, r.amount, r.remarks) for r in rows] == [
+        (1, "EMP1-JAN", Decimal("1500.00"), "Jan salary"),
+        (2, "EKCAAAAAA2", Decimal("0.01"), None),
+    ]
+
+
+def test_every_problem_of_the_batch_is_reported_with_row_and_field():
+    raw = [
+        {"card_id": "EKCAAAAAA1", "amount": "10"},
+        {"amount": "10"},
+        {"card_id": "EKCAAAAAA2", "amount": 0.1 + 0.2},
+        {"card_id": "EKCAAAAAA3", "amount": "1e3"},
+        {"card_id": "EKCAAAAAA1", "amount": "5", "reference": "EKCAAAAAA1"},
+        {"card_id": "EKCAAAAAA4", "amount": "10", "remarks": "bad\x00remark"},
+    ]
+    with pytest.raises(BatchValidationError) as info:
+        validate_rows(raw)
+    fields = [(p.row_number, p.field) for p in info.value.problems]
+    assert (2, "enkash_card_id") in fields
+    assert (3, "amount") in fields
+    assert (5, "reference") in fields
+    assert (6, "remarks") in fields
+    assert "row 2: enkash_card_id" in str(info.value)
+
+
+def test_empty_batch_and_ambiguous_sources_are_refused():
+    with pytest.raises(BatchValidationError, match="empty"):
+        validate_rows([])
+    with pytest.raises(ValueError, match="exactly one source"):
+        read_batch(rows=[], sql="select 1")
+
+
+def test_chunks_keep_source_row_numbers_and_keys():
+    rows = validate_rows([{"card_id": f"EKC{i:07d}", "amount": "1.00"} for i in range(7)])
+    chunks = chunk_rows(rows, chunk_size=3)
+    assert [len(c) for c in chunks] == [3, 3, 1]
+    again = validate_rows(chunks[1])
+    assert [(r.row_number, r.row_key) for r in again] == [
+        (4, "EKC0000003"),
+        (5, "EKC0000004"),
+        (6, "EKC0000005"),
+    ]
+
+
+def _outcome(batch: str, key: str, outcome: str, amount: str = "10.50") -> RowOutcome:
+    return RowOutcome(
+        batch_id=batch, row_key=key, row_number=1, reference=f"AF{key}", enkash_card_id="EKCAAAAAA1",
+        amount=Decimal(amount), outcome=outcome, error_code="1" if outcome == "failed" else None,
+    )  # fmt: skip
+
+
+def _check_ledger(ledger) -> None:
+    batch = f"b/{uuid.uuid4().hex}"
+    assert ledger.read(batch) == {}
+    ledger.write([_outcome(batch, "k1", "outcome_unknown"), _outcome(batch, "k2", "failed")])
+    ledger.write([_outcome(batch, "k1", "already_loaded", "10.50")])
+    ledger.write([_outcome("other-batch", "k1", "loaded")])
+    entries = ledger.read(batch)
+    assert {k: e.outcome for k, e in entries.items()} == {
+        "k1": "already_loaded",
+        "k2": "failed",
+    }
+    assert entries["k1"].amount == Decimal("10.50")
+    assert entries["k2"].error_code == "1"
+
+
+def test_file_ledger_latest_outcome_wins(tmp_path):
+    _check_ledger(FileLedger(tmp_path / "ledger"))
+
+
+def test_sql_ledger_on_sqlite(tmp_path, monkeypatch):
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_BATCH_SQLITE",
+        json.dumps({"conn_type": "sqlite", "host": f"{tmp_path}/ledger.db"}),
+    )
+    _check_ledger(SqlLedger("batch_sqlite"))
+
+
+@pytest.mark.skipif(
+    not os.environ.get("ENKASH_TEST_POSTGRES_URI"),
+    reason="needs scripts/test.sh's PostgreSQL",
+)
+def test_sql_ledger_on_postgres(monkeypatch):
+    monkeypatch.setenv("AIRFLOW_CONN_BATCH_PG", os.environ["ENKASH_TEST_POSTGRES_URI"])
+    _check_ledger(SqlLedger("batch_pg", table=f"ledger_{uuid.uuid4().hex[:8]}"))
+
+
+def test_sql_ledger_refuses_an_unsafe_table_name():
+    with pytest.raises(ValueError, match="ledger_table"):
+        SqlLedger("x", table="t; drop table users")
+
+
+def test_rate_limiter_refuses_nonsense():
+    with pytest.raises(ValueError, match="requests_per_second"):
+        RateLimiter(0)
