@@ -1,0 +1,7 @@
+"""Transaction export building blocks used by ``operators/transactions.py``.
+
+``windows`` (half-open windows, reading a window without losing records), ``timestamps``
+(EnKash's two formats into UTC), ``records`` (one record -> one typed row, masked card only),
+``sql_sink`` (create table + common.sql upsert), ``storage_sink`` (JSON Lines / Parquet on
+ObjectStoragePath, atomic), ``prefetch`` (read ahead in a bounded background thread).
+"""

@@ -1,0 +1,167 @@
+"""The SQL destination: create the table when missing, upsert rows keyed by the transaction id.
+
+DDL comes from SQLAlchemy (types rendered per database) and the upsert from
+common.sql's own dialect support, ``DbApiHook.insert_rows(replace=True,
+replace_index=...)``: ``INSERT ... ON CONFLICT (...) DO UPDATE`` on Postgres,
+``REPLACE INTO`` on SQLite, ``MERGE`` where a dialect provides it. Rows stream
+through in chunks of ``chunk_size``, one transaction per chunk.
+
+SQLite has no timestamp or decimal type: timestamps are stored as fixed-width
+UTC text (``2025-01-23T11:08:36.000Z``, so text order is time order and
+SQLite's date functions read it) and NUMERIC values as SQLite chooses (a
+binary float); ``principal_amount_paise`` is exact everywhere.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    Index,
+    MetaData,
+    Numeric,
+    String,
+    Table,
+    Text,
+)
+
+from airflow_provider_enkash.exceptions import EnKashValidationError
+from airflow_provider_enkash.export.records import (
+    COLUMN_NAMES,
+    COLUMNS,
+    KEY_COLUMN,
+    TIME_COLUMN,
+)
+from airflow_provider_enkash.export.timestamps import format_utc
+
+if TYPE_CHECKING:
+    from airflow.providers.common.sql.hooks.sql import DbApiHook
+
+    from airflow_provider_enkash.export.windows import Window
+
+DEFAULT_CHUNK_SIZE = 5000
+_TABLE_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}(\.[A-Za-z_][A-Za-z0-9_]{0,62})?")
+_TEXT_TIMESTAMP_DIALECTS = frozenset({"sqlite"})
+_SQL_TYPES: dict[str, Any] = {
+    "id": lambda: String(64),
+    "text": Text,
+    "amount": lambda: Numeric(18, 2),
+    "foreign_amount": Numeric,
+    "paise": BigInteger,
+    "card": Text,
+    "timestamp": lambda: DateTime(timezone=True),
+    "export_time": lambda: DateTime(timezone=True),
+}
+
+
+_TIMESTAMP_AT = tuple(
+    i for i, c in enumerate(COLUMNS) if c.kind in ("timestamp", "export_time")
+)
+_utc_text = functools.lru_cache(maxsize=4096)(
+    format_utc
+)  # neighbouring rows share seconds
+
+
+def check_table_name(table: Any) -> str:
+    """``table`` or ``schema.table`` made of letters, digits and ``_`` (it is interpolated into SQL)."""
+    if not isinstance(table, str) or not _TABLE_RE.fullmatch(table):
+        raise EnKashValidationError(
+            "table",
+            f"{table!r} must be 'name' or 'schema.name' of letters, digits and '_' (max 63 each)",
+        )
+    return table
+
+
+class SqlTransactionSink:
+    """Writes export rows into ``table`` through a common.sql hook.
+
+    :param hook: any ``DbApiHook`` (e.g. from ``BaseHook.get_connection(conn_id).get_hook()``).
+    :param table: ``name`` or ``schema.name``; created with typed columns when missing.
+    :param chunk_size: rows per executemany and per transaction (default 5000).
+    """
+
+    def __init__(
+        self, hook: DbApiHook, table: str, *, chunk_size: int = DEFAULT_CHUNK_SIZE
+    ) -> None:
+        self.hook = hook
+        self.table = check_table_name(table)
+        if (
+            isinstance(chunk_size, bool)
+            or not isinstance(chunk_size, int)
+            or chunk_size < 1
+        ):
+            raise EnKashValidationError(
+                "chunk_size", f"must be a positive integer, got {chunk_size!r}"
+            )
+        self.chunk_size = chunk_size
+        self._text_timestamps = hook.dialect_name in _TEXT_TIMESTAMP_DIALECTS
+
+    def ensure_table(self) -> None:
+        """Create the table (primary key on the transaction id, index on ``txn_date``) unless it exists."""
+        schema, _, name = self.table.rpartition(".")
+        metadata = MetaData(schema=schema or None)
+        table = Table(
+            name,
+            metadata,
+            *(
+                Column(c.name, _SQL_TYPES[c.kind](), primary_key=c.name == KEY_COLUMN)
+                for c in COLUMNS
+            ),
+        )
+        Index(f"ix_{name}_{TIME_COLUMN}", table.c[TIME_COLUMN])
+        engine = self.hook.get_sqlalchemy_engine()
+        try:
+            metadata.create_all(engine, checkfirst=True)
+        finally:
+            engine.dispose()
+
+    def db_value(self, value: Any) -> Any:
+        """A cell as this database takes it (timestamps become fixed-width UTC text on SQLite)."""
+        if self._text_timestamps and isinstance(value, datetime):
+            return _utc_text(value)
+        return value
+
+    def count_window(self, window: Window) -> int:
+        """Rows whose ``txn_date`` lies in ``[window.start, window.end)``."""
+        placeholder = self.hook.placeholder
+        sql = f"SELECT COUNT(*) FROM {self.table} WHERE {TIME_COLUMN} >= {placeholder} AND {TIME_COLUMN} < {placeholder}"
+        result = self.hook.get_first(
+            sql, parameters=(self.db_value(window.start), self.db_value(window.end))
+        )
+        return int(result[0])
+
+    def upsert(self, batches: Iterable[list[tuple[Any, ...]]]) -> int:
+        """Insert or replace every row of ``batches`` (streamed, never all in memory); return the rows sent."""
+        sent = 0
+
+        def cells() -> Iterator[Sequence[Any]]:
+            nonlocal sent
+            for batch in batches:
+                sent += len(batch)
+                if self._text_timestamps:
+                    for row in batch:
+                        cells = list(row)
+                        for i in _TIMESTAMP_AT:
+                            if cells[i] is not None:
+                                cells[i] = _utc_text(cells[i])
+                        yield cells
+                else:
+                    yield from batch
+
+        self.hook.insert_rows(
+            self.table,
+            cells(),
+            target_fields=list(COLUMN_NAMES),
+            commit_every=self.chunk_size,
+            replace=True,
+            replace_index=[KEY_COLUMN],
+            executemany=True,
+        )
+        return sent

@@ -1,0 +1,164 @@
+"""The file destination: JSON Lines (and Parquet when pyarrow is installed) on any ObjectStoragePath.
+
+Each format is written to a temporary sibling object first and renamed over
+the final name when complete, so readers never see a partial file and a
+rerun replaces the previous one (``file://`` renames atomically; object
+stores copy server-side, and the final key only ever holds a whole object).
+Rows stream through: JSON Lines line by line, Parquet one row group per
+``row_group_size`` rows.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import uuid
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from decimal import Decimal
+from typing import IO, TYPE_CHECKING, Any
+
+from airflow_provider_enkash.exceptions import EnKashConfigError, EnKashValidationError
+from airflow_provider_enkash.export.records import COLUMN_NAMES, COLUMNS
+from airflow_provider_enkash.export.timestamps import format_utc
+
+if TYPE_CHECKING:
+    from airflow.sdk import ObjectStoragePath
+
+FORMATS = ("jsonl", "parquet")
+DEFAULT_ROW_GROUP_SIZE = 50_000
+
+
+def check_formats(formats: Sequence[str]) -> tuple[str, ...]:
+    """The requested formats, each one of :data:`FORMATS`, at least one, no repeats."""
+    chosen = (formats,) if isinstance(formats, str) else tuple(formats)
+    if not chosen or len(set(chosen)) != len(chosen) or not set(chosen) <= set(FORMATS):
+        raise EnKashValidationError(
+            "formats", f"{formats!r} must be distinct values from {', '.join(FORMATS)}"
+        )
+    return chosen
+
+
+def pyarrow_available() -> bool:
+    """Whether the optional ``parquet`` extra (pyarrow) is installed; cheap enough for DAG parsing."""
+    return importlib.util.find_spec("pyarrow") is not None
+
+
+def _json_cell(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return format_utc(value)
+    if isinstance(value, Decimal):
+        return str(value)  # exact; JSON numbers would go through float in most readers
+    return value
+
+
+class _JsonLinesWriter:
+    def __init__(self, stream: IO[bytes]) -> None:
+        self._stream = stream
+
+    def write(self, rows: list[tuple[Any, ...]]) -> None:
+        lines = [
+            json.dumps(
+                dict(zip(COLUMN_NAMES, map(_json_cell, row))), ensure_ascii=False
+            )
+            for row in rows
+        ]
+        self._stream.write(("\n".join(lines) + "\n").encode("utf-8"))
+
+    def close(self) -> None:
+        return None
+
+
+class _ParquetWriter:
+    def __init__(self, stream: IO[bytes], row_group_size: int) -> None:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        self._pa = pa
+        types = {
+            "id": pa.string(),
+            "text": pa.string(),
+            "card": pa.string(),
+            "amount": pa.decimal128(18, 2),
+            "foreign_amount": pa.decimal128(28, 8),
+            "paise": pa.int64(),
+            "timestamp": pa.timestamp("ms", tz="UTC"),
+            "export_time": pa.timestamp("us", tz="UTC"),
+        }
+        self._schema = pa.schema([pa.field(c.name, types[c.kind]) for c in COLUMNS])
+        self._writer = pq.ParquetWriter(stream, self._schema)
+        self._pending: list[tuple[Any, ...]] = []
+        self._row_group_size = row_group_size
+
+    def write(self, rows: list[tuple[Any, ...]]) -> None:
+        self._pending.extend(rows)
+        if len(self._pending) >= self._row_group_size:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self._pending:
+            columns = list(zip(*self._pending))
+            arrays = [
+                self._pa.array(col, type=f.type)
+                for col, f in zip(columns, self._schema)
+            ]
+            self._writer.write_table(
+                self._pa.Table.from_arrays(arrays, schema=self._schema)
+            )
+            self._pending = []
+
+    def close(self) -> None:
+        self._flush()
+        self._writer.close()
+
+
+def write_files(
+    targets: dict[str, ObjectStoragePath],
+    batches: Iterable[list[tuple[Any, ...]]],
+    *,
+    row_group_size: int = DEFAULT_ROW_GROUP_SIZE,
+) -> int:
+    """Stream ``batches`` into one object per format, each published atomically; return the rows written.
+
+    :param targets: final path per format, e.g. ``{"jsonl": path / "x.jsonl"}``.
+    :param row_group_size: Parquet rows buffered per row group (default 50,000).
+    """
+    if "parquet" in targets and not pyarrow_available():
+        raise EnKashConfigError(
+            "formats: 'parquet' needs pyarrow; install airflow-provider-enkash[parquet]"
+        )
+    temps = {
+        fmt: path.parent / f".{path.name}.{uuid.uuid4().hex}.tmp"
+        for fmt, path in targets.items()
+    }
+    streams: list[IO[bytes]] = []
+    try:
+        writers = []
+        for fmt, temp in temps.items():
+            temp.parent.mkdir(parents=True, exist_ok=True)
+            stream = temp.open("wb")
+            streams.append(stream)
+            writers.append(
+                _JsonLinesWriter(stream)
+                if fmt == "jsonl"
+                else _ParquetWriter(stream, row_group_size)
+            )
+        written = 0
+        for rows in batches:
+            for writer in writers:
+                writer.write(rows)
+            written += len(rows)
+        for writer in writers:
+            writer.close()
+        while streams:
+            streams.pop().close()
+        for fmt, temp in temps.items():
+            temp.rename(targets[fmt])
+        return written
+    except BaseException:
+        for stream in streams:
+            stream.close()
+        for temp in temps.values():
+            if temp.exists():
+                temp.unlink()
+        raise

@@ -1,0 +1,86 @@
+"""The timestamps EnKash responses carry, read into aware UTC datetimes.
+
+Two formats are documented (REFERENCE.md section 6):
+
+* ISO-8601 in UTC with milliseconds, ``2025-01-24T08:47:01.505Z`` (the search
+  filters; naive ISO values are read as UTC, the zone the API uses for them);
+* ``MMM d, yyyy h:mm:ss a`` without a zone, ``Jan 23, 2025 4:38:36 PM``, which
+  EnKash shows in India Standard Time (Asia/Kolkata, UTC+05:30, no DST).
+
+Parsing is hand-rolled for the second format because ``strptime`` is locale
+dependent (``%b``/``%p``) and about five times slower on a million rows.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta, timezone, tzinfo
+
+IST = timezone(timedelta(hours=5, minutes=30), "IST")
+_MONTHS = {m: i for i, m in enumerate(("jan", "feb", "mar", "apr", "may", "jun",
+                                         "jul", "aug", "sep", "oct", "nov", "dec"), start=1)}  # fmt: skip
+_ENKASH_RE = re.compile(
+    r"([A-Za-z]{3})[a-z]*\.? (\d{1,2}), (\d{4}),? (\d{1,2}):(\d{2}):(\d{2})(?:\.(\d{1,3}))? ?([AaPp][Mm])"
+)
+
+
+def parse_timestamp(
+    value: str | datetime | None, *, local_tz: tzinfo = IST
+) -> datetime | None:
+    """Read an EnKash timestamp as an aware UTC datetime; ``None`` and ``""`` give ``None``.
+
+    :param value: ``2025-01-24T08:47:01.505Z`` (UTC), ``Jan 23, 2025 4:38:36 PM`` (``local_tz``),
+        or an aware datetime.
+    :param local_tz: zone of the zoneless ``MMM d, yyyy h:mm:ss a`` format (default IST, UTC+05:30).
+    :raises ValueError: the text is in neither format (the message quotes it).
+    :raises TypeError: neither text nor a datetime.
+    """
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r} has no time zone")
+        return value.astimezone(timezone.utc)
+    if not isinstance(value, str):
+        raise TypeError(f"{value!r} is not a timestamp string")
+    text = value.strip()
+    if text[:1].isdigit():
+        try:
+            parsed = datetime.fromisoformat(
+                text.replace("Z", "+00:00").replace("z", "+00:00")
+            )
+        except ValueError:
+            raise ValueError(f"{value!r} is not an ISO-8601 date-time") from None
+        if parsed.tzinfo is None:
+            return parsed.replace(tzinfo=timezone.utc)
+        return parsed.astimezone(timezone.utc)
+    match = _ENKASH_RE.fullmatch(text)
+    month = _MONTHS.get(match.group(1).lower()) if match else None
+    if match is None or month is None:
+        raise ValueError(f"{value!r} is neither ISO-8601 nor 'MMM d, yyyy h:mm:ss a'")
+    _, day, year, hour12, minute, second, millis, half = match.groups()
+    hour = int(hour12)
+    if not 1 <= hour <= 12:
+        raise ValueError(f"{value!r}: hour {hour} is not on a 12-hour clock")
+    hour = hour % 12 + (12 if half.upper() == "PM" else 0)
+    micro = int(millis.ljust(3, "0")) * 1000 if millis else 0
+    try:
+        local = datetime(
+            int(year),
+            month,
+            int(day),
+            hour,
+            int(minute),
+            int(second),
+            micro,
+            tzinfo=local_tz,
+        )
+    except ValueError as exc:
+        raise ValueError(f"{value!r}: {exc}") from None
+    return local.astimezone(timezone.utc)
+
+
+def format_utc(value: datetime) -> str:
+    """``yyyy-MM-dd'T'HH:mm:ss.SSS'Z'``: fixed width, so text order is time order (the API's own format)."""
+    utc = value.astimezone(timezone.utc)
+    return f"{utc:%Y-%m-%dT%H:%M:%S}.{utc.microsecond // 1000:03d}Z"

@@ -1,0 +1,303 @@
+"""Half-open export windows and reading one window from EnKash without losing records.
+
+EnKash documents no pagination for ``/transaction/all`` and may silently cap
+a response (REFERENCE.md section 9.17). :class:`WindowReader` therefore walks
+the window in sub-windows; a response that holds ``truncation_limit`` records
+(or reports a larger ``recordsCount``) is not trusted: its sub-window is
+halved and read again, down to one millisecond, after which the export fails
+rather than drop records. Sub-window spans adapt to the observed density so a
+busy day costs few wasted requests. When the API honours ``page``/``size``
+(``page_size`` set and confirmed on first use) a sub-window is paged instead.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from airflow_provider_enkash.exceptions import EnKashValidationError
+from airflow_provider_enkash.export.errors import EnKashExportError
+from airflow_provider_enkash.export.timestamps import format_utc
+
+if TYPE_CHECKING:
+    from airflow_provider_enkash.hooks.enkash import EnKashHook
+
+log = logging.getLogger(__name__)
+
+MIN_SPAN = timedelta(milliseconds=1)
+MAX_SPAN = timedelta(days=1)
+_TARGET_FILL = (
+    0.75  # aim each sub-window at 3/4 of the truncation limit: room for bursts
+)
+
+
+@dataclass(frozen=True)
+class Window:
+    """The half-open UTC interval ``[start, end)``."""
+
+    start: datetime
+    end: datetime
+
+    def __post_init__(self) -> None:
+        for name in ("start", "end"):
+            value = getattr(self, name)
+            if not isinstance(value, datetime) or value.tzinfo is None:
+                raise EnKashValidationError(
+                    name, f"must be a timezone-aware datetime, got {value!r}"
+                )
+            object.__setattr__(self, name, value.astimezone(timezone.utc))
+        if self.start >= self.end:
+            raise EnKashValidationError(
+                "end", f"window end {self.end} is not after its start {self.start}"
+            )
+
+    @property
+    def span(self) -> timedelta:
+        return self.end - self.start
+
+    def label(self) -> str:
+        """``20250123T000000Z_20250124T000000Z``: safe in file and object names."""
+        return f"{self.start:%Y%m%dT%H%M%SZ}_{self.end:%Y%m%dT%H%M%SZ}"
+
+    def to_xcom(self) -> dict[str, str]:
+        return {
+            "window_start": format_utc(self.start),
+            "window_end": format_utc(self.end),
+        }
+
+
+def export_window(
+    interval_start: datetime,
+    interval_end: datetime,
+    *,
+    lookback: timedelta = timedelta(0),
+    day_boundaries: str | None = "UTC",
+) -> Window:
+    """The window an export run covers: the data interval, snapped to whole days, widened by ``lookback``.
+
+    :param interval_start: the run's ``data_interval_start`` (aware).
+    :param interval_end: the run's ``data_interval_end`` (aware).
+    :param lookback: re-read this much before the interval so late status changes are picked up (default 0).
+    :param day_boundaries: IANA zone whose midnights bound the window, ``"UTC"`` (default) or e.g.
+        ``"Asia/Kolkata"``; both ends are floored to midnight there. ``None`` keeps the interval as is
+        (for sub-daily schedules).
+    """
+    if not isinstance(lookback, timedelta) or lookback < timedelta(0):
+        raise EnKashValidationError(
+            "lookback", f"must be a non-negative timedelta, got {lookback!r}"
+        )
+    start, end = Window(interval_start, interval_end).start, interval_end
+    if day_boundaries is not None:
+        try:
+            zone = ZoneInfo(day_boundaries)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise EnKashValidationError(
+                "day_boundaries", f"{day_boundaries!r} is not an IANA time zone"
+            ) from None
+        start, end = _midnight(start, zone), _midnight(end, zone)
+        if start >= end:
+            raise EnKashValidationError(
+                "day_boundaries",
+                f"the interval {interval_start} - {interval_end} does not span a midnight in {day_boundaries}; "
+                "use day_boundaries=None for sub-daily schedules",
+            )
+    return Window(start - lookback, end)
+
+
+def _midnight(value: datetime, zone: ZoneInfo) -> datetime:
+    local = value.astimezone(zone)
+    return datetime(local.year, local.month, local.day, tzinfo=zone).astimezone(
+        timezone.utc
+    )
+
+
+def check_read_settings(
+    *, truncation_limit: int, initial_sub_window: timedelta, page_size: int | None
+) -> None:
+    """Validate the reader's settings before any call (see :class:`WindowReader` for their meaning)."""
+    if (
+        isinstance(truncation_limit, bool)
+        or not isinstance(truncation_limit, int)
+        or truncation_limit < 2
+    ):
+        raise EnKashValidationError(
+            "truncation_limit", f"must be an integer >= 2, got {truncation_limit!r}"
+        )
+    if (
+        not isinstance(initial_sub_window, timedelta)
+        or not MIN_SPAN <= initial_sub_window <= MAX_SPAN
+    ):
+        raise EnKashValidationError(
+            "initial_sub_window",
+            f"must be a timedelta from 1 ms to 1 day, got {initial_sub_window!r}",
+        )
+    if page_size is not None and (
+        isinstance(page_size, bool)
+        or not isinstance(page_size, int)
+        or not 1 <= page_size <= truncation_limit
+    ):
+        raise EnKashValidationError(
+            "page_size",
+            f"must be an integer from 1 to truncation_limit, got {page_size!r}",
+        )
+
+
+@dataclass
+class ReadStats:
+    """What reading a window cost: API requests, complete sub-windows, bisections, pages, records."""
+
+    requests: int = 0
+    sub_windows: int = 0
+    bisections: int = 0
+    pages: int = 0
+    records: int = 0
+    paging: bool = False
+
+    def to_xcom(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+@dataclass
+class WindowReader:
+    """Reads every transaction of a window, one complete sub-window (or page) at a time.
+
+    :param hook: the EnKash hook used for ``get_all_transactions``.
+    :param truncation_limit: the most records one response may hold; a response this full is
+        treated as truncated (default 1000, the sandbox's and the safest assumption).
+    :param initial_sub_window: span of the first request; later spans adapt between 1 ms and 1 day
+        (default 1 hour).
+    :param page_size: ask for ``page``/``size`` paging with this page size (at most
+        ``truncation_limit``); ``None`` (default) never sends them. If the API turns out to ignore
+        them the reader falls back to bisection.
+    :param search_filters: extra keyword arguments for ``get_all_transactions`` (e.g.
+        ``card_account_id``).
+    """
+
+    hook: EnKashHook
+    truncation_limit: int = 1000
+    initial_sub_window: timedelta = timedelta(hours=1)
+    page_size: int | None = None
+    search_filters: dict[str, Any] = field(default_factory=dict)
+    stats: ReadStats = field(default_factory=ReadStats)
+
+    def __post_init__(self) -> None:
+        check_read_settings(
+            truncation_limit=self.truncation_limit,
+            initial_sub_window=self.initial_sub_window,
+            page_size=self.page_size,
+        )
+        self._paging: bool | None = (
+            None if self.page_size else False
+        )  # None: not yet confirmed
+
+    def batches(self, window: Window) -> Iterator[list[dict[str, Any]]]:
+        """Yield the records of ``window`` in time order of sub-windows; every record at least once."""
+        cursor, span = window.start, min(self.initial_sub_window, window.span)
+        while cursor < window.end:
+            sub = Window(cursor, min(cursor + span, window.end))
+            if self._paging is not False:
+                yield from self._pages(sub)
+                cursor = sub.end
+                continue
+            records, truncated = self._search(sub)
+            if truncated:
+                span = self._bisect(sub)
+                continue
+            self._count(records)
+            yield records
+            cursor, span = (
+                sub.end,
+                _next_span(sub.span, len(records), self.truncation_limit),
+            )
+
+    def _bisect(self, sub: Window) -> timedelta:
+        if sub.span <= MIN_SPAN:
+            raise EnKashExportError(
+                f"more than {self.truncation_limit - 1} transactions in the millisecond at {format_utc(sub.start)}: "
+                "cannot split further without dropping records; raise truncation_limit if the API allows more "
+                "per response, or enable page_size if it honours paging"
+            )
+        self.stats.bisections += 1
+        half = max(MIN_SPAN, (sub.span // 2) // MIN_SPAN * MIN_SPAN)
+        log.debug(
+            "Response for %s - %s looks truncated; bisecting to %s",
+            sub.start,
+            sub.end,
+            half,
+        )
+        return half
+
+    def _count(self, records: list[dict[str, Any]]) -> None:
+        self.stats.sub_windows += 1
+        self.stats.records += len(records)
+
+    def _search(
+        self, sub: Window, page: int | None = None
+    ) -> tuple[list[dict[str, Any]], bool]:
+        self.stats.requests += 1
+        paged = {} if page is None else {"page": page, "size": self.page_size}
+        result = self.hook.get_all_transactions(
+            txn_date_from=sub.start, txn_date_to=sub.end, **paged, **self.search_filters
+        )
+        records = result["data"]
+        reported = result.get("recordsCount")
+        total_exceeds = (
+            isinstance(reported, int)
+            and not isinstance(reported, bool)
+            and reported > len(records)
+        )
+        return records, len(records) >= self.truncation_limit or (
+            page is None and total_exceeds
+        )
+
+    def _pages(self, sub: Window) -> Iterator[list[dict[str, Any]]]:
+        """Page through ``sub``. Until paging is confirmed, the first full page is held back and
+        compared with the second, so a fallback to bisection never yields a record twice."""
+        assert self.page_size is not None
+        page, previous_first, held = 0, None, None
+        while True:
+            records, _ = self._search(sub, page)
+            self.stats.pages += 1
+            if len(records) > self.page_size or (
+                page > 0 and records and _first_id(records) == previous_first
+            ):
+                if self._paging:
+                    raise EnKashExportError(
+                        f"EnKash stopped honouring page/size at page {page} of {sub.start} - {sub.end}"
+                    )
+                log.warning(
+                    "EnKash ignores page/size; falling back to bisecting sub-windows"
+                )
+                self._paging = False
+                yield from self.batches(sub)
+                return
+            if self._paging is None and page == 0 and len(records) == self.page_size:
+                held, page, previous_first = records, 1, _first_id(records)
+                continue
+            if held is not None:
+                self._paging = self.stats.paging = True
+                self._count(held)
+                yield held
+                held = None
+            self._count(records)
+            if records:
+                yield records
+            if len(records) < self.page_size:
+                return
+            page, previous_first = page + 1, _first_id(records)
+
+
+def _first_id(records: list[dict[str, Any]]) -> Any:
+    first = records[0]
+    return first.get("enKashCardTransactionId") or first.get("enkashCardTransactionId")
+
+
+def _next_span(span: timedelta, count: int, limit: int) -> timedelta:
+    """Span for the next sub-window: aim at half the limit, change at most 2x per step."""
+    target = limit * _TARGET_FILL
+    factor = 2.0 if count == 0 else min(2.0, max(0.5, target / count))
+    return min(MAX_SPAN, max(MIN_SPAN, span * factor))

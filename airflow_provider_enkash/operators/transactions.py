@@ -1,0 +1,285 @@
+"""Export EnKash card transactions of a DAG run's window into SQL or object storage.
+
+Both operators read ``[data_interval_start - lookback, data_interval_end)``
+(snapped to midnights in ``day_boundaries``, UTC by default) sub-window by
+sub-window (see :mod:`airflow_provider_enkash.export.windows`), turn records
+into typed rows with the masked card number only, and stream them to the
+destination: memory holds a few sub-windows, never the whole interval, and
+XCom receives only a summary.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator, Sequence
+from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING, Any
+
+from airflow.providers.common.sql.hooks.sql import DbApiHook
+from airflow.sdk import BaseHook, BaseOperator, ObjectStoragePath
+
+from airflow_provider_enkash.exceptions import EnKashConfigError, EnKashValidationError
+from airflow_provider_enkash.export.prefetch import prefetched
+from airflow_provider_enkash.export.records import RowStats, window_rows
+from airflow_provider_enkash.export.sql_sink import (
+    DEFAULT_CHUNK_SIZE,
+    SqlTransactionSink,
+    check_table_name,
+)
+from airflow_provider_enkash.export.storage_sink import (
+    DEFAULT_ROW_GROUP_SIZE,
+    check_formats,
+    write_files,
+)
+from airflow_provider_enkash.export.windows import (
+    Window,
+    WindowReader,
+    check_read_settings,
+    export_window,
+)
+from airflow_provider_enkash.hooks.enkash import EnKashHook
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
+
+_PREFETCH_DEPTH = 2
+
+
+class _TransactionExportOperator(BaseOperator):
+    """What both exports share: the window, reading it from EnKash, and the summary.
+
+    :param enkash_conn_id: EnKash connection (default ``enkash_default``).
+    :param lookback: re-read this much before the data interval, so late status changes
+        (e.g. a settled transaction turning ``REVERSED``) are picked up.
+    :param day_boundaries: IANA zone whose midnights bound the window: ``"UTC"`` (default) or
+        ``"Asia/Kolkata"``; ``None`` uses the data interval as is (sub-daily schedules).
+    :param truncation_limit: records per response at which EnKash is assumed to have cut the
+        result, so the sub-window is halved and read again (default 1000).
+    :param initial_sub_window: span of the first request; later spans adapt to the density,
+        between 1 ms and 1 day (default 1 hour).
+    :param page_size: send ``page``/``size`` with this page size when the API honours them
+        (verified on first use; otherwise the reader bisects). Default ``None``: never sent.
+    :param card_account_id: export this card account instead of the connection's.
+    """
+
+    template_fields: Sequence[str] = ("enkash_conn_id", "card_account_id")
+    ui_color = "#e8f4ea"
+
+    def __init__(
+        self,
+        *,
+        enkash_conn_id: str = EnKashHook.default_conn_name,
+        lookback: timedelta = timedelta(0),
+        day_boundaries: str | None = "UTC",
+        truncation_limit: int = 1000,
+        initial_sub_window: timedelta = timedelta(hours=1),
+        page_size: int | None = None,
+        card_account_id: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.enkash_conn_id = enkash_conn_id
+        self.lookback = lookback
+        self.day_boundaries = day_boundaries
+        self.truncation_limit = truncation_limit
+        self.initial_sub_window = initial_sub_window
+        self.page_size = page_size
+        self.card_account_id = card_account_id
+        if not isinstance(lookback, timedelta) or lookback < timedelta(0):
+            raise EnKashValidationError(
+                "lookback", f"must be a non-negative timedelta, got {lookback!r}"
+            )
+        check_read_settings(
+            truncation_limit=truncation_limit,
+            initial_sub_window=initial_sub_window,
+            page_size=page_size,
+        )
+
+    def export_window(self, context: Context) -> Window:
+        """The run's window: its data interval, snapped to ``day_boundaries``, widened by ``lookback``."""
+        start, end = (
+            context.get("data_interval_start"),
+            context.get("data_interval_end"),
+        )
+        if start is None or end is None:
+            raise EnKashValidationError(
+                "data_interval", "this run has no data interval to export"
+            )
+        return export_window(
+            start, end, lookback=self.lookback, day_boundaries=self.day_boundaries
+        )
+
+    def read_rows(
+        self, window: Window
+    ) -> tuple[Iterator[list[tuple[Any, ...]]], WindowReader, RowStats]:
+        """Rows of ``window`` batch by batch (read ahead in a thread), with the statistics they fill."""
+        reader = WindowReader(
+            EnKashHook(self.enkash_conn_id),
+            truncation_limit=self.truncation_limit,
+            initial_sub_window=self.initial_sub_window,
+            page_size=self.page_size,
+            search_filters={}
+            if self.card_account_id is None
+            else {"card_account_id": self.card_account_id},
+        )
+        stats = RowStats()
+        exported_at = datetime.now(timezone.utc)
+        batches = prefetched(reader.batches(window), depth=_PREFETCH_DEPTH)
+        rows = window_rows(batches, window, exported_at=exported_at, stats=stats)
+        return rows, reader, stats
+
+    def summary(
+        self, window: Window, reader: WindowReader, stats: RowStats, started: float
+    ) -> dict[str, Any]:
+        elapsed = time.monotonic() - started
+        self.log.info(
+            "Read %s transactions of %s - %s in %s requests (%s sub-windows, %s bisections) in %.1f s (%.0f rows/s)",
+            stats.rows, window.start, window.end, reader.stats.requests, reader.stats.sub_windows,
+            reader.stats.bisections, elapsed, stats.rows / elapsed if elapsed else 0.0,
+        )  # fmt: skip
+        return {
+            **window.to_xcom(),
+            "fetched": stats.rows,
+            "repeats_skipped": stats.repeats,
+            "outside_window": stats.outside_window,
+            "requests": reader.stats.requests,
+            "bisections": reader.stats.bisections,
+            "paged": reader.stats.paging,
+            "seconds": round(elapsed, 3),
+        }
+
+
+class EnKashTransactionsToSqlOperator(_TransactionExportOperator):
+    """Upsert the run window's EnKash transactions into a table of any common.sql connection.
+
+    The table is created when missing (``enkash_transaction_id`` primary key, NUMERIC amounts,
+    UTC timestamps, masked card number only, ``txnDetails`` flattened) and written with
+    common.sql's dialect upsert, so reruns, backfills, overlapping lookbacks and late status
+    changes leave exactly one current row per transaction.
+
+    Returns (to XCom) ``{window_start, window_end, table, fetched, inserted, updated, requests,
+    bisections, ...}``; ``inserted``/``updated`` count rows of the window new to the table and
+    rows that replaced an existing one.
+
+    :param conn_id: the destination connection (SQLite, Postgres, or any common.sql database).
+    :param table: ``name`` or ``schema.name`` (default ``enkash_transactions``).
+    :param chunk_size: rows per statement batch and per transaction (default 5000).
+    :param lookback: see the base class; default 1 day, so yesterday's late changes land today.
+    """
+
+    template_fields: Sequence[str] = (
+        *_TransactionExportOperator.template_fields,
+        "conn_id",
+        "table",
+    )
+
+    def __init__(
+        self,
+        *,
+        conn_id: str,
+        table: str = "enkash_transactions",
+        chunk_size: int = DEFAULT_CHUNK_SIZE,
+        lookback: timedelta = timedelta(days=1),
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(lookback=lookback, **kwargs)
+        self.conn_id = conn_id
+        self.table = table
+        self.chunk_size = chunk_size
+        if "{{" not in table:
+            check_table_name(table)
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        window = self.export_window(context)
+        started = time.monotonic()
+        hook = BaseHook.get_connection(self.conn_id).get_hook()
+        if not isinstance(hook, DbApiHook):
+            raise EnKashConfigError(
+                f"conn_id: {self.conn_id!r} is not a SQL connection (got {type(hook).__name__})"
+            )
+        sink = SqlTransactionSink(hook, self.table, chunk_size=self.chunk_size)
+        sink.ensure_table()
+        before = sink.count_window(window)
+        rows, reader, stats = self.read_rows(window)
+        sink.upsert(rows)
+        inserted = sink.count_window(window) - before
+        summary = self.summary(window, reader, stats, started)
+        self.log.info(
+            "Upserted into %s: %s inserted, %s updated",
+            self.table,
+            inserted,
+            stats.rows - inserted,
+        )
+        return {
+            **summary,
+            "table": self.table,
+            "inserted": inserted,
+            "updated": stats.rows - inserted,
+        }
+
+
+class EnKashTransactionsToStorageOperator(_TransactionExportOperator):
+    """Write the run window's EnKash transactions as files on an ``ObjectStoragePath``.
+
+    One object per window and format, named ``<file_prefix><start>_<end>.<format>`` (e.g.
+    ``enkash_transactions_20250123T000000Z_20250124T000000Z.jsonl``), written to a temporary
+    name and renamed into place, so a rerun replaces it and readers never see half a file.
+    JSON Lines carry amounts as exact decimal strings and timestamps as UTC ISO-8601.
+
+    Returns (to XCom) ``{window_start, window_end, fetched, paths: {format: url}, ...}``.
+
+    :param destination: directory URL or ``ObjectStoragePath``: ``file:///...`` (default scheme),
+        ``s3://bucket/prefix``, ``gs://...`` (through Airflow's object storage).
+    :param storage_conn_id: connection for the object store (e.g. ``aws_default``); ``None`` for local files.
+    :param formats: ``("jsonl",)`` (default), ``("parquet",)`` or both; Parquet needs pyarrow
+        (the ``parquet`` extra).
+    :param file_prefix: object name prefix (default ``enkash_transactions_``).
+    :param row_group_size: Parquet rows per row group (default 50,000).
+    """
+
+    template_fields: Sequence[str] = (
+        *_TransactionExportOperator.template_fields, "destination", "storage_conn_id", "file_prefix",
+    )  # fmt: skip
+
+    def __init__(
+        self,
+        *,
+        destination: str | ObjectStoragePath,
+        storage_conn_id: str | None = None,
+        formats: Sequence[str] = ("jsonl",),
+        file_prefix: str = "enkash_transactions_",
+        row_group_size: int = DEFAULT_ROW_GROUP_SIZE,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.destination = destination
+        self.storage_conn_id = storage_conn_id
+        self.formats = check_formats(formats)
+        self.file_prefix = file_prefix
+        if (
+            isinstance(row_group_size, bool)
+            or not isinstance(row_group_size, int)
+            or row_group_size < 1
+        ):
+            raise EnKashValidationError(
+                "row_group_size", f"must be a positive integer, got {row_group_size!r}"
+            )
+        self.row_group_size = row_group_size
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        window = self.export_window(context)
+        started = time.monotonic()
+        base = (
+            self.destination
+            if isinstance(self.destination, ObjectStoragePath)
+            else ObjectStoragePath(self.destination, conn_id=self.storage_conn_id)
+        )
+        targets = {
+            fmt: base / f"{self.file_prefix}{window.label()}.{fmt}"
+            for fmt in self.formats
+        }
+        rows, reader, stats = self.read_rows(window)
+        write_files(targets, rows, row_group_size=self.row_group_size)
+        summary = self.summary(window, reader, stats, started)
+        self.log.info("Wrote %s", ", ".join(str(p) for p in targets.values()))
+        return {**summary, "paths": {fmt: str(path) for fmt, path in targets.items()}}

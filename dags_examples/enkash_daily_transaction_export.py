@@ -1,0 +1,123 @@
+"""
+### EnKash daily transaction export
+
+Every day (UTC), once the day's EnKash card transactions have settled, upsert them into a
+warehouse table, check the result, and optionally write the day as files.
+
+1. **wait_until_settled** - `EnKashTransactionsSettledSensor`, deferrable: waits in the triggerer
+   until no transaction of the data interval is still pending.
+2. **export_to_sql** - `EnKashTransactionsToSqlOperator`: the interval plus one day of lookback
+   (late changes such as `REVERSED` land in the next run) upserted into `enkash_transactions`.
+3. **check_export** - `SQLCheckOperator`: the table holds exactly as many rows for the window as
+   EnKash returned, ids are unique, and no amount is missing.
+4. **export_files** (when the `export_files` param is true) - `EnKashTransactionsToStorageOperator`:
+   the interval as JSON Lines (and Parquet when pyarrow is installed) under `file_destination`.
+
+Catch-up is on: enabling the DAG backfills from `start_date` (env `ENKASH_EXPORT_START_DATE`,
+default 2025-01-01: one run per day since then), and reruns converge to one row per transaction.
+`ENKASH_EXPORT_POKE_INTERVAL_S` sets the sensor's poll interval (default 300 s). Every EnKash call runs in the pool `enkash_api`, so concurrent runs share its
+rate limit.
+
+Setup:
+
+```bash
+airflow pools set enkash_api 4 "EnKash API calls"
+export AIRFLOW_CONN_ENKASH_DEFAULT='{"conn_type": "enkash", ...}'   # or: enkash-sandbox
+export AIRFLOW_CONN_ENKASH_WAREHOUSE='{"conn_type": "sqlite", "host": "'"$AIRFLOW_HOME"'/enkash_warehouse.db"}'
+```
+
+Any common.sql connection works as the warehouse (e.g. `postgres://...`).
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+
+import pendulum
+from airflow.providers.common.sql.operators.sql import SQLCheckOperator
+from airflow.sdk import CronDataIntervalTimetable, Param, dag, task
+
+from airflow_provider_enkash.export.storage_sink import pyarrow_available
+from airflow_provider_enkash.operators.transactions import (
+    EnKashTransactionsToSqlOperator,
+    EnKashTransactionsToStorageOperator,
+)
+from airflow_provider_enkash.sensors.transactions import EnKashTransactionsSettledSensor
+
+ENKASH_POOL = "enkash_api"
+WAREHOUSE_CONN_ID = "enkash_warehouse"
+TABLE = "enkash_transactions"
+EXPORT_TASK = "export_to_sql"
+SUMMARY = f"ti.xcom_pull(task_ids='{EXPORT_TASK}')"
+AIRFLOW_HOME = os.environ.get("AIRFLOW_HOME", os.path.expanduser("~/airflow"))
+# Catch-up starts here when the DAG is enabled; set it to the first day you want in the warehouse.
+START_DATE = pendulum.parse(os.environ.get("ENKASH_EXPORT_START_DATE", "2025-01-01"), tz="UTC")
+# Seconds between the settled sensor's polls (the triggerer does the waiting).
+POKE_INTERVAL_S = float(os.environ.get("ENKASH_EXPORT_POKE_INTERVAL_S", "300"))
+
+QUALITY_SQL = f"""
+SELECT
+    COUNT(*) = {{{{ {SUMMARY}['fetched'] }}}} AS row_count_matches_enkash,
+    COUNT(*) = COUNT(DISTINCT enkash_transaction_id) AS transaction_ids_unique,
+    COALESCE(SUM(CASE WHEN principal_amount IS NULL THEN 1 ELSE 0 END), 0) = 0 AS amounts_present
+FROM {TABLE}
+WHERE txn_date >= '{{{{ {SUMMARY}['window_start'] }}}}' AND txn_date < '{{{{ {SUMMARY}['window_end'] }}}}'
+"""
+
+
+@dag(
+    dag_id="enkash_daily_transaction_export",
+    schedule=CronDataIntervalTimetable("@daily", timezone="UTC"),
+    start_date=START_DATE,
+    catchup=True,
+    max_active_runs=4,
+    default_args={"retries": 2, "retry_delay": timedelta(minutes=5)},
+    params={
+        "export_files": Param(
+            False, type="boolean", description="also write the day as files"
+        ),
+        "file_destination": Param(
+            f"file://{AIRFLOW_HOME}/enkash_exports",
+            type="string",
+            description="directory URL for the files",
+        ),
+    },
+    doc_md=__doc__,
+    tags=["enkash", "export"],
+)
+def enkash_daily_transaction_export():
+    settled = EnKashTransactionsSettledSensor(
+        task_id="wait_until_settled",
+        txn_date_from="{{ data_interval_start.isoformat() }}",
+        txn_date_to="{{ data_interval_end.isoformat() }}",
+        deferrable=True,
+        poke_interval=POKE_INTERVAL_S,
+        timeout=6 * 3600,
+        pool=ENKASH_POOL,
+    )
+    export = EnKashTransactionsToSqlOperator(
+        task_id=EXPORT_TASK,
+        conn_id=WAREHOUSE_CONN_ID,
+        table=TABLE,
+        lookback=timedelta(days=1),
+        pool=ENKASH_POOL,
+    )
+    check = SQLCheckOperator(
+        task_id="check_export", conn_id=WAREHOUSE_CONN_ID, sql=QUALITY_SQL
+    )
+
+    @task.short_circuit
+    def files_requested(params=None) -> bool:
+        return bool(params["export_files"])
+
+    files = EnKashTransactionsToStorageOperator(
+        task_id="export_files",
+        destination="{{ params.file_destination }}",
+        formats=("jsonl", "parquet") if pyarrow_available() else ("jsonl",),
+        pool=ENKASH_POOL,
+    )
+    settled >> export >> check >> files_requested() >> files
+
+
+daily_transaction_export = enkash_daily_transaction_export()
