@@ -63,7 +63,7 @@ class Admin:
         return self.state.counters.snapshot()
 
     def get_faults(self) -> dict[str, Any]:
-        return {"faults": self.faults.active()}
+        return {"faults": self.faults.active(), "fired": self.faults.fired()}
 
     def get_config(self) -> dict[str, Any]:
         return self.state.config.runtime_view()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import random
+from collections import Counter
 import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
@@ -104,6 +105,7 @@ class FaultInjector:
         with self._lock:
             self._rng = random.Random(seed)
             self._armed = [_Armed(rule, rule.count) for rule in rules]
+            self._fired: Counter[str] = Counter()
 
     def add(self, rule: FaultRule) -> None:
         with self._lock:
@@ -118,6 +120,11 @@ class FaultInjector:
         with self._lock:
             return [{**asdict(a.rule), "remaining": a.remaining} for a in self._armed]
 
+    def fired(self) -> dict[str, int]:
+        """How often each mode fired since the last reset (clearing rules keeps the tally)."""
+        with self._lock:
+            return dict(self._fired)
+
     def _fires(self, armed: _Armed) -> bool:
         if armed.remaining == 0:
             return False
@@ -125,6 +132,7 @@ class FaultInjector:
             return False
         if armed.remaining is not None:
             armed.remaining -= 1
+        self._fired[armed.rule.mode] += 1
         return True
 
     def decide(self, operation: str) -> FaultDecision:

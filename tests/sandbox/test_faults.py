@@ -135,7 +135,9 @@ def test_clear_removes_every_rule(client, sandbox):
     client.login()
     sandbox.post("faults", {"mode": "http_500", "rate": 1.0})
     assert client.post("get_card_account_details", {}).status_code == 500
-    assert sandbox.post("faults", {"clear": True}) == {"faults": []}
+    cleared = sandbox.post("faults", {"clear": True})
+    assert cleared["faults"] == []
+    assert cleared["fired"] == {"http_500": 1}
     assert client.post("get_card_account_details", {}).status_code == 200
 
 
