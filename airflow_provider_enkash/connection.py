@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import os
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -172,6 +173,8 @@ def settings_from_connection(conn: Any) -> EnKashSettings:
     verify = extras.get("verify", True)
     if not isinstance(verify, (bool, str)):
         raise EnKashConfigError(f"extra 'verify' must be true, false or a CA bundle path, got {verify!r}")
+    if verify is True:  # the CA bundle requests would take from the environment
+        verify = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
     max_retries = extras.get("max_retries", 4)
     if isinstance(max_retries, bool) or not isinstance(max_retries, int) or not 0 <= max_retries <= 20:
         raise EnKashConfigError(f"extra 'max_retries' must be an integer from 0 to 20, got {max_retries!r}")

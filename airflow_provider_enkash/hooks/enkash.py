@@ -84,6 +84,10 @@ class EnKashHook(CardLoadMixin, CardApiMixin, BaseHook):
                     session.mount("https://", adapter)
                     session.mount("http://", adapter)
                     session.headers["User-Agent"] = USER_AGENT
+                    # Proxies come from the environment once, here, instead of requests scanning
+                    # os.environ on every call (trust_env); the CA bundle is resolved in the settings.
+                    session.trust_env = False
+                    session.proxies.update(requests.utils.get_environ_proxies(self.settings.base_url))
                     self._session = session
         return self._session
 
@@ -101,6 +105,7 @@ class EnKashHook(CardLoadMixin, CardApiMixin, BaseHook):
                 s.token_url,
                 data={"username": s.username, "password": s.password, "grant_type": "password", "clientId": s.client_id},
                 auth=(s.client_id, s.client_secret),
+                proxies=requests.utils.get_environ_proxies(s.token_url),
                 timeout=(s.connect_timeout_s, s.read_timeout_s),
                 verify=s.verify,
             )

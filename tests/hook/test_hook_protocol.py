@@ -176,3 +176,17 @@ def test_unknown_operation_is_refused_locally(sandbox, hook):
 
 def _new_card(hook: EnKashHook) -> str:
     return hook.create_prepaid_card(first_name="Asha", mobile="9876543210")["enKashCardId"]
+
+
+def test_environment_proxies_and_ca_bundle_are_resolved_once(monkeypatch, sandbox_server):
+    from airflow.sdk import Connection
+
+    monkeypatch.setenv("HTTPS_PROXY", "http://127.0.0.1:3128")
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/etc/ssl/certs/ca-certificates.crt")
+    conn = Connection.from_json(connection_json(sandbox_server), conn_id="proxied")
+    conn.host = "https://pay-uat.enkash.in"
+    hook = EnKashHook.from_connection(conn)
+    session = hook.get_conn()  # builds the session only: no request is made
+    assert session.trust_env is False
+    assert session.proxies["https"] == "http://127.0.0.1:3128"
+    assert hook.settings.verify == "/etc/ssl/certs/ca-certificates.crt"
