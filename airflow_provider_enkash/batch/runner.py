@@ -113,44 +113,17 @@ class BatchRunner:
                 lookup_first=lookup_first,
             )
         except EnKashBusinessError as exc:
+            return self._outcome(row, batch_id, FAILED, error_code=str(exc.code), error_message=exc.enkash_message)
+        except Exception as exc:  # noqa: BLE001 - every row gets an outcome; the batch decides afterwards
+            if isinstance(exc, EnKashAuthError):
+                self._abort.set()  # more logins could lock the partner account
+            # The hook raises typed errors other than EnKashOutcomeUnknown only when the load was refused
+            # or never left (4xx, connect failure, bad input); anything unexpected may follow a send.
+            refused = isinstance(exc, EnKashError) and not isinstance(exc, EnKashOutcomeUnknown)
             return self._outcome(
                 row,
                 batch_id,
-                FAILED,
-                error_code=str(exc.code),
-                error_message=exc.enkash_message,
-            )
-        except EnKashOutcomeUnknown as exc:
-            return self._outcome(
-                row,
-                batch_id,
-                OUTCOME_UNKNOWN,
-                error_code=type(exc).__name__,
-                error_message=str(exc),
-            )
-        except EnKashAuthError as exc:
-            self._abort.set()
-            return self._outcome(
-                row,
-                batch_id,
-                FAILED,
-                error_code=type(exc).__name__,
-                error_message=str(exc),
-            )
-        except EnKashError as exc:
-            # The hook raises these only when the load was refused or never left (4xx, connect failure, bad input).
-            return self._outcome(
-                row,
-                batch_id,
-                FAILED,
-                error_code=type(exc).__name__,
-                error_message=str(exc),
-            )
-        except Exception as exc:  # noqa: BLE001 - an unexpected error after a send must not read as "not loaded"
-            return self._outcome(
-                row,
-                batch_id,
-                OUTCOME_UNKNOWN,
+                FAILED if refused else OUTCOME_UNKNOWN,
                 error_code=type(exc).__name__,
                 error_message=str(exc),
             )
