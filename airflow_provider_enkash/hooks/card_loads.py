@@ -1,10 +1,13 @@
 """Load Card Balance without double-spending (DESIGN.md decision 1), mixed into ``EnKashHook``.
 
-A load is sent at most once per attempt and never resent blindly: whenever
-an attempt may have reached EnKash (timeout, dropped connection, 5xx,
-unreadable response) the reference is looked up first. A found reference is
-returned as ``already_loaded``; an outcome that cannot be settled raises
-``EnKashOutcomeUnknown`` carrying the reference.
+A load is never resent blindly. Attempts that EnKash refused before processing (429,
+connection refused) are retried with backoff. After an attempt that may have reached EnKash
+(timeout, dropped connection, 5xx, unreadable answer) the reference is looked up: found means
+``already_loaded``; not found raises ``EnKashOutcomeUnknown`` carrying the reference, and is
+never resent in the same call, because a timed-out request may still be processed after the
+look-up. The next task retry looks the reference up first (``lookup_first``) and only then
+loads. A credit found in a failure status raises ``EnKashTransactionFailed``: the reference
+is spent and is not sent again.
 """
 
 from __future__ import annotations
@@ -19,8 +22,10 @@ from airflow_provider_enkash.exceptions import (
     EnKashCryptoError,
     EnKashError,
     EnKashHTTPError,
+    EnKashAuthError,
     EnKashOutcomeUnknown,
     EnKashRateLimitError,
+    EnKashTransactionFailed,
     EnKashServerError,
     EnKashValidationError,
     may_have_taken_effect,
@@ -35,6 +40,7 @@ from airflow_provider_enkash.models import (
     require_text,
 )
 from airflow_provider_enkash.retry import backoff_seconds
+from airflow_provider_enkash.statuses import StatusSets
 
 if TYPE_CHECKING:
     import logging
@@ -43,6 +49,7 @@ if TYPE_CHECKING:
     from airflow_provider_enkash.connection import EnKashSettings
 
 REFERENCE_MAX_LENGTH = 64
+_FAILED = StatusSets()  # the default failure statuses: FAILED, REVERSED, REJECTED
 DEFAULT_LOAD_ATTEMPTS = 3
 
 
@@ -88,7 +95,8 @@ class CardLoadMixin:
             self.log.warning(
                 "Reference %s was applied %d times on card %s at EnKash", unique_reference_number, len(credits), enkash_card_id
             )
-        return credits[0] if credits else None
+        # a credit that did not fail wins; a failed one is still returned, so the caller never resends the reference
+        return next((r for r in credits if not _FAILED.is_failure(r.get("status"))), credits[0] if credits else None)
 
     def load_card_balance(
         self,
@@ -112,7 +120,8 @@ class CardLoadMixin:
             reuse it on every retry, it is how an unclear outcome is settled.
         :param type: the load ``type`` (default ``LOAD_MONEY``; EnKash's examples also use ``ALLOCATE_FUND``).
         :param lookup_first: look the reference up before sending (set on task retries).
-        :param max_attempts: sends at most, each after a look-up proved the previous one absent (default 3).
+        :param max_attempts: sends at most (default 3); a resend happens only after attempts EnKash
+            refused before processing (429, connection refused), never after one that may have reached it.
         :raises EnKashBusinessError: EnKash refused the load (nothing moved).
         :raises EnKashOutcomeUnknown: the load may or may not have happened; look up ``exc.reference``.
         """
@@ -139,7 +148,6 @@ class CardLoadMixin:
         lookup = {"enkash_card_id": card_id, "unique_reference_number": reference, **_account_args(account)}
         if lookup_first and (found := self._settle(lookup)) is not None:
             return self._already_loaded(found, reference, card_id, value)
-        maybe_sent = False
         for attempt in range(1, max_attempts + 1):
             try:
                 result = self.call("load_card_balance", payload)
@@ -148,22 +156,22 @@ class CardLoadMixin:
             except (EnKashConnectionError, EnKashHTTPError, EnKashCryptoError) as exc:
                 if _refused(exc):
                     raise
-                unclear = may_have_taken_effect(exc)
-                maybe_sent = maybe_sent or unclear
                 self.log.warning("Load %s attempt %d/%d failed: %s", reference, attempt, max_attempts, exc)
-                if unclear:
+                if may_have_taken_effect(exc):
+                    # Never sent again in this call: a request that timed out may still be processed
+                    # after any look-up. Found: settled. Not found: unknown, for a later retry to settle.
                     time.sleep(self.settings.load_lookup_delay_s)
                     if (found := self._settle(lookup)) is not None:
                         return self._already_loaded(found, reference, card_id, value)
+                    raise EnKashOutcomeUnknown(
+                        f"load {reference!r} of {value} to {card_id}: the request may have reached EnKash "
+                        f"({exc.__class__.__name__}) and the reference is not found yet; look up "
+                        f"pgReferenceNumber={reference!r} before loading again (a task retry does)",
+                        reference=reference,
+                        operation="load_card_balance",
+                    ) from exc
                 if attempt == max_attempts:
-                    if maybe_sent:
-                        raise EnKashOutcomeUnknown(
-                            f"load {reference!r} of {value} to {card_id}: outcome unknown after {attempt} attempt(s); "
-                            f"look up pgReferenceNumber={reference!r} before loading again",
-                            reference=reference,
-                            operation="load_card_balance",
-                        ) from exc
-                    raise
+                    raise  # every attempt was refused before processing (429, connection refused)
                 time.sleep(
                     backoff_seconds(attempt, max_wait_s=self.settings.max_retry_wait_s, retry_after=getattr(exc, "retry_after", None))
                 )
@@ -184,6 +192,8 @@ class CardLoadMixin:
         """Look the reference up; a failing look-up leaves the outcome unknown."""
         try:
             return self.find_load(**lookup)
+        except EnKashAuthError:
+            raise  # a refused login is not an unknown outcome: stop before more logins lock the account
         except EnKashError as exc:
             raise EnKashOutcomeUnknown(
                 f"could not look up load reference {lookup['unique_reference_number']!r}: {exc}",
@@ -192,6 +202,16 @@ class CardLoadMixin:
             ) from exc
 
     def _already_loaded(self, found: dict[str, Any], reference: str, card_id: str, amount: Decimal) -> LoadResult:
+        """The found credit as a result; a credit in a failure status raises instead (the reference is spent)."""
+        status = found.get("status")
+        if _FAILED.is_failure(status):
+            raise EnKashTransactionFailed(
+                f"load {reference!r} to {card_id} exists at EnKash as transaction "
+                f"{found.get('enKashCardTransactionId')} with status {status}; not resent under the same "
+                "reference. Load again under a new reference if the money is still owed",
+                transaction_id=found.get("enKashCardTransactionId"),
+                status=status,
+            )
         self.log.info("Load %s already at EnKash as transaction %s; not sent again", reference, found.get("enKashCardTransactionId"))
         return LoadResult(
             outcome="already_loaded",

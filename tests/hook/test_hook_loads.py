@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 
@@ -10,7 +11,8 @@ import pytest
 from airflow_provider_enkash.exceptions import (
     EnKashBusinessError,
     EnKashOutcomeUnknown,
-    EnKashServerError,
+    EnKashRateLimitError,
+    EnKashTransactionFailed,
     EnKashValidationError,
 )
 
@@ -49,23 +51,70 @@ def test_drop_after_commit_is_settled_by_lookup_not_resent(sandbox, hook):
     assert _card_balance(hook, card) == Decimal("100.00")
 
 
-@pytest.mark.parametrize("mode", ["drop_before", "http_500", "http_429"])
-def test_unprocessed_failures_are_resent_once_after_lookup(sandbox, hook, mode):
+def test_rate_limited_load_is_resent_after_retry_after(sandbox, hook):
+    card = _card(hook)
+    sandbox.post("faults", {"operation": "load_card_balance", "mode": "http_429", "count": 1, "retry_after_s": 0})
+    result = hook.load_card_balance(enkash_card_id=card, amount=Decimal("42.42"), unique_reference_number="PAY-429")
+    assert result.outcome == "loaded"
+    assert _ledger_entry(sandbox, "PAY-429")["times_applied"] == 1
+    assert _card_balance(hook, card) == Decimal("42.42")
+
+
+@pytest.mark.parametrize("mode", ["drop_before", "http_500"])
+def test_unclear_failures_are_not_resent_in_the_same_call(sandbox, hook, mode):
     card = _card(hook)
     sandbox.post("faults", {"operation": "load_card_balance", "mode": mode, "count": 1})
-    result = hook.load_card_balance(enkash_card_id=card, amount=Decimal("42.42"), unique_reference_number=f"PAY-{mode}")
+    with pytest.raises(EnKashOutcomeUnknown) as info:
+        hook.load_card_balance(enkash_card_id=card, amount=Decimal("42.42"), unique_reference_number=f"PAY-{mode}")
+    assert info.value.reference == f"PAY-{mode}"
+    assert int(sandbox.get("counters")["operations"]["load_card_balance"]) == 1
+    # the task retry looks the reference up first, finds nothing, and loads exactly once
+    result = hook.load_card_balance(
+        enkash_card_id=card, amount=Decimal("42.42"), unique_reference_number=f"PAY-{mode}", lookup_first=True
+    )
     assert result.outcome == "loaded"
     assert _ledger_entry(sandbox, f"PAY-{mode}")["times_applied"] == 1
     assert _card_balance(hook, card) == Decimal("42.42")
 
 
-def test_persistent_server_errors_end_as_outcome_unknown_with_reference(sandbox, hook):
+def test_a_timed_out_load_still_processing_is_not_sent_twice(sandbox, sandbox_server, monkeypatch):
+    """The race a resend-after-look-up loses: EnKash is still processing when the look-up runs."""
+    from airflow_provider_enkash.hooks.enkash import EnKashHook
+    from tests.conftest import connection_json
+
+    monkeypatch.setenv("AIRFLOW_CONN_ENKASH_DEFAULT", connection_json(sandbox_server, timeout=0.5))
+    hook = EnKashHook()
     card = _card(hook)
-    sandbox.post("faults", {"operation": "load_card_balance", "mode": "http_500", "rate": 1.0})
-    with pytest.raises(EnKashOutcomeUnknown) as info:
+    sandbox.post("faults", {"operation": "load_card_balance", "mode": "latency", "latency_ms": 1500, "count": 1})
+    with pytest.raises(EnKashOutcomeUnknown):
+        hook.load_card_balance(enkash_card_id=card, amount=Decimal("100.00"), unique_reference_number="PAY-SLOW")
+    time.sleep(1.5)  # EnKash finishes the first request
+    again = hook.load_card_balance(
+        enkash_card_id=card, amount=Decimal("100.00"), unique_reference_number="PAY-SLOW", lookup_first=True
+    )
+    assert again.outcome == "already_loaded"
+    assert _ledger_entry(sandbox, "PAY-SLOW")["times_applied"] == 1
+    assert _card_balance(hook, card) == Decimal("100.00")
+
+
+def test_a_failed_credit_is_never_reported_loaded_nor_resent(sandbox, hook):
+    card = _card(hook)
+    sandbox.post("config", {"failure_rate": 1.0, "settle_delay_s": 0})
+    hook.load_card_balance(enkash_card_id=card, amount=Decimal("9.00"), unique_reference_number="PAY-F")
+    with pytest.raises(EnKashTransactionFailed) as info:
+        hook.load_card_balance(enkash_card_id=card, amount=Decimal("9.00"), unique_reference_number="PAY-F", lookup_first=True)
+    assert info.value.status == "FAILED"
+    assert _ledger_entry(sandbox, "PAY-F")["times_applied"] == 1
+    assert _card_balance(hook, card) == Decimal("0")
+
+
+def test_persistent_rate_limiting_ends_as_the_typed_error_after_max_attempts(sandbox, hook):
+    card = _card(hook)
+    sandbox.post("faults", {"operation": "load_card_balance", "mode": "http_429", "rate": 1.0, "retry_after_s": 0})
+    with pytest.raises(EnKashRateLimitError):
         hook.load_card_balance(enkash_card_id=card, amount=Decimal("10.00"), unique_reference_number="PAY-X")
-    assert info.value.reference == "PAY-X"
-    assert isinstance(info.value.__cause__, EnKashServerError)
+    assert int(sandbox.get("counters")["operations"]["load_card_balance"]) == 3
+    assert "PAY-X" not in {e["reference"] for e in sandbox.get("ledger")["loads"]}
 
 
 def test_lookup_first_returns_the_existing_load(sandbox, hook):
