@@ -44,6 +44,18 @@ class EnKashAuthError(EnKashError):
         super().__init__(message)
 
 
+class EnKashLoginRefused(EnKashAuthError, AirflowFailException):
+    """The token endpoint refused these credentials (HTTP 400/401/403).
+
+    Counts towards EnKash's lock-out, so it is never retried: not by the hook, not by another
+    thread of the process (the refusal is remembered for these credentials) and not by Airflow
+    (the task fails without retries).
+    """
+
+    def __init__(self, message: str, *, status: int | None = None) -> None:
+        super().__init__(message, status=status, may_lock_account=True)
+
+
 class EnKashHTTPError(EnKashError):
     """EnKash answered with an unexpected HTTP status.
 

@@ -1,9 +1,12 @@
 """A process-wide cache of EnKash bearer tokens.
 
-Keyed by (token URL, client id, username): every hook, thread and task in one
-worker process shares one token per partner login, so 16 threads starting
-together make one token call. A token is refreshed ``leeway`` seconds before
-``expires_in`` runs out, and dropped when a card call answers 401.
+Keyed by (token URL, client id, username, credential fingerprint): every hook,
+thread and task in one worker process shares one token per partner login, so
+16 threads starting together make one token call. A token is refreshed
+``leeway`` seconds before ``expires_in`` runs out, and dropped when a card call
+answers 401. A refused login is remembered for the same credentials, so no
+other thread or task in the process tries them again (three failed logins
+lock the EnKash account); changing the password or secret clears it.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-TokenKey = tuple[str, str, str]
+TokenKey = tuple[str, str, str, str]
 
 
 @dataclass(frozen=True)
@@ -29,6 +32,7 @@ class TokenCache:
 
     def __init__(self) -> None:
         self._tokens: dict[TokenKey, Token] = {}
+        self._refusals: dict[TokenKey, Exception] = {}
         self._key_locks: dict[TokenKey, threading.Lock] = {}
         self._guard = threading.Lock()
 
@@ -39,7 +43,8 @@ class TokenCache:
     def get(self, key: TokenKey, fetch: Callable[[], tuple[str, float]], *, leeway_s: float) -> str:
         """Return a valid access token for ``key``, calling ``fetch`` at most once concurrently.
 
-        :param fetch: returns ``(access_token, expires_in_seconds)``.
+        :param fetch: returns ``(access_token, expires_in_seconds)``; an exception it raises with
+            ``may_lock_account`` true is remembered and re-raised for ``key`` without calling it again.
         :param leeway_s: refresh this many seconds before expiry (capped at half the lifetime).
         """
         token = self._tokens.get(key)
@@ -49,7 +54,14 @@ class TokenCache:
             token = self._tokens.get(key)
             if token is not None and time.monotonic() < token.refresh_at:
                 return token.access_token
-            access_token, expires_in = fetch()
+            if key in self._refusals:
+                raise self._refusals[key]
+            try:
+                access_token, expires_in = fetch()
+            except Exception as exc:
+                if getattr(exc, "may_lock_account", False):
+                    self._refusals[key] = exc
+                raise
             lifetime = max(0.0, expires_in - min(leeway_s, expires_in / 2))
             self._tokens[key] = Token(access_token, time.monotonic() + lifetime)
             return access_token
@@ -62,8 +74,10 @@ class TokenCache:
                 del self._tokens[key]
 
     def clear(self) -> None:
+        """Forget every token and every remembered refusal."""
         with self._guard:
             self._tokens.clear()
+            self._refusals.clear()
 
 
 TOKEN_CACHE = TokenCache()

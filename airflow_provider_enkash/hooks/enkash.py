@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from typing import Any
 
@@ -16,6 +17,7 @@ from airflow_provider_enkash.exceptions import (
     EnKashAuthError,
     EnKashConnectionError,
     EnKashError,
+    EnKashLoginRefused,
     EnKashValidationError,
 )
 from airflow_provider_enkash.hooks.card_api import CardApiMixin
@@ -93,9 +95,10 @@ class EnKashHook(CardLoadMixin, CardApiMixin, BaseHook):
 
     # -- token --------------------------------------------------------------------------------
 
-    def _token_key(self) -> tuple[str, str, str]:
+    def _token_key(self) -> tuple[str, str, str, str]:
         s = self.settings
-        return (s.token_url, s.client_id, s.username)
+        fingerprint = hashlib.sha256(f"{s.password}\x1f{s.client_secret}".encode()).hexdigest()
+        return (s.token_url, s.client_id, s.username, fingerprint)
 
     def _fetch_token(self) -> tuple[str, float]:
         """Password grant. Never retried on 400/401: three failed logins lock the EnKash account."""
@@ -114,11 +117,10 @@ class EnKashHook(CardLoadMixin, CardApiMixin, BaseHook):
                 f"token request failed: {type(exc).__name__}", may_have_reached_enkash=True, operation="auth_token"
             ) from None
         if response.status_code in (400, 401, 403):
-            raise EnKashAuthError(
+            raise EnKashLoginRefused(
                 f"EnKash refused the login (HTTP {response.status_code}); not retried, because three failed "
                 "logins in a row lock the partner account. Check login, password, client_id and client_secret.",
                 status=response.status_code,
-                may_lock_account=True,
             )
         if response.status_code != 200:
             raise EnKashAuthError(f"token endpoint answered HTTP {response.status_code}", status=response.status_code)

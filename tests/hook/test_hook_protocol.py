@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 import os
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 
 import pytest
 
+from airflow.sdk.exceptions import AirflowFailException
 from airflow_provider_enkash.exceptions import (
     EnKashAuthError,
     EnKashBusinessError,
@@ -87,8 +89,24 @@ def test_wrong_password_is_not_retried_and_says_why(sandbox, sandbox_server, mon
     with pytest.raises(EnKashAuthError) as info:
         EnKashHook().get_card_account_details()
     assert info.value.may_lock_account
+    assert isinstance(info.value, AirflowFailException)  # Airflow must not retry the task either
     assert "wrong-password" not in str(info.value)
+    # eight more threads and hooks in this process with the same credentials: no second login
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        errors = list(pool.map(lambda _: _refusal(EnKashHook()), range(8)))
+    assert all(isinstance(e, EnKashAuthError) for e in errors)
     assert _counter(sandbox, "auth_token") == 1
+    # corrected credentials are a new login
+    monkeypatch.setenv("AIRFLOW_CONN_ENKASH_DEFAULT", connection_json(sandbox_server))
+    assert EnKashHook().get_card_account_details()["cardAccountId"] == "CASANDBOX1"
+
+
+def _refusal(hook: EnKashHook) -> BaseException | None:
+    try:
+        hook.get_card_account_details()
+    except EnKashAuthError as exc:
+        return exc
+    return None
 
 
 def test_sixteen_threads_share_one_token(sandbox, hook):

@@ -107,7 +107,7 @@ def test_error_event_for_refused_credentials(sandbox, monkeypatch):
     monkeypatch.setenv("AIRFLOW_CONN_ENKASH_BAD", json.dumps(conn))
     event = _only_event(_trigger(enkash_conn_id="enkash_bad", enkash_transaction_id="ECTR1", end_time=time.time() + 5))
     assert event["status"] == "error"
-    assert "EnKashAuthError" in event["message"]
+    assert "EnKashLoginRefused" in event["message"]
     assert "wrong-password" not in event["message"]
 
 
