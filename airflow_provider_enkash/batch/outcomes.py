@@ -5,7 +5,9 @@ Outcomes:
 - ``loaded``: this batch's call moved the money;
 - ``already_loaded``: the row's reference was found at EnKash, nothing was sent again;
 - ``failed``: EnKash refused the load or it was never sent; nothing moved, safe to retry;
-- ``outcome_unknown``: the load may or may not have happened; a retry looks the reference up first.
+- ``outcome_unknown``: the load may or may not have happened; a retry looks the reference up first;
+- ``sending``: written for every row before the first load of a fresh batch; a row still in this
+  state was being sent when the task died, so the next attempt looks it up first.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ LOADED = "loaded"
 ALREADY_LOADED = "already_loaded"
 FAILED = "failed"
 OUTCOME_UNKNOWN = "outcome_unknown"
+SENDING = "sending"
 OUTCOMES = (LOADED, ALREADY_LOADED, FAILED, OUTCOME_UNKNOWN)
 SETTLED = frozenset({LOADED, ALREADY_LOADED})
 SUMMARY_PROBLEM_ROWS = 20

@@ -45,6 +45,21 @@ def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
 
 
+def row_outcome(row: BatchRow, batch_id: str, outcome: str, **details: object) -> RowOutcome:
+    """The ledger record of ``row`` with ``outcome``, its reference derived from the batch id and row key."""
+    return RowOutcome(
+        batch_id=batch_id,
+        row_key=row.row_key,
+        row_number=row.row_number,
+        reference=batch_row_reference(batch_id=batch_id, row_key=row.row_key),
+        enkash_card_id=row.enkash_card_id,
+        amount=row.amount,
+        outcome=outcome,
+        recorded_at=_now(),
+        **details,  # type: ignore[arg-type]
+    )
+
+
 class BatchRunner:
     """Loads rows concurrently through one hook.
 
@@ -77,17 +92,7 @@ class BatchRunner:
         self._abort = threading.Event()
 
     def _outcome(self, row: BatchRow, batch_id: str, outcome: str, **details: object) -> RowOutcome:
-        return RowOutcome(
-            batch_id=batch_id,
-            row_key=row.row_key,
-            row_number=row.row_number,
-            reference=batch_row_reference(batch_id=batch_id, row_key=row.row_key),
-            enkash_card_id=row.enkash_card_id,
-            amount=row.amount,
-            outcome=outcome,
-            recorded_at=_now(),
-            **details,  # type: ignore[arg-type]
-        )
+        return row_outcome(row, batch_id, outcome, **details)
 
     def load_row(self, row: BatchRow, *, batch_id: str, lookup_first: bool) -> RowOutcome:
         """Load one row and say what happened; never raises for an EnKash outcome."""

@@ -23,6 +23,7 @@ from airflow_provider_enkash.batch.ledger import (
     open_ledger,
 )
 from airflow_provider_enkash.batch.outcomes import (
+    SENDING,
     BatchIncompleteError,
     RowOutcome,
     summarize,
@@ -34,7 +35,7 @@ from airflow_provider_enkash.batch.plan import (
     read_batch,
 )
 from airflow_provider_enkash.batch.rows import BatchRow
-from airflow_provider_enkash.batch.runner import DEFAULT_CONCURRENCY, BatchRunner
+from airflow_provider_enkash.batch.runner import DEFAULT_CONCURRENCY, BatchRunner, row_outcome
 from airflow_provider_enkash.batch.throttle import RateLimitedEnKashHook
 from airflow_provider_enkash.batch.validation import check_cards, validate_rows
 from airflow_provider_enkash.exceptions import EnKashValidationError
@@ -220,8 +221,9 @@ class EnKashBatchLoadOperator(_BatchSourceMixin, BaseOperator):
     :param check_cards: before loading, check every card is known to EnKash and not blocked (read calls;
         default False).
     :param dry_run: validate and return what would be loaded; load nothing (default False).
-    :param lookup_first: look every row's reference up before sending it. Default (None): only when the
-        batch is not fresh, i.e. on a task retry or when the ledger already holds rows of this batch.
+    :param lookup_first: also look every row's reference up on a fresh batch (default None: no).
+        A batch that is not fresh (a task retry, or the ledger already holds rows of this batch id,
+        including the ``sending`` marker written before the first load) is always looked up first.
     :param fail_on_failed: fail the task when any row ``failed`` (default True).
     :param fail_on_unknown: fail the task when any row is ``outcome_unknown`` (default True).
     :param load_type: the load ``type`` (default ``LOAD_MONEY``).
@@ -323,7 +325,8 @@ class EnKashBatchLoadOperator(_BatchSourceMixin, BaseOperator):
         carried = [previous[r.row_key] for r in rows if r.row_key in previous and previous[r.row_key].settled]
         todo = [r for r in rows if not (r.row_key in previous and previous[r.row_key].settled)]
         fresh = context["ti"].try_number <= 1 and not any(r.row_key in previous for r in rows)
-        lookup_first = self.lookup_first if self.lookup_first is not None else not fresh
+        # A retry always looks references up, whatever lookup_first says.
+        lookup_first = not fresh or bool(self.lookup_first)
         self.log.info(
             "Batch %s: %d rows, %d settled by an earlier attempt, %d to load (look-up first: %s), ledger %s",
             batch_id,
@@ -336,6 +339,10 @@ class EnKashBatchLoadOperator(_BatchSourceMixin, BaseOperator):
         if self.dry_run:
             return self._dry_run_report(batch_id, rows, todo, carried, lookup_first)
 
+        if fresh:
+            # Before anything is sent: a crash before the first ledger flush must not make the
+            # next attempt (or a rerun of this batch id) look fresh and send every row again.
+            ledger.write(row_outcome(r, batch_id, SENDING) for r in todo)
         writer = _LedgerWriter(
             ledger,
             flush_rows=self.ledger_flush_rows,

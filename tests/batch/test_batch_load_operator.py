@@ -303,3 +303,28 @@ def test_requests_per_second_ceiling_spaces_the_calls(sandbox, hook, tmp_path):
 def test_a_ledger_is_required(tmp_path):
     with pytest.raises(ValueError, match="ledger"):
         EnKashBatchLoadOperator(task_id="load", rows=[])
+
+
+def test_a_task_killed_before_its_first_ledger_flush_is_not_sent_again(sandbox, hook, tmp_path, monkeypatch):
+    """The worker dies after sending but before any outcome reached the ledger; the rerun must not pay again."""
+    rows = payroll(new_cards(hook, 6))
+    real_write = FileLedger.write
+    writes = []
+
+    def dying_write(self, outcomes):
+        writes.append(1)
+        if len(writes) > 1:  # the first write is the 'sending' marker; the outcome flush never lands
+            raise SystemExit("worker killed")
+        return real_write(self, outcomes)
+
+    monkeypatch.setattr(FileLedger, "write", dying_write)
+    with pytest.raises(SystemExit):
+        _operator(tmp_path, rows).execute(context(try_number=1))
+    monkeypatch.setattr(FileLedger, "write", real_write)
+    loads_after_crash = int(sandbox.get("counters")["operations"]["load_card_balance"])
+    assert loads_after_crash == 6
+
+    summary = _operator(tmp_path, rows).execute(context(try_number=1))  # e.g. a manual rerun of the same batch id
+    assert summary["counts"]["already_loaded"] == 6
+    assert int(sandbox.get("counters")["operations"]["load_card_balance"]) == loads_after_crash
+    assert_loaded_exactly_once(sandbox, rows, _references(rows))
