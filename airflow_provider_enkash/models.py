@@ -150,6 +150,13 @@ def require_id(value: Any, *, field: str) -> str:
     return text
 
 
+def check_secret_code(value: Any, *, field: str) -> str:
+    """An OTP or MFA code: 4 to 12 ASCII letters or digits. The error never repeats the value."""
+    if not isinstance(value, str) or not re.fullmatch(r"[A-Za-z0-9]{4,12}", value):
+        raise EnKashValidationError(field, "must be 4 to 12 ASCII letters or digits (value not shown)")
+    return value
+
+
 def optional_text(value: Any, *, field: str, max_length: int = TEXT_MAX_LENGTH) -> str | None:
     """Like :func:`require_text` but ``None`` passes through."""
     return None if value is None else require_text(value, field=field, max_length=max_length)

@@ -25,6 +25,7 @@ from airflow_provider_enkash.models import (
     check_company_id,
     check_email,
     check_id_list,
+    check_secret_code,
     check_mobile,
     drop_none,
     optional_text,
@@ -231,7 +232,7 @@ class CardApiMixin:
             **self._account(company_id, card_account_id),
             "enKashCardId": require_id(enkash_card_id, field="enKashCardId"),
             "otpRequestId": None if otp_request_id is None else require_id(otp_request_id, field="otpRequestId"),
-            "otp": None if otp is None else require_id(otp, field="otp"),
+            "otp": None if otp is None else check_secret_code(otp, field="otp"),
         }
         return self.call("view_card_details", drop_none(payload))
 
@@ -290,8 +291,8 @@ class CardApiMixin:
             "otpMedium": OtpMedium.parse(otp_medium, field="otpMedium"),
             "otpRequired": check_bool(otp_required, field="otpRequired"),
             "otpRequestId": None if otp_request_id is None else require_id(otp_request_id, field="otpRequestId"),
-            "otp": None if otp is None else require_id(otp, field="otp"),
-            "mfaCode": None if mfa_code is None else require_id(mfa_code, field="mfaCode"),
+            "otp": None if otp is None else check_secret_code(otp, field="otp"),
+            "mfaCode": None if mfa_code is None else check_secret_code(mfa_code, field="mfaCode"),
         }
         if fields["otpRequired"] and (fields["otpRequestId"] is None or fields["otp"] is None):
             raise EnKashValidationError("otp", "otp_request_id and otp are required when otp_required is true")

@@ -100,3 +100,19 @@ def test_enough_cases():
 def test_amount_refusals_never_round(hook):
     with pytest.raises(EnKashValidationError, match="more than 2 decimal places"):
         hook.load_card_balance(enkash_card_id=CARD, amount=Decimal("10.001"), unique_reference_number="R")
+
+
+@pytest.mark.parametrize(("method", "field"), [("view_card_details", "otp"), ("block_card", "otp"), ("block_card", "mfaCode")])
+def test_malformed_otp_and_mfa_codes_are_not_echoed(sandbox, hook, method, field):
+    secret = "73 19"
+    kwargs = {"enkash_card_id": CARD}
+    if method == "block_card":
+        kwargs.update(block_code="L", otp_request_id="OTPREQ1", otp="123456", otp_required=True)
+        kwargs["otp" if field == "otp" else "mfa_code"] = secret
+    else:
+        kwargs["otp"] = secret
+    with pytest.raises(EnKashValidationError) as info:
+        getattr(hook, method)(**kwargs)
+    assert info.value.field == field
+    assert secret not in str(info.value)
+    assert sandbox.requests_total() == 0
