@@ -193,6 +193,7 @@ class WindowReader:
         self._paging: bool | None = (
             None if self.page_size else False
         )  # None: not yet confirmed
+        self._last_reported: int | None = None  # recordsCount of the latest response, when an int
 
     def batches(self, window: Window) -> Iterator[list[dict[str, Any]]]:
         """Yield the records of ``window`` in time order of sub-windows; every record at least once."""
@@ -245,6 +246,7 @@ class WindowReader:
         )
         records = result["data"]
         reported = result.get("recordsCount")
+        self._last_reported = reported if isinstance(reported, int) and not isinstance(reported, bool) else None
         total_exceeds = (
             isinstance(reported, int)
             and not isinstance(reported, bool)
@@ -259,6 +261,7 @@ class WindowReader:
         compared with the second, so a fallback to bisection never yields a record twice."""
         assert self.page_size is not None
         page, previous_first, held = 0, None, None
+        fetched = yielded = 0  # records seen and pages handed out for this sub-window
         while True:
             records, _ = self._search(sub, page)
             self.stats.pages += 1
@@ -281,13 +284,32 @@ class WindowReader:
             if held is not None:
                 self._paging = self.stats.paging = True
                 self._count(held)
+                fetched += len(held)
+                yielded += 1
                 yield held
                 held = None
-            self._count(records)
-            if records:
-                yield records
             if len(records) < self.page_size:
+                fetched += len(records)
+                reported = self._last_reported
+                if (reported is not None and reported > fetched) or len(records) >= self.truncation_limit:
+                    # the last page came back short of what EnKash says it holds: a cap below page_size
+                    if yielded == 0 and not self._paging:
+                        log.warning("EnKash caps pages below page_size; falling back to bisecting sub-windows")
+                        self._paging = False
+                        yield from self.batches(sub)
+                        return
+                    raise EnKashExportError(
+                        f"paging {sub.start} - {sub.end} returned {fetched} of {reported} records; "
+                        "refusing to lose data (lower page_size or unset it to bisect instead)"
+                    )
+                self._count(records)
+                if records:
+                    yield records
                 return
+            fetched += len(records)
+            yielded += 1
+            self._count(records)
+            yield records
             page, previous_first = page + 1, _first_id(records)
 
 

@@ -236,3 +236,13 @@ def test_an_api_reading_txn_date_to_inclusively_still_gives_each_row_once(
         sqlite_warehouse, "SELECT enkash_transaction_id FROM enkash_transactions"
     )
     assert sorted(i for (i,) in ids) == sorted(expected)
+
+
+def test_paging_with_a_server_cap_below_page_size_loses_nothing(seeded, sqlite_warehouse):
+    """EnKash honours page/size but silently caps each response below page_size."""
+    expected = api_records(seeded, *day(2))
+    seeded.post("config", {"max_records": 50})
+    summary = run_export(exporter(sqlite_warehouse, page_size=200, truncation_limit=1000), *day(2))
+    assert summary["fetched"] >= len(expected)
+    ids = [row[0] for row in sqlite_rows(sqlite_warehouse, "SELECT enkash_transaction_id FROM enkash_transactions")]
+    assert sorted(ids) == sorted(expected)
