@@ -223,9 +223,13 @@ class RowStats:
     rows: int = 0
     repeats: int = 0
     outside_window: int = 0
+    next_window: int = 0
 
     def to_xcom(self) -> dict[str, int]:
         return dict(self.__dict__)
+
+
+_NEXT_WINDOW_SLACK = timedelta(seconds=1)
 
 
 def window_rows(
@@ -239,9 +243,11 @@ def window_rows(
 
     A record repeated within a batch or from the previous batch (an API that reads ``txnDateTo``
     inclusively returns a boundary record twice) is skipped, keeping memory to two batches of ids.
-    A record whose ``txnDate`` lies outside the window is dropped: it belongs to a neighbouring
-    window. The lower bound is floored to the second because ``MMM d, yyyy h:mm:ss a`` has no
-    milliseconds, so no record the API placed in the window is ever dropped.
+    A record within one second at or after the window's end is the next window's (an API reading
+    ``txnDateTo`` inclusively, at second precision) and is skipped (``next_window``). Any other
+    record whose ``txnDate`` parses outside the window is kept and counted (``outside_window``):
+    EnKash returned it for this window, so dropping it would lose it if the assumed time zone of
+    its timestamp is wrong; the upsert makes keeping it harmless.
     """
     lower, upper = (
         window.start - timedelta(microseconds=window.start.microsecond),
@@ -259,8 +265,10 @@ def window_rows(
                 continue
             current.add(txn_id)
             if when is not None and not lower <= when < upper:
+                if upper <= when < upper + _NEXT_WINDOW_SLACK:
+                    stats.next_window += 1
+                    continue
                 stats.outside_window += 1
-                continue
             rows.append(row)
         stats.rows += len(rows)
         previous = current

@@ -137,11 +137,18 @@ class _TransactionExportOperator(BaseOperator):
             stats.rows, window.start, window.end, reader.stats.requests, reader.stats.sub_windows,
             reader.stats.bisections, elapsed, stats.rows / elapsed if elapsed else 0.0,
         )  # fmt: skip
+        if stats.outside_window:
+            self.log.warning(
+                "%s transactions returned for %s - %s have a txnDate outside it; kept. If this repeats, "
+                "EnKash's timestamps are probably not in the zone assumed (IST for 'MMM d, yyyy h:mm:ss a')",
+                stats.outside_window, window.start, window.end,
+            )  # fmt: skip
         return {
             **window.to_xcom(),
             "fetched": stats.rows,
             "repeats_skipped": stats.repeats,
             "outside_window": stats.outside_window,
+            "next_window_skipped": stats.next_window,
             "requests": reader.stats.requests,
             "bisections": reader.stats.bisections,
             "paged": reader.stats.paging,
