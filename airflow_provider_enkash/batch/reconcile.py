@@ -27,21 +27,22 @@ if TYPE_CHECKING:
     from airflow_provider_enkash.hooks.enkash import EnKashHook
 
 DEFAULT_GROUP_SIZE = 200
+DEFAULT_TRUNCATION_LIMIT = 1000  # records per search response at which EnKash is assumed to have cut it
 REPORT_ROWS = 50
 CONSISTENT = frozenset({"matched", "not_loaded"})
 
 
 def _credits_by_reference(
-    hook: EnKashHook, references: list[str], *, group_size: int
+    hook: EnKashHook, references: list[str], *, group_size: int, truncation_limit: int = DEFAULT_TRUNCATION_LIMIT
 ) -> dict[str, list[dict[str, Any]]] | None:
-    """Credits found per reference, or None when an answer was truncated."""
+    """Credits found per reference, or None when an answer was (or may have been) truncated."""
     found: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for start in range(0, len(references), group_size):
         group = references[start : start + group_size]
         answer = hook.get_all_transactions(pg_reference_numbers=group, card_transaction_type="CR")
         wanted = set(group)
         records = [r for r in answer["data"] if r.get("pgReferenceNumber") in wanted]
-        if int(answer.get("recordsCount") or 0) > len(answer["data"]):
+        if int(answer.get("recordsCount") or 0) > len(answer["data"]) or len(answer["data"]) >= truncation_limit:
             return None
         for record in records:
             found[record["pgReferenceNumber"]].append(record)
