@@ -69,6 +69,7 @@ class SandboxConfig:
     max_records: int = _opt(1000, "most records one search response returns (silently truncated)", runtime=True)
     records_count: str = _opt("total", "recordsCount: total matches or the returned count", runtime=True)
     date_to_inclusive: bool = _opt(False, "treat txnDateTo as inclusive (default exclusive)", runtime=True)
+    ignore_paging: bool = _opt(False, "ignore page/size in searches, as an API without paging would", runtime=True)
     seed_cards: int = _opt(0, "cards to create at start in the reloadable account")
     seed_transactions: int = _opt(0, "settled historical transactions to create at start")
     days: float = _opt(30.0, "days the seeded transactions are spread over")

@@ -246,3 +246,13 @@ def test_paging_with_a_server_cap_below_page_size_loses_nothing(seeded, sqlite_w
     assert summary["fetched"] >= len(expected)
     ids = [row[0] for row in sqlite_rows(sqlite_warehouse, "SELECT enkash_transaction_id FROM enkash_transactions")]
     assert sorted(ids) == sorted(expected)
+
+
+def test_an_api_ignoring_page_and_size_falls_back_to_bisection(seeded, sqlite_warehouse):
+    expected = api_records(seeded, *day(2))
+    seeded.post("config", {"ignore_paging": True, "max_records": 60})
+    summary = run_export(exporter(sqlite_warehouse, page_size=50, truncation_limit=60), *day(2))
+    assert summary["paged"] is False
+    assert summary["bisections"] > 0
+    ids = [row[0] for row in sqlite_rows(sqlite_warehouse, "SELECT enkash_transaction_id FROM enkash_transactions")]
+    assert sorted(ids) == sorted(expected)
