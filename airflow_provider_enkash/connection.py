@@ -13,20 +13,25 @@ from __future__ import annotations
 import ipaddress
 import json
 import os
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+from airflow.exceptions import AirflowProviderDeprecationWarning
+
 from airflow_provider_enkash.crypto import KEY_DERIVATIONS
 from airflow_provider_enkash.exceptions import EnKashConfigError
-from airflow_provider_enkash.operations import OPERATIONS
+from airflow_provider_enkash.operations import DEFAULT_TOKEN_URL, OPERATIONS, TOKEN_PATH
 
-DEFAULT_TOKEN_URL = "https://ekpayout-uat.enkash.in/oauth/token"
 DEFAULT_CONNECT_TIMEOUT_S = 10.0
 DEFAULT_READ_TIMEOUT_S = 60.0
 DEFAULT_TOKEN_LEEWAY_S = 60.0
 
 _FORM_PREFIX = "extra__enkash__"  # how older connection forms prefix extra fields
+# Old extra name -> new one. Airflow's UI hides (shows and saves as ``***``) every extra whose
+# name contains "token", so the old names broke connections created in the form.
+DEPRECATED_EXTRAS = {"token_url": "auth_url", "token_leeway": "refresh_leeway"}
 KNOWN_EXTRAS = frozenset(
     {
         "client_id",
@@ -34,7 +39,7 @@ KNOWN_EXTRAS = frozenset(
         "partner_id",
         "company_id",
         "card_account_id",
-        "token_url",
+        "auth_url",
         "encrypt_requests",
         "key_derivation",
         "timeout",
@@ -42,7 +47,7 @@ KNOWN_EXTRAS = frozenset(
         "verify",
         "allow_insecure_http",
         "paths",
-        "token_leeway",
+        "refresh_leeway",
         "max_retries",
         "max_retry_wait",
         "load_lookup_delay",
@@ -56,7 +61,8 @@ class EnKashSettings:
 
     :param read_timeout_s: seconds to wait for a response (default 60).
     :param connect_timeout_s: seconds to open a connection (default 10).
-    :param token_leeway_s: refresh the token this many seconds before it expires (default 60).
+    :param token_url: the OAuth token URL, from the extra ``auth_url``.
+    :param token_leeway_s: from the extra ``refresh_leeway``: refresh the token this many seconds before it expires (default 60).
     :param max_retries: extra attempts for read calls after the first (default 4).
     :param max_retry_wait_s: cap on one backoff or Retry-After wait, seconds (default 30).
     :param load_lookup_delay_s: pause before looking a load up after an unclear outcome (default 2).
@@ -102,13 +108,22 @@ def _extra_dict(extra: Any) -> dict[str, Any]:
     return parsed
 
 
-def _as_bool(extras: dict[str, Any], name: str, default: bool) -> bool:
-    value = extras.get(name, default)
+_TRUE_WORDS, _FALSE_WORDS = frozenset({"true", "1", "yes"}), frozenset({"false", "0", "no"})
+
+
+def _bool_or_none(value: Any) -> bool | None:
+    """``value`` as a bool when it is one or a true/false word (forms save text), else None."""
     if isinstance(value, bool):
         return value
-    if isinstance(value, str) and value.strip().lower() in {"true", "false", "1", "0", "yes", "no"}:
-        return value.strip().lower() in {"true", "1", "yes"}
-    raise EnKashConfigError(f"extra {name!r} must be true or false, got {value!r}")
+    word = value.strip().lower() if isinstance(value, str) else None
+    return True if word in _TRUE_WORDS else False if word in _FALSE_WORDS else None
+
+
+def _as_bool(extras: dict[str, Any], name: str, default: bool) -> bool:
+    value = _bool_or_none(extras.get(name, default))
+    if value is None:
+        raise EnKashConfigError(f"extra {name!r} must be true or false, got {extras[name]!r}")
+    return value
 
 
 def _as_positive_float(extras: dict[str, Any], name: str, default: float) -> float:
@@ -145,6 +160,60 @@ def _check_url(url: str, *, name: str, allow_insecure_http: bool) -> str:
     return url.rstrip("/")
 
 
+def _renamed_extras(extras: dict[str, Any]) -> dict[str, Any]:
+    """Read the deprecated extra names under their new ones, with a warning; refuse conflicting pairs."""
+    extras = dict(extras)
+    for old, new in DEPRECATED_EXTRAS.items():
+        if old not in extras:
+            continue
+        value = extras.pop(old)
+        if new in extras and extras[new] != value:
+            raise EnKashConfigError(f"extras {old!r} (deprecated) and {new!r} disagree; keep only {new!r}")
+        extras[new] = value
+        warnings.warn(
+            f"EnKash connection extra {old!r} is deprecated (Airflow's UI hides any extra named like a token); "
+            f"rename it to {new!r}",
+            AirflowProviderDeprecationWarning,
+            stacklevel=3,
+        )
+    return extras
+
+
+def _as_verify(extras: dict[str, Any]) -> bool | str:
+    """``verify``: true, false (also as text, as the form saves it) or the path of a CA bundle file or directory."""
+    verify = extras.get("verify", True)
+    as_bool = _bool_or_none(verify)
+    if as_bool is not None:
+        verify = as_bool
+    elif isinstance(verify, str):
+        verify = verify.strip()
+        if not os.path.exists(verify):
+            raise EnKashConfigError(f"extra 'verify' names no existing CA bundle file or directory: {verify!r}")
+    if not isinstance(verify, (bool, str)):
+        raise EnKashConfigError(f"extra 'verify' must be true, false or a CA bundle path, got {verify!r}")
+    if verify is True:  # the CA bundle requests would take from the environment
+        verify = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
+    return verify
+
+
+def _token_url(extras: dict[str, Any], *, base_url: str, allow_insecure_http: bool) -> str:
+    """The OAuth token URL: the ``auth_url`` extra; unset, the sandbox's on a loopback host, else the UAT one.
+
+    A loopback API host (the sandbox) with a non-loopback token URL is refused: the partner
+    password and client secret would leave the machine for a host nobody meant to call.
+    """
+    api_is_loopback = _is_loopback(urlsplit(base_url).hostname)
+    default = base_url + TOKEN_PATH if api_is_loopback else DEFAULT_TOKEN_URL
+    url = _check_url(extras.get("auth_url") or default, name="extra 'auth_url'", allow_insecure_http=allow_insecure_http)
+    if api_is_loopback and not _is_loopback(urlsplit(url).hostname):
+        raise EnKashConfigError(
+            f"extra 'auth_url' points at {urlsplit(url).hostname!r} while the API host is loopback (a sandbox): "
+            "the credentials would go to an external host; set auth_url to the sandbox's "
+            f"{base_url + TOKEN_PATH} or leave it empty"
+        )
+    return url
+
+
 def _required(value: Any, name: str) -> str:
     if not isinstance(value, str) or not value.strip():
         raise EnKashConfigError(f"connection field {name!r} is required")
@@ -155,6 +224,7 @@ def settings_from_connection(conn: Any) -> EnKashSettings:
     """Build :class:`EnKashSettings` from an Airflow ``Connection``; raise ``EnKashConfigError`` naming the field."""
     raw_extras = _extra_dict(conn.extra_dejson if hasattr(conn, "extra_dejson") else conn.extra)
     extras = {key.removeprefix(_FORM_PREFIX): value for key, value in raw_extras.items() if value not in (None, "")}
+    extras = _renamed_extras(extras)
     unknown = sorted(set(extras) - KNOWN_EXTRAS)
     if unknown:
         raise EnKashConfigError(f"unknown connection extra(s) {unknown}; known: {sorted(KNOWN_EXTRAS)}")
@@ -170,19 +240,14 @@ def settings_from_connection(conn: Any) -> EnKashSettings:
         op in OPERATIONS and isinstance(p, str) and p.startswith("/") for op, p in paths.items()
     ):
         raise EnKashConfigError("extra 'paths' must map operation names to paths starting with '/'")
-    verify = extras.get("verify", True)
-    if not isinstance(verify, (bool, str)):
-        raise EnKashConfigError(f"extra 'verify' must be true, false or a CA bundle path, got {verify!r}")
-    if verify is True:  # the CA bundle requests would take from the environment
-        verify = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
+    verify = _as_verify(extras)
     max_retries = extras.get("max_retries", 4)
     if isinstance(max_retries, bool) or not isinstance(max_retries, int) or not 0 <= max_retries <= 20:
         raise EnKashConfigError(f"extra 'max_retries' must be an integer from 0 to 20, got {max_retries!r}")
+    base_url = _check_url(host, name="host (API base URL)", allow_insecure_http=insecure)
     return EnKashSettings(
-        base_url=_check_url(host, name="host (API base URL)", allow_insecure_http=insecure),
-        token_url=_check_url(
-            extras.get("token_url") or DEFAULT_TOKEN_URL, name="extra 'token_url'", allow_insecure_http=insecure
-        ),
+        base_url=base_url,
+        token_url=_token_url(extras, base_url=base_url, allow_insecure_http=insecure),
         username=_required(conn.login, "login (partner username)"),
         password=_required(conn.password, "password (partner password)"),
         client_id=_required(extras.get("client_id"), "extra 'client_id'"),
@@ -197,7 +262,7 @@ def settings_from_connection(conn: Any) -> EnKashSettings:
         verify=verify,
         allow_insecure_http=insecure,
         paths=dict(paths),
-        token_leeway_s=_as_positive_float(extras, "token_leeway", DEFAULT_TOKEN_LEEWAY_S),
+        token_leeway_s=_as_positive_float(extras, "refresh_leeway", DEFAULT_TOKEN_LEEWAY_S),
         max_retries=max_retries,
         max_retry_wait_s=_as_positive_float(extras, "max_retry_wait", 30.0),
         load_lookup_delay_s=_as_positive_float(extras, "load_lookup_delay", 2.0),

@@ -4,7 +4,97 @@ from __future__ import annotations
 
 from typing import Any
 
-_STRING = {"type": ["string", "null"]}
+from airflow_provider_enkash.operations import DEFAULT_TOKEN_URL
+
+DOCUMENTATION_URL = "docs/index.md"
+
+# The extras shown in the connection form: label, JSON schema, description and placeholder of each.
+# Airflow hides (shows and saves as ``***``) every extra whose name contains "token", "secret",
+# "password", "proxy", ...: only ``client_secret`` may be named like that (tests/test_connection_form.py).
+CONNECTION_EXTRA_FIELDS: dict[str, dict[str, Any]] = {
+    "client_id": {
+        "label": "Client id (company id)",
+        "schema": {"type": ["string", "null"]},
+        "description": "OAuth client id from EnKash onboarding, usually your company id, e.g. CEKEY1SKIU.",
+        "placeholder": "CEKEY1SKIU",
+    },
+    "client_secret": {
+        "label": "Client secret",
+        "schema": {"type": ["string", "null"], "format": "password"},
+        "description": "Used for HTTP Basic on the token call and as the AES key source. Kept hidden.",
+        "placeholder": "client secret issued by EnKash",
+    },
+    "partner_id": {
+        "label": "Partner id",
+        "schema": {"type": ["string", "null"]},
+        "description": "Sent as the partnerId header of every card call, e.g. CRMXWB3ZM.",
+        "placeholder": "CRMXWB3ZM",
+    },
+    "company_id": {
+        "label": "Company id",
+        "schema": {"type": ["string", "null"]},
+        "description": "Default companyId of every call, e.g. CEKEY1SKIU; an operator's company_id overrides it.",
+        "placeholder": "CEKEY1SKIU",
+    },
+    "card_account_id": {
+        "label": "Card account id",
+        "schema": {"type": ["string", "null"]},
+        "description": "Default cardAccountId of every call, e.g. CABFIPS; an operator's card_account_id overrides it.",
+        "placeholder": "CABFIPS",
+    },
+    "auth_url": {
+        "label": "OAuth URL",
+        "schema": {"type": ["string", "null"]},
+        "description": (
+            f"OAuth token URL. Empty: {DEFAULT_TOKEN_URL} (UAT), or <API base URL>/oauth/token when the "
+            "API host is loopback (the sandbox). A loopback API host with an external OAuth URL is refused."
+        ),
+        "placeholder": DEFAULT_TOKEN_URL,
+        "examples": [DEFAULT_TOKEN_URL],
+    },
+    "encrypt_requests": {
+        "label": "Encrypt requests",
+        "schema": {"type": ["boolean", "null"], "default": True},
+        "description": "Send request bodies AES-encrypted as {\"request\": ...} (EnKash's documented format).",
+        "placeholder": "on",
+    },
+    "key_derivation": {
+        "label": "AES key derivation",
+        "schema": {"type": ["string", "null"], "default": "sha256", "enum": ["sha256", "sha1", "raw"]},
+        "description": "How the AES key is made from the client secret: first 16 bytes of its SHA-256 (default).",
+        "placeholder": "sha256",
+    },
+    "timeout": {
+        "label": "Read timeout (seconds)",
+        "schema": {"type": ["number", "null"], "default": 60},
+        "description": "Seconds to wait for EnKash's answer to one request (default 60).",
+        "placeholder": "60",
+    },
+    "verify": {
+        "label": "Verify TLS certificates",
+        "schema": {"type": ["string", "null"], "default": "true"},
+        "description": "true (default), false (never in production), or the path of a CA bundle file on the workers.",
+        "placeholder": "true or /etc/ssl/certs/ca-certificates.crt",
+        "examples": ["true", "false", "/etc/ssl/certs/ca-certificates.crt"],
+    },
+    "allow_insecure_http": {
+        "label": "Allow http:// to non-loopback hosts",
+        "schema": {"type": ["boolean", "null"], "default": False},
+        "description": "Off: plain http:// is only accepted for 127.0.0.1/localhost (the sandbox).",
+        "placeholder": "off",
+    },
+}
+
+
+def _conn_field(spec: dict[str, Any]) -> dict[str, Any]:
+    """One ``conn-fields`` entry.
+
+    Airflow 3.3's form shows no placeholder for extra fields (``placeholders`` reach only the
+    standard fields), so the description carries an example, and ``examples`` become the
+    suggestions of a text field where picking one is a sensible choice.
+    """
+    schema = dict(spec["schema"], **({"examples": spec["examples"]} if "examples" in spec else {}))
+    return {"label": spec["label"], "schema": schema, "description": spec["description"]}
 
 
 def get_provider_info() -> dict[str, Any]:
@@ -14,6 +104,7 @@ def get_provider_info() -> dict[str, Any]:
         "name": "EnKash",
         "description": "EnKash Prepaid Card APIs: cards, card loads, transactions and exports.",
         "versions": ["0.1.0"],
+        "documentation-url": DOCUMENTATION_URL,
         "integrations": [
             {
                 "integration-name": "EnKash",
@@ -55,34 +146,15 @@ def get_provider_info() -> dict[str, Any]:
                         "login": "Partner username (mobile)",
                         "password": "Partner password",
                     },
-                    "placeholders": {"host": "https://pay-uat.enkash.in", "login": "10-digit mobile number"},
-                },
-                "conn-fields": {
-                    "client_id": {"label": "Client id (company id)", "schema": _STRING},
-                    "client_secret": {
-                        "label": "Client secret",
-                        "schema": {"type": ["string", "null"], "format": "password"},
-                        "description": "Used for HTTP Basic on the token call and as the AES key source.",
-                    },
-                    "partner_id": {"label": "Partner id", "schema": _STRING},
-                    "company_id": {"label": "Company id", "schema": _STRING},
-                    "card_account_id": {"label": "Card account id", "schema": _STRING},
-                    "token_url": {
-                        "label": "Token URL",
-                        "schema": {"type": ["string", "null"], "default": "https://ekpayout-uat.enkash.in/oauth/token"},
-                    },
-                    "encrypt_requests": {"label": "Encrypt requests", "schema": {"type": ["boolean", "null"], "default": True}},
-                    "key_derivation": {
-                        "label": "AES key derivation",
-                        "schema": {"type": ["string", "null"], "default": "sha256", "enum": ["sha256", "sha1", "raw"]},
-                    },
-                    "timeout": {"label": "Read timeout (seconds)", "schema": {"type": ["number", "null"], "default": 60}},
-                    "verify": {"label": "Verify TLS certificates", "schema": {"type": ["boolean", "null"], "default": True}},
-                    "allow_insecure_http": {
-                        "label": "Allow http:// to non-loopback hosts",
-                        "schema": {"type": ["boolean", "null"], "default": False},
+                    "placeholders": {
+                        "host": "https://pay-uat.enkash.in",
+                        "login": "10-digit mobile number",
+                        "password": "partner password issued by EnKash",
+                        "description": "e.g. EnKash UAT, payroll card account",
+                        **{name: spec["placeholder"] for name, spec in CONNECTION_EXTRA_FIELDS.items()},
                     },
                 },
+                "conn-fields": {name: _conn_field(spec) for name, spec in CONNECTION_EXTRA_FIELDS.items()},
             }
         ],
     }

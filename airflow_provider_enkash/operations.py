@@ -55,4 +55,5 @@ OPERATIONS: dict[str, Operation] = {
     )
 }
 
-TOKEN_PATH = "/oauth/token"
+TOKEN_PATH = "/oauth/token"  # the token path of the OAuth server (and of the sandbox)
+DEFAULT_TOKEN_URL = "https://ekpayout-uat.enkash.in" + TOKEN_PATH  # UAT; the production URL is unpublished

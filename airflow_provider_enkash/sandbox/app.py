@@ -79,7 +79,7 @@ class Sandbox:
                     "partner_id": cfg.partner_id,
                     "company_id": cfg.company_id,
                     "card_account_id": cfg.card_account_id,
-                    "token_url": self.url + TOKEN_PATH,
+                    "auth_url": self.url + TOKEN_PATH,
                 },
             }
         )

@@ -88,7 +88,7 @@ def test_python_api_context_manager_and_connection_json():
     with Sandbox(config) as sb:
         conn = json.loads(sb.connection_json())
         assert sb.url.startswith("http://127.0.0.1:")
-        assert conn["host"] == sb.url and conn["extra"]["token_url"] == sb.url + "/oauth/token"
+        assert conn["host"] == sb.url and conn["extra"]["auth_url"] == sb.url + "/oauth/token"
         assert conn["conn_type"] == "enkash" and conn["login"] == "9999999999"
         assert conn["extra"]["client_id"] == "CEKCUSTOM1" and conn["extra"]["card_account_id"] == "CACUSTOM1"
         assert sb.state.account_balance("CACUSTOM1") == Decimal("10000000.00")
