@@ -10,8 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from airflow_provider_enkash.crypto import loads_payload
-from airflow_provider_enkash.sandbox import clock, money_ops, seeding
+from airflow_provider_enkash.sandbox import cipher, clock, money_ops, seeding
 from airflow_provider_enkash.sandbox.auth import Auth
 from airflow_provider_enkash.sandbox.errors import BusinessError
 from airflow_provider_enkash.sandbox.faults import FaultInjector, FaultRule
@@ -39,7 +38,7 @@ class Admin:
         if route is None:
             return json_reply(404, {"error": f"no admin route {method} /_sandbox/{name}"})
         try:
-            request = loads_payload(body) if body.strip() else {}
+            request = cipher.loads(body) if body.strip() else {}
             if not isinstance(request, dict):
                 raise ValueError("body must be a JSON object")
             return json_reply(200, route(request) if method == "POST" else route())

@@ -6,10 +6,10 @@ import json
 import threading
 from types import TracebackType
 
-from airflow_provider_enkash.operations import TOKEN_PATH
 from airflow_provider_enkash.sandbox.admin import Admin
 from airflow_provider_enkash.sandbox.auth import Auth
 from airflow_provider_enkash.sandbox.config import SandboxConfig
+from airflow_provider_enkash.sandbox.endpoints import TOKEN_PATH
 from airflow_provider_enkash.sandbox.faults import FaultInjector
 from airflow_provider_enkash.sandbox.gateway import Gateway
 from airflow_provider_enkash.sandbox.server import SandboxHTTPServer

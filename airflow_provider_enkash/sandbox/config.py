@@ -14,8 +14,8 @@ from datetime import datetime, timezone
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from airflow_provider_enkash.crypto import KEY_DERIVATIONS
-from airflow_provider_enkash.operations import OPERATIONS
+from airflow_provider_enkash.sandbox.cipher import KEY_DERIVATIONS
+from airflow_provider_enkash.sandbox.endpoints import ENDPOINTS
 from airflow_provider_enkash.sandbox.faults import FaultRule
 
 ENVELOPE_STYLES = ("code", "response_code")
@@ -94,7 +94,7 @@ class SandboxConfig:
         _one_of("records_count", self.records_count, RECORDS_COUNT_MODES)
         _one_of("key_derivation", self.key_derivation, KEY_DERIVATIONS)
         for op, style in self.envelope_overrides.items():
-            _one_of("envelope_overrides operation", op, tuple(OPERATIONS))
+            _one_of("envelope_overrides operation", op, tuple(ENDPOINTS))
             _one_of(f"envelope_overrides[{op}]", style, ENVELOPE_STYLES)
         for name in ("failure_rate", "late_change_rate"):
             if not 0.0 <= getattr(self, name) <= 1.0:

@@ -17,9 +17,7 @@ from email.message import Message
 from typing import Any
 from urllib.parse import parse_qsl
 
-from airflow_provider_enkash.crypto import dumps_payload, is_envelope, loads_payload, open_envelope, seal
-from airflow_provider_enkash.exceptions import EnKashCryptoError
-from airflow_provider_enkash.sandbox import handlers
+from airflow_provider_enkash.sandbox import cipher, handlers
 from airflow_provider_enkash.sandbox.auth import Auth
 from airflow_provider_enkash.sandbox.errors import BusinessError, RequestInvalid
 from airflow_provider_enkash.sandbox.faults import FaultDecision, FaultInjector
@@ -43,7 +41,7 @@ class Reply:
 
 
 def json_reply(status: int, obj: Any, headers: dict[str, str] | None = None) -> Reply:
-    return Reply(status, dumps_payload(obj).encode("utf-8"), headers=headers or {})
+    return Reply(status, cipher.dumps(obj).encode("utf-8"), headers=headers or {})
 
 
 def _error(status: int, message: str) -> Reply:
@@ -116,14 +114,14 @@ class Gateway:
     def _open(body: bytes, secret: str, key_derivation: str) -> tuple[Any, bool | None]:
         """(the request JSON, True if it came encrypted / False if plaintext / None if unreadable)."""
         try:
-            parsed = loads_payload(body)
+            parsed = cipher.loads(body)
         except ValueError:
             return None, None
-        if not is_envelope(parsed):
+        if not cipher.is_wrapped(parsed):
             return parsed, False
         try:
-            return open_envelope(parsed, secret, key_derivation=key_derivation), True
-        except EnKashCryptoError:
+            return cipher.unseal(parsed, secret, key_derivation), True
+        except cipher.Undecryptable:
             return None, None
 
     def _serve(
@@ -150,7 +148,7 @@ class Gateway:
             answer = self._envelope(operation, 0, "Success", handlers.run(self.state, operation, request))
         except BusinessError as exc:
             answer = self._envelope(operation, 1, exc.message, exc.message)
-        wire = answer if cfg.plaintext_responses else seal(answer, cfg.client_secret, key_derivation=cfg.key_derivation)
+        wire = answer if cfg.plaintext_responses else cipher.seal(answer, cfg.client_secret, cfg.key_derivation)
         return self._corrupt(decision, json_reply(200, wire))
 
     def _envelope(self, operation: str, code: int, message: str, payload: Any) -> dict[str, Any]:

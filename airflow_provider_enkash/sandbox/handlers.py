@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from airflow_provider_enkash.operations import OPERATIONS
 from airflow_provider_enkash.sandbox import card_ops, clock, money_ops, search
+from airflow_provider_enkash.sandbox.endpoints import ENDPOINTS
 from airflow_provider_enkash.sandbox.state import State
 
 Handler = Callable[[State, dict[str, Any], int], Any]
@@ -37,8 +37,8 @@ HANDLERS: dict[str, Handler] = {
 }
 
 PATHS: dict[str, tuple[str, ...]] = {
-    path: tuple(name for name, op in OPERATIONS.items() if op.path == path)
-    for path in {op.path for op in OPERATIONS.values()}
+    path: tuple(name for name, op in ENDPOINTS.items() if op.path == path)
+    for path in {op.path for op in ENDPOINTS.values()}
 }
 
 

@@ -15,8 +15,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
 
-from airflow_provider_enkash.operations import TOKEN_PATH
 from airflow_provider_enkash.sandbox.admin import Admin
+from airflow_provider_enkash.sandbox.endpoints import TOKEN_PATH
 from airflow_provider_enkash.sandbox.gateway import Gateway, Reply, json_reply
 
 log = logging.getLogger(__name__)
