@@ -10,10 +10,13 @@ A whole connection fits in one ``AIRFLOW_CONN_ENKASH_DEFAULT`` JSON value::
 
 from __future__ import annotations
 
+import base64
 import ipaddress
 import json
 import os
+import re
 import warnings
+from decimal import Decimal, InvalidOperation
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -27,6 +30,11 @@ from airflow_provider_enkash.operations import DEFAULT_TOKEN_URL, OPERATIONS, TO
 DEFAULT_CONNECT_TIMEOUT_S = 10.0
 DEFAULT_READ_TIMEOUT_S = 60.0
 DEFAULT_TOKEN_LEEWAY_S = 60.0
+BASIC_AUTH_MODES = ("client", "empty", "none")
+REQUEST_DATE_FORMATS = ("millis", "seconds")
+DEFAULT_MAX_LOAD_AMOUNT = Decimal("10000000.00")  # 1 crore rupees per call: our guess, EnKash documents none
+DEFAULT_REFERENCE_MAX_LENGTH = 64  # our guess for uniqueReferenceNumber: EnKash documents no limit
+DEFAULT_RESPONSE_TIMEZONE = "Asia/Kolkata"  # zone of the zoneless 'Jan 23, 2025 4:38:36 PM' timestamps
 
 _FORM_PREFIX = "extra__enkash__"  # how older connection forms prefix extra fields
 # Old extra name -> new one. Airflow's UI hides (shows and saves as ``***``) every extra whose
@@ -51,6 +59,11 @@ KNOWN_EXTRAS = frozenset(
         "max_retries",
         "max_retry_wait",
         "load_lookup_delay",
+        "basic_auth",
+        "max_load_amount",
+        "reference_max_length",
+        "request_date_format",
+        "response_timezone",
     }
 )
 
@@ -66,6 +79,13 @@ class EnKashSettings:
     :param max_retries: extra attempts for read calls after the first (default 4).
     :param max_retry_wait_s: cap on one backoff or Retry-After wait, seconds (default 30).
     :param load_lookup_delay_s: pause before looking a load up after an unclear outcome (default 2).
+    :param basic_auth: Basic credentials of the token call: ``client`` (``client_id:client_secret``,
+        default), ``empty`` (``Og==``, the portal's example) or ``none`` (no Authorization header).
+    :param max_load_amount: largest load per call, rupees (default 1 crore, 10000000.00).
+    :param reference_max_length: longest ``uniqueReferenceNumber`` accepted, characters (default 64).
+    :param request_date_format: ``millis`` (``2025-01-24T08:47:01.505Z``, documented, default) or
+        ``seconds`` (``2025-01-24T08:47:01Z``) for ``txnDateFrom``/``txnDateTo``.
+    :param response_timezone: IANA zone of zoneless response timestamps (default ``Asia/Kolkata``).
     """
 
     base_url: str
@@ -88,6 +108,18 @@ class EnKashSettings:
     max_retries: int = 4
     max_retry_wait_s: float = 30.0
     load_lookup_delay_s: float = 2.0
+    basic_auth: str = "client"
+    max_load_amount: Decimal = DEFAULT_MAX_LOAD_AMOUNT
+    reference_max_length: int = DEFAULT_REFERENCE_MAX_LENGTH
+    request_date_format: str = "millis"
+    response_timezone: str = DEFAULT_RESPONSE_TIMEZONE
+
+    def token_auth_headers(self) -> dict[str, str]:
+        """The ``Authorization`` header of the token call for the ``basic_auth`` mode (empty for ``none``)."""
+        if self.basic_auth == "none":
+            return {}
+        pair = ":" if self.basic_auth == "empty" else f"{self.client_id}:{self.client_secret}"
+        return {"Authorization": "Basic " + base64.b64encode(pair.encode("utf-8")).decode("ascii")}
 
     def url_for(self, operation: str) -> str:
         """Absolute URL of ``operation`` (a key of ``OPERATIONS``), honouring the ``paths`` extra."""
@@ -214,6 +246,44 @@ def _token_url(extras: dict[str, Any], *, base_url: str, allow_insecure_http: bo
     return url
 
 
+def _one_of(extras: dict[str, Any], name: str, allowed: tuple[str, ...], default: str) -> str:
+    value = extras.get(name, default)
+    if value not in allowed:
+        raise EnKashConfigError(f"extra {name!r} must be one of {', '.join(allowed)}, got {value!r}")
+    return value
+
+
+def _max_load_amount(extras: dict[str, Any]) -> Decimal:
+    value = extras.get("max_load_amount", DEFAULT_MAX_LOAD_AMOUNT)
+    try:
+        amount = Decimal(str(value).strip()) if not isinstance(value, (bool, float)) else None
+    except InvalidOperation:
+        amount = None
+    if amount is None or not amount.is_finite() or amount < Decimal("0.01") or amount != amount.quantize(Decimal("0.01")):
+        raise EnKashConfigError(f"extra 'max_load_amount' must be rupees >= 0.01 with at most 2 decimals, got {value!r}")
+    return amount.quantize(Decimal("0.01"))
+
+
+def _whole_in(extras: dict[str, Any], name: str, default: int, low: int, high: int) -> int:
+    value = extras.get(name, default)
+    if isinstance(value, str) and re.fullmatch(r"[0-9]+", value.strip()):
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise EnKashConfigError(f"extra {name!r} must be a whole number from {low} to {high}, got {value!r}")
+    return value
+
+
+def _time_zone(extras: dict[str, Any]) -> str:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    name = extras.get("response_timezone", DEFAULT_RESPONSE_TIMEZONE)
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, TypeError):
+        raise EnKashConfigError(f"extra 'response_timezone' must be an IANA time zone like Asia/Kolkata, got {name!r}") from None
+    return name
+
+
 def _required(value: Any, name: str) -> str:
     if not isinstance(value, str) or not value.strip():
         raise EnKashConfigError(f"connection field {name!r} is required")
@@ -266,4 +336,9 @@ def settings_from_connection(conn: Any) -> EnKashSettings:
         max_retries=max_retries,
         max_retry_wait_s=_as_positive_float(extras, "max_retry_wait", 30.0),
         load_lookup_delay_s=_as_positive_float(extras, "load_lookup_delay", 2.0),
+        basic_auth=_one_of(extras, "basic_auth", BASIC_AUTH_MODES, "client"),
+        max_load_amount=_max_load_amount(extras),
+        reference_max_length=_whole_in(extras, "reference_max_length", DEFAULT_REFERENCE_MAX_LENGTH, 1, 1000),
+        request_date_format=_one_of(extras, "request_date_format", REQUEST_DATE_FORMATS, "millis"),
+        response_timezone=_time_zone(extras),
     )

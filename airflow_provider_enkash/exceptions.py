@@ -117,6 +117,19 @@ class EnKashBusinessError(EnKashError):
         super().__init__(f"EnKash refused the request{where}: code={code!r} message={enkash_message!r}")
 
 
+class EnKashUnexpectedResponse(EnKashError):
+    """EnKash answered success (code 0) with a payload of a shape the operation does not document.
+
+    The message names the operation and the shape, never the payload itself (it may hold card data).
+
+    :param operation: the operation that answered.
+    """
+
+    def __init__(self, message: str, *, operation: str) -> None:
+        self.operation = operation
+        super().__init__(f"{operation}: {message}")
+
+
 class EnKashCryptoError(EnKashError):
     """A body could not be encrypted or decrypted.
 

@@ -96,14 +96,19 @@ class CardTransactionType(_Vocabulary):
 
 
 class CardOtpAction(_Vocabulary):
+    """``cardOtpAction`` values seen in the docs (the list is incomplete: any identifier is sent)."""
+
     TRANSACTION_OTP = "TRANSACTION_OTP"
 
 
-def parse_amount(value: Any, *, field: str = "amount", maximum: Decimal = MAX_AMOUNT) -> Decimal:
+def parse_amount(
+    value: Any, *, field: str = "amount", maximum: Decimal = MAX_AMOUNT, minimum: Decimal = MIN_AMOUNT
+) -> Decimal:
     """Return ``value`` as Decimal rupees, refusing anything that is not exactly representable.
 
     :param value: Decimal, int, str, or a float whose shortest repr has at most 2 decimals.
     :param maximum: largest accepted amount in rupees (default ₹1,00,00,000.00).
+    :param minimum: smallest accepted amount in rupees (default 0.01; usage limits take 0).
     """
     if isinstance(value, bool) or value is None:
         raise EnKashValidationError(field, f"{value!r} is not an amount; give rupees as Decimal, int or string")
@@ -121,8 +126,8 @@ def parse_amount(value: Any, *, field: str = "amount", maximum: Decimal = MAX_AM
         raise EnKashValidationError(field, f"{value!r} is not a finite amount")
     if amount != amount.quantize(PAISA, rounding="ROUND_DOWN"):
         raise EnKashValidationError(field, f"{value!r} has more than 2 decimal places (rule: whole paise only)")
-    if amount < MIN_AMOUNT:
-        raise EnKashValidationError(field, f"{value!r} is below the minimum of {MIN_AMOUNT} rupees")
+    if amount < minimum:
+        raise EnKashValidationError(field, f"{value!r} is below the minimum of {minimum} rupees")
     if amount > maximum:
         raise EnKashValidationError(field, f"{value!r} is above the maximum of {maximum} rupees")
     return amount.quantize(PAISA)
@@ -206,6 +211,37 @@ def check_id_list(values: Any, *, field: str, min_items: int = 1, max_items: int
     if not min_items <= len(ids) <= max_items:
         raise EnKashValidationError(field, f"has {len(ids)} items; allowed {min_items} to {max_items}")
     return ids
+
+
+# Response fields that carry rupees (REFERENCE.md sections 9.6, 9.7, 9.10, 9.16).
+AMOUNT_FIELDS = frozenset(
+    {
+        "amount", "loadAmount", "availableBalance", "availableCardBalance", "creditLimit", "dynamicLimit",
+        "usedCreditLimit", "otbBalance", "balance", "principalAmount", "fcyAmount", "transactionFees",
+        "perTxnLimit", "dtd", "mtd", "ytd", "posDailyLimit", "ecomDailyLimit", "contactLessDailyLimit",
+        "totalAllocationPoint", "totalRedemptionPoint", "currentMonthAllocationPoint", "currentMonthRedemptionPoint",
+    }
+)  # fmt: skip
+
+
+def amounts_as_decimal(data: Any) -> Any:
+    """``data`` with every whole-number amount (JSON ``898138``) as ``Decimal``, like the fractional ones.
+
+    JSON parsing already gives ``Decimal`` for ``92415.44``; this closes the gap for whole numbers, so
+    an amount is always ``Decimal`` in the hook and always a string in XCom.
+    """
+    if isinstance(data, list):
+        return [amounts_as_decimal(item) for item in data]
+    if not isinstance(data, dict):
+        return data
+    return {
+        key: Decimal(value)
+        if key in AMOUNT_FIELDS and isinstance(value, int) and not isinstance(value, bool)
+        else amounts_as_decimal(value)
+        if isinstance(value, (dict, list))
+        else value
+        for key, value in data.items()
+    }
 
 
 def drop_none(payload: dict[str, Any]) -> dict[str, Any]:

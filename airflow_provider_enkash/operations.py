@@ -21,12 +21,17 @@ class OperationKind(str, enum.Enum):
 
 @dataclass(frozen=True)
 class Operation:
-    """One card API operation."""
+    """One card API operation.
+
+    :param account_fields: which of ``companyId``/``cardAccountId`` the docs list for it; only
+        those default from the connection.
+    """
 
     name: str
     path: str
     kind: OperationKind
     path_documented: bool = True
+    account_fields: tuple[str, ...] = ("companyId", "cardAccountId")
 
 
 _CARD = "/api/v0/partner/enKashCard"
@@ -34,17 +39,19 @@ _CARD = "/api/v0/partner/enKashCard"
 OPERATIONS: dict[str, Operation] = {
     op.name: op
     for op in (
-        Operation("create_card_account", f"{_CARD}/cardAccount/create", OperationKind.WRITE),
+        Operation("create_card_account", f"{_CARD}/cardAccount/create", OperationKind.WRITE, account_fields=("companyId",)),
         Operation("create_gift_card", _CARD, OperationKind.WRITE),
         Operation("create_prepaid_card", _CARD, OperationKind.WRITE),
         Operation("set_card_pin", f"{_CARD}/setPin", OperationKind.WRITE),
         Operation("load_card_balance", f"{_CARD}/balance", OperationKind.MONEY),
         Operation("get_card_account_details", f"{_CARD}/cardAccount/get", OperationKind.READ),
-        Operation("generate_card_otp", f"{_CARD}/otp", OperationKind.WRITE),
+        Operation("generate_card_otp", f"{_CARD}/otp", OperationKind.WRITE, account_fields=("cardAccountId",)),
         Operation("view_card_details", f"{_CARD}/view-card-details", OperationKind.READ, path_documented=False),
         Operation("card_usage_controls", f"{_CARD}/velocity/rule", OperationKind.WRITE),
         Operation("get_card_usage_limits", f"{_CARD}/velocity/rule/get", OperationKind.READ),
-        Operation("request_card_replacement", f"{_CARD}/replaceCard", OperationKind.WRITE),
+        Operation(
+            "request_card_replacement", f"{_CARD}/replaceCard", OperationKind.WRITE, account_fields=("cardAccountId",)
+        ),
         Operation("block_card", f"{_CARD}/block", OperationKind.WRITE),
         Operation(
             "order_physical_card", f"{_CARD}/order-physical-card", OperationKind.WRITE, path_documented=False

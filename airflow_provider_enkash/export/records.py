@@ -14,12 +14,12 @@ import functools
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from airflow_provider_enkash.export.errors import EnKashRecordError
-from airflow_provider_enkash.export.timestamps import parse_timestamp
+from airflow_provider_enkash.export.timestamps import IST, parse_timestamp
 from airflow_provider_enkash.export.windows import Window
 
 ID_KEYS = ("enKashCardTransactionId", "enkashCardTransactionId", "enkashCardTxnId")
@@ -136,16 +136,16 @@ def _amount(value: Any, txn_id: str, field: str) -> Decimal | None:
 
 
 @functools.lru_cache(maxsize=4096)
-def _parse_text_timestamp(text: str) -> datetime | None:
+def _parse_text_timestamp(text: str, local_tz: tzinfo) -> datetime | None:
     return parse_timestamp(
-        text
+        text, local_tz=local_tz
     )  # cached: createdOn usually equals txnDate, and busy seconds repeat
 
 
-def _timestamp(value: Any, txn_id: str, field: str) -> datetime | None:
+def _timestamp(value: Any, txn_id: str, field: str, local_tz: tzinfo = IST) -> datetime | None:
     try:
         return (
-            _parse_text_timestamp(value)
+            _parse_text_timestamp(value, local_tz)
             if value.__class__ is str
             else parse_timestamp(value)
         )
@@ -193,10 +193,12 @@ _CONVERT_AT = [
 ]
 
 
-def to_row(record: Mapping[str, Any], *, exported_at: datetime) -> tuple[Any, ...]:
+def to_row(record: Mapping[str, Any], *, exported_at: datetime, local_tz: tzinfo = IST) -> tuple[Any, ...]:
     """The record as a tuple in :data:`COLUMNS` order.
 
     :param exported_at: the export's timestamp (aware UTC), stored in ``exported_at``.
+    :param local_tz: zone of zoneless ``Jan 23, 2025 4:38:36 PM`` timestamps (the connection's
+        ``response_timezone``; default IST).
     :raises EnKashRecordError: no id, or a field that cannot be read (names the field and the id).
     """
     txn_id = transaction_id(record)
@@ -212,7 +214,9 @@ def to_row(record: Mapping[str, Any], *, exported_at: datetime) -> tuple[Any, ..
         if value.__class__ is not str or not value:
             values[i] = _text(value, txn_id, field)
     for i, field, convert in _CONVERT_AT:
-        values[i] = convert(values[i], txn_id, field)
+        values[i] = (
+            _timestamp(values[i], txn_id, field, local_tz) if convert is _timestamp else convert(values[i], txn_id, field)
+        )
     return (txn_id, *values, exported_at)
 
 
@@ -238,6 +242,7 @@ def window_rows(
     *,
     exported_at: datetime,
     stats: RowStats,
+    local_tz: tzinfo = IST,
 ) -> Iterator[list[tuple[Any, ...]]]:
     """Rows of ``window``, batch by batch, each transaction once.
 
@@ -258,7 +263,7 @@ def window_rows(
         current: set[str] = set()
         rows = []
         for record in batch:
-            row = to_row(record, exported_at=exported_at)
+            row = to_row(record, exported_at=exported_at, local_tz=local_tz)
             txn_id, when = row[0], row[_TXN_DATE]
             if txn_id in current or txn_id in previous:
                 stats.repeats += 1

@@ -7,13 +7,14 @@ network call (``EnKashValidationError`` names the field) and goes through
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timezone
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from airflow.sdk.log import mask_secret
 from airflow_provider_enkash.card_holder import CARD_HOLDER_FIELDS, DELIVERY_FIELDS, map_fields
-from airflow_provider_enkash.exceptions import EnKashValidationError
+from airflow_provider_enkash.exceptions import EnKashUnexpectedResponse, EnKashValidationError
 from airflow_provider_enkash.models import (
     PIN_RE,
     AccountType,
@@ -35,7 +36,7 @@ from airflow_provider_enkash.models import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterable
 
     from airflow_provider_enkash.connection import EnKashSettings
 
@@ -66,8 +67,11 @@ _SWITCH_FIELDS = {
 }
 
 
-def format_txn_date(value: datetime | str, *, field: str) -> str:
-    """``yyyy-MM-dd'T'HH:mm:ss.SSS'Z'`` in UTC from an aware datetime or an ISO-8601 string."""
+def format_txn_date(value: datetime | str, *, field: str, date_format: str = "millis") -> str:
+    """``yyyy-MM-dd'T'HH:mm:ss.SSS'Z'`` in UTC (``seconds``: without ``.SSS``) from an aware datetime or ISO string.
+
+    :param date_format: ``millis`` (documented, default) or ``seconds``: the connection's ``request_date_format``.
+    """
     if isinstance(value, str):
         try:
             value = datetime.fromisoformat(value.replace("Z", "+00:00"))
@@ -78,7 +82,51 @@ def format_txn_date(value: datetime | str, *, field: str) -> str:
     if value.tzinfo is None:
         raise EnKashValidationError(field, "must be timezone-aware (naive datetimes are ambiguous)")
     utc = value.astimezone(timezone.utc)
+    if date_format == "seconds":
+        return utc.strftime("%Y-%m-%dT%H:%M:%SZ")
     return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+
+
+_OTP_ID_RE = re.compile(r"[A-Za-z0-9_-]{4,64}")
+_NOT_AN_OTP_ID = frozenset({"success", "ok", "sent", "true", "false", "null"})
+
+
+def otp_request_id_of(payload: Any) -> str:
+    """The OTP request id in Generate Card OTP's answer: ``{"otpRequestId": ...}`` or the bare string.
+
+    :raises EnKashUnexpectedResponse: neither shape, or a string that is not id-shaped (4-64 ASCII
+        letters, digits, ``-``, ``_``; not a status word such as ``Success``).
+    """
+    value = payload.get("otpRequestId") if isinstance(payload, dict) else payload
+    if not isinstance(value, str) or not _OTP_ID_RE.fullmatch(value) or value.lower() in _NOT_AN_OTP_ID:
+        shape = type(value).__name__ if not isinstance(value, str) else f"a {len(value)}-character string that is not id-shaped"
+        raise EnKashUnexpectedResponse(f"expected an OTP request id, got {shape}", operation="generate_card_otp")
+    return value
+
+
+def records_of(payload: Any, *, operation: str, single_object_key: str | None = None) -> dict[str, Any]:
+    """A list answer as ``{"recordsCount": int, "data": [dict, ...]}``.
+
+    Accepted: ``{recordsCount, data: [...]}``, a bare list, ``null`` (no records) and, when
+    ``single_object_key`` is given, one object carrying that key (Get Card Details' shape B).
+
+    :raises EnKashUnexpectedResponse: any other shape (a string, a number, records that are not objects).
+    """
+    if payload is None:
+        return {"recordsCount": 0, "data": []}
+    if isinstance(payload, dict) and "data" not in payload and single_object_key and single_object_key in payload:
+        return {"recordsCount": 1, "data": [payload]}
+    data = payload.get("data") if isinstance(payload, dict) else payload
+    if data is None and isinstance(payload, dict) and "recordsCount" in payload:
+        data = []  # {"recordsCount": 0} without data: nothing matched
+    if not isinstance(data, list) or not all(isinstance(record, dict) for record in data):
+        raise EnKashUnexpectedResponse(
+            f"expected a list of records or {{recordsCount, data: [...]}}, got {type(payload).__name__}"
+            + (f" with data of type {type(data).__name__}" if isinstance(payload, dict) else ""),
+            operation=operation,
+        )
+    count = payload.get("recordsCount") if isinstance(payload, dict) else None
+    return {"recordsCount": count if isinstance(count, int) and not isinstance(count, bool) else len(data), "data": data}
 
 
 def _count(value: Any, *, field: str) -> int:
@@ -106,6 +154,15 @@ class CardApiMixin:
                 "cardAccountId", "is required: pass card_account_id or set the connection extra"
             )
         return {"companyId": check_company_id(company), "cardAccountId": require_id(account, field="cardAccountId")}
+
+    def _card_account(self, company_id: str | None, card_account_id: str | None) -> dict[str, str]:
+        """``cardAccountId`` (argument or connection) for operations whose docs list no ``companyId``;
+        ``companyId`` only when passed explicitly."""
+        account = card_account_id if card_account_id is not None else self.settings.card_account_id
+        if account is None:
+            raise EnKashValidationError("cardAccountId", "is required: pass card_account_id or set the connection extra")
+        fields = {"cardAccountId": require_id(account, field="cardAccountId")}
+        return fields if company_id is None else {"companyId": check_company_id(company_id), **fields}
 
     # -- cards and accounts -------------------------------------------------------------------
 
@@ -207,13 +264,21 @@ class CardApiMixin:
         company_id: str | None = None,
         card_account_id: str | None = None,
     ) -> Any:
-        """Send an OTP to the card holder; returns the OTP request id. ``POST /api/v0/partner/enKashCard/otp``."""
+        """Send an OTP to the card holder. ``POST /api/v0/partner/enKashCard/otp``.
+
+        :param card_otp_action: any identifier (default ``TRANSACTION_OTP``, the only value the docs show).
+        :return: the answer's payload, ``{"otpRequestId": ...}`` or the id as a string; either way the
+            id is checked to be id-shaped (``otp_request_id_of``).
+        """
+        action = card_otp_action.value if isinstance(card_otp_action, CardOtpAction) else card_otp_action
         payload = {
-            **self._account(company_id, card_account_id),
+            **self._card_account(company_id, card_account_id),
             "enKashCardId": require_id(enkash_card_id, field="enKashCardId"),
-            "cardOtpAction": CardOtpAction.parse(card_otp_action, field="cardOtpAction"),
+            "cardOtpAction": require_id(action, field="cardOtpAction"),
         }
-        return self.call("generate_card_otp", payload)
+        answer = self.call("generate_card_otp", payload)
+        otp_request_id_of(answer)
+        return answer
 
     def view_card_details(
         self,
@@ -240,6 +305,7 @@ class CardApiMixin:
         self,
         *,
         enkash_card_ids: list[str],
+        clear: Iterable[str] = (),
         company_id: str | None = None,
         card_account_id: str | None = None,
         **controls: Any,
@@ -251,6 +317,8 @@ class CardApiMixin:
             ``per_txn_limit``, ``dtd``, ``mtd``, ``ytd``, ``pos_daily_limit``, ``ecom_daily_limit``,
             ``contact_less_daily_limit``; counts ``dtd_count``, ``mtd_count``, ``ytd_count``,
             ``pos_daily_limit_count``, ``ecom_daily_limit_count``, ``contact_less_daily_limit_count``.
+            Limits take 0 and up; a control given as None is not sent.
+        :param clear: limits and counts to send as JSON ``null`` (the API's "no limit"), e.g. ``["dtd"]``.
         """
         payload: dict[str, Any] = {
             **self._account(company_id, card_account_id),
@@ -262,12 +330,19 @@ class CardApiMixin:
             if name in _SWITCH_FIELDS:
                 payload[_SWITCH_FIELDS[name]] = check_bool(value, field=_SWITCH_FIELDS[name])
             elif name in _LIMIT_FIELDS:
-                payload[_LIMIT_FIELDS[name]] = parse_amount(value, field=_LIMIT_FIELDS[name])
+                payload[_LIMIT_FIELDS[name]] = parse_amount(value, field=_LIMIT_FIELDS[name], minimum=Decimal(0))
             elif name in _COUNT_FIELDS:
                 payload[_COUNT_FIELDS[name]] = _count(value, field=_COUNT_FIELDS[name])
             else:
                 known = sorted({**_SWITCH_FIELDS, **_LIMIT_FIELDS, **_COUNT_FIELDS})
                 raise EnKashValidationError(name, f"is not a usage control; known: {', '.join(known)}")
+        clearable = {**_LIMIT_FIELDS, **_COUNT_FIELDS}
+        for name in [clear] if isinstance(clear, str) else clear:
+            if name not in clearable:
+                raise EnKashValidationError("clear", f"{name!r} is not a limit; clearable: {', '.join(sorted(clearable))}")
+            if controls.get(name) is not None:
+                raise EnKashValidationError(clearable[name], "is both given a value and listed in clear")
+            payload[clearable[name]] = None
         return self.call("card_usage_controls", payload)
 
     def get_card_usage_limits(
@@ -312,7 +387,7 @@ class CardApiMixin:
     ) -> Any:
         """Replace a card. ``POST /api/v0/partner/enKashCard/replaceCard``. Not resent on failure."""
         payload = {
-            **self._account(company_id, card_account_id),
+            **self._card_account(company_id, card_account_id),
             "enKashCardId": require_id(enkash_card_id, field="enKashCardId"),
             **self._otp_fields(otp_medium, otp_required, otp_request_id, otp, mfa_code),
         }
@@ -368,12 +443,16 @@ class CardApiMixin:
     def get_card_details(
         self, *, enkash_card_id: str | None = None, company_id: str | None = None, card_account_id: str | None = None
     ) -> Any:
-        """Cards of an account, or one card. ``POST /api/v0/partner/enKashCard/search``; ``{recordsCount, data}``."""
+        """Cards of an account, or one card. ``POST /api/v0/partner/enKashCard/search``.
+
+        :return: ``{"recordsCount": int, "data": [card, ...]}``, also when EnKash answers one card object.
+        """
         payload = {
             **self._account(company_id, card_account_id),
             "enKashCardId": None if enkash_card_id is None else require_id(enkash_card_id, field="enKashCardId"),
         }
-        return self.call("get_card_details", drop_none(payload))
+        answer = self.call("get_card_details", drop_none(payload))
+        return records_of(answer, operation="get_card_details", single_object_key="enKashCardId")
 
     # -- transactions -------------------------------------------------------------------------
 
@@ -395,9 +474,8 @@ class CardApiMixin:
             "enKashCardId": require_id(enkash_card_id, field="enKashCardId"),
             "pgReferenceNumber": require_text(pg_reference_number, field="pgReferenceNumber"),
         }
-        result = self.call("get_transaction_details", payload)
-        records = result.get("data", []) if isinstance(result, dict) else (result or [])
-        return [r for r in records if r.get("pgReferenceNumber") == payload["pgReferenceNumber"]]
+        result = records_of(self.call("get_transaction_details", payload), operation="get_transaction_details")
+        return [r for r in result["data"] if r.get("pgReferenceNumber") == payload["pgReferenceNumber"]]
 
     def get_all_transactions(
         self,
@@ -427,8 +505,8 @@ class CardApiMixin:
         """
         payload: dict[str, Any] = {
             **self._account(company_id, card_account_id),
-            "txnDateFrom": None if txn_date_from is None else format_txn_date(txn_date_from, field="txnDateFrom"),
-            "txnDateTo": None if txn_date_to is None else format_txn_date(txn_date_to, field="txnDateTo"),
+            "txnDateFrom": None if txn_date_from is None else self._txn_date(txn_date_from, field="txnDateFrom"),
+            "txnDateTo": None if txn_date_to is None else self._txn_date(txn_date_to, field="txnDateTo"),
             "enKashCardId": None if enkash_card_id is None else require_id(enkash_card_id, field="enKashCardId"),
             "userId": None if user_id is None else require_id(user_id, field="userId"),
             "status": None if status is None else require_id(status, field="status"),
@@ -446,7 +524,7 @@ class CardApiMixin:
             "page": None if page is None else _count(page, field="page"),
             "size": None if size is None else _count(size, field="size"),
         }
-        result = self.call("get_all_transactions", drop_none(payload))
-        if not isinstance(result, dict):
-            return {"recordsCount": len(result or []), "data": list(result or [])}
-        return {"recordsCount": result.get("recordsCount", len(result.get("data") or [])), "data": result.get("data") or []}
+        return records_of(self.call("get_all_transactions", drop_none(payload)), operation="get_all_transactions")
+
+    def _txn_date(self, value: datetime | str, *, field: str) -> str:
+        return format_txn_date(value, field=field, date_format=self.settings.request_date_format)

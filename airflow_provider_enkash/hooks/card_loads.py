@@ -48,7 +48,6 @@ if TYPE_CHECKING:
 
     from airflow_provider_enkash.connection import EnKashSettings
 
-REFERENCE_MAX_LENGTH = 64
 _FAILED = StatusSets()  # the default failure statuses: FAILED, REVERSED, REJECTED
 DEFAULT_LOAD_ATTEMPTS = 3
 
@@ -127,8 +126,10 @@ class CardLoadMixin:
         """
         account = self._account(company_id, card_account_id)
         card_id = require_id(enkash_card_id, field="enKashCardId")
-        reference = require_text(unique_reference_number, field="uniqueReferenceNumber", max_length=REFERENCE_MAX_LENGTH)
-        value = parse_amount(amount, field="amount")
+        reference = require_text(
+            unique_reference_number, field="uniqueReferenceNumber", max_length=self.settings.reference_max_length
+        )
+        value = parse_amount(amount, field="amount", maximum=self.settings.max_load_amount)
         if isinstance(max_attempts, bool) or not isinstance(max_attempts, int) or max_attempts < 1:
             raise EnKashValidationError("max_attempts", f"must be a whole number >= 1, got {max_attempts!r}")
         payload = drop_none(
@@ -177,6 +178,7 @@ class CardLoadMixin:
                 )
                 continue
             payload_dict = result if isinstance(result, dict) else {}
+            _check_echoed_reference(payload_dict, reference, card_id, value)
             return LoadResult(
                 outcome="loaded",
                 unique_reference_number=reference,
@@ -222,6 +224,19 @@ class CardLoadMixin:
             transaction_status=found.get("status"),
             otb_balance=_decimal_or_none(found.get("balance")),
             masked_number=found.get("maskedCard"),
+        )
+
+
+def _check_echoed_reference(answer: dict[str, Any], reference: str, card_id: str, amount: Decimal) -> None:
+    """A load answer echoing another ``pgReferenceNumber`` than the one sent is an unclear outcome."""
+    echoed = answer.get("pgReferenceNumber")
+    if echoed is not None and echoed != reference:
+        raise EnKashOutcomeUnknown(
+            f"load {reference!r} of {amount} to {card_id}: EnKash answered success but echoed another "
+            f"pgReferenceNumber ({len(str(echoed))} characters, not the one sent); look up "
+            f"pgReferenceNumber={reference!r} before loading again",
+            reference=reference,
+            operation="load_card_balance",
         )
 
 

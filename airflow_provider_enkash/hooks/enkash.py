@@ -22,6 +22,7 @@ from airflow_provider_enkash.exceptions import (
 )
 from airflow_provider_enkash.hooks.card_api import CardApiMixin
 from airflow_provider_enkash.hooks.card_loads import CardLoadMixin
+from airflow_provider_enkash.models import amounts_as_decimal
 from airflow_provider_enkash.operations import OPERATIONS, OperationKind
 from airflow_provider_enkash.retry import read_retrying
 from airflow_provider_enkash.token_cache import TOKEN_CACHE
@@ -107,7 +108,7 @@ class EnKashHook(CardLoadMixin, CardApiMixin, BaseHook):
             response = self.get_conn().post(
                 s.token_url,
                 data={"username": s.username, "password": s.password, "grant_type": "password", "clientId": s.client_id},
-                auth=(s.client_id, s.client_secret),
+                headers=s.token_auth_headers(),
                 proxies=requests.utils.get_environ_proxies(s.token_url),
                 timeout=(s.connect_timeout_s, s.read_timeout_s),
                 verify=s.verify,
@@ -140,10 +141,13 @@ class EnKashHook(CardLoadMixin, CardApiMixin, BaseHook):
 
     # -- calls --------------------------------------------------------------------------------
 
-    def _with_account_defaults(self, payload: dict[str, Any]) -> dict[str, Any]:
+    def _with_account_defaults(self, operation: str, payload: dict[str, Any]) -> dict[str, Any]:
+        """``payload`` with ``companyId``/``cardAccountId`` from the connection, where the operation documents them."""
         s = self.settings
         body = dict(payload)
-        for field, default in (("companyId", s.company_id), ("cardAccountId", s.card_account_id)):
+        defaults = {"companyId": s.company_id, "cardAccountId": s.card_account_id}
+        for field in OPERATIONS[operation].account_fields:
+            default = defaults[field]
             if body.get(field) is None and default is not None:
                 body[field] = default
         return body
@@ -159,7 +163,8 @@ class EnKashHook(CardLoadMixin, CardApiMixin, BaseHook):
             verify=s.verify,
             operation=operation,
         )
-        return read_envelope(response, secret=s.client_secret, key_derivation=s.key_derivation, operation=operation)
+        payload = read_envelope(response, secret=s.client_secret, key_derivation=s.key_derivation, operation=operation)
+        return amounts_as_decimal(payload)
 
     def _call_once(self, operation: str, body: dict[str, Any]) -> Any:
         """One exchange; a 401 drops the token, fetches a new one and retries exactly once (401 = not processed)."""
@@ -183,7 +188,7 @@ class EnKashHook(CardLoadMixin, CardApiMixin, BaseHook):
         """
         if operation not in OPERATIONS:
             raise EnKashValidationError("operation", f"{operation!r} is not one of {', '.join(sorted(OPERATIONS))}")
-        body = self._with_account_defaults(payload)
+        body = self._with_account_defaults(operation, payload)
         if OPERATIONS[operation].kind is not OperationKind.READ:
             return self._call_once(operation, body)
         if self._read_retrying is None:  # tenacity keeps per-call state thread-local: one object serves all threads
@@ -194,9 +199,15 @@ class EnKashHook(CardLoadMixin, CardApiMixin, BaseHook):
         raise AssertionError("unreachable: tenacity reraises")  # pragma: no cover
 
     def test_connection(self) -> tuple[bool, str]:
-        """Fetch a token and read the card account; return ``(ok, message)`` without secrets."""
+        """The first two steps of ``enkash-probe``: one token call, then read the card account.
+
+        :return: ``(ok, message)``; the message names what was found or what to check, never a secret.
+        """
+        from airflow_provider_enkash.probe import Probe
+
         try:
-            self.get_card_account_details()
+            report = Probe(self).run(full=False)
         except EnKashError as exc:
             return False, f"{type(exc).__name__}: {exc}"
-        return True, "Connected to EnKash: token issued and card account read."
+        prefix = "Connected to EnKash: " if report.works else "EnKash connection failed: "
+        return report.works, prefix + "; ".join(report.lines)

@@ -237,7 +237,8 @@ class EnKashSetCardUsageControlsOperator(EnKashBaseOperator):
     """Set switches and limits on 1 to 100 cards (Card Usage Controls). Not resent on failure.
 
     Only the controls given (not None) are sent. Amounts are rupees (Decimal or string,
-    at most 2 decimals); counts are whole numbers.
+    at most 2 decimals, 0 allowed); counts are whole numbers. ``clear`` names limits or counts
+    sent as JSON null (no limit).
 
     :param enkash_card_ids: the cards (1 to 100).
     :param pos_allowed: card-present use. :param online_allowed: e-commerce use.
@@ -281,6 +282,7 @@ class EnKashSetCardUsageControlsOperator(EnKashBaseOperator):
         pos_daily_limit_count: int | None = None,
         ecom_daily_limit_count: int | None = None,
         contact_less_daily_limit_count: int | None = None,
+        clear: list[str] | None = None,
         company_id: str | None = None,
         card_account_id: str | None = None,
         **kwargs: Any,
@@ -289,6 +291,7 @@ class EnKashSetCardUsageControlsOperator(EnKashBaseOperator):
         given = locals()
         self.enkash_card_ids = enkash_card_ids
         self.controls = drop_none({name: given[name] for name in self._CONTROLS})
+        self.clear = list(clear or [])
         self.company_id = company_id
         self.card_account_id = card_account_id
 
@@ -297,11 +300,20 @@ class EnKashSetCardUsageControlsOperator(EnKashBaseOperator):
 
     def call_enkash(self, context: Context) -> Any:
         return self.hook.set_card_usage_controls(
-            enkash_card_ids=self.enkash_card_ids, company_id=self.company_id, card_account_id=self.card_account_id, **self.controls
+            enkash_card_ids=self.enkash_card_ids,
+            clear=self.clear,
+            company_id=self.company_id,
+            card_account_id=self.card_account_id,
+            **self.controls,
         )
 
     def summarise(self, response: Any) -> dict[str, Any]:
-        return {"enkash_card_ids": list(self.enkash_card_ids), "controls_set": sorted(self.controls), "result": _result(response)}
+        return {
+            "enkash_card_ids": list(self.enkash_card_ids),
+            "controls_set": sorted(self.controls),
+            "controls_cleared": sorted(self.clear),
+            "result": _result(response),
+        }
 
 
 class _OtpConfirmedCardOperator(EnKashCardOperator):

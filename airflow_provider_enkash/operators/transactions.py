@@ -14,6 +14,7 @@ import time
 from collections.abc import Iterator, Sequence
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 from airflow.providers.common.sql.hooks.sql import DbApiHook
 from airflow.sdk import BaseHook, BaseOperator, ObjectStoragePath
@@ -113,8 +114,9 @@ class _TransactionExportOperator(BaseOperator):
         self, window: Window
     ) -> tuple[Iterator[list[tuple[Any, ...]]], WindowReader, RowStats]:
         """Rows of ``window`` batch by batch (read ahead in a thread), with the statistics they fill."""
+        hook = EnKashHook(self.enkash_conn_id)
         reader = WindowReader(
-            EnKashHook(self.enkash_conn_id),
+            hook,
             truncation_limit=self.truncation_limit,
             initial_sub_window=self.initial_sub_window,
             page_size=self.page_size,
@@ -125,7 +127,8 @@ class _TransactionExportOperator(BaseOperator):
         stats = RowStats()
         exported_at = datetime.now(timezone.utc)
         batches = prefetched(reader.batches(window), depth=_PREFETCH_DEPTH)
-        rows = window_rows(batches, window, exported_at=exported_at, stats=stats)
+        local_tz = ZoneInfo(hook.settings.response_timezone)
+        rows = window_rows(batches, window, exported_at=exported_at, stats=stats, local_tz=local_tz)
         return rows, reader, stats
 
     def summary(
@@ -140,7 +143,8 @@ class _TransactionExportOperator(BaseOperator):
         if stats.outside_window:
             self.log.warning(
                 "%s transactions returned for %s - %s have a txnDate outside it; kept. If this repeats, "
-                "EnKash's timestamps are probably not in the zone assumed (IST for 'MMM d, yyyy h:mm:ss a')",
+                "EnKash's timestamps are probably not in the zone assumed for 'MMM d, yyyy h:mm:ss a' "
+                "(the connection extra response_timezone, default Asia/Kolkata)",
                 stats.outside_window, window.start, window.end,
             )  # fmt: skip
         return {

@@ -67,6 +67,8 @@ class Sandbox:
     def connection_json(self) -> str:
         """The Airflow connection (JSON) for ``AIRFLOW_CONN_ENKASH_DEFAULT`` that points at this sandbox."""
         cfg = self.config
+        variant = {"basic_auth": cfg.basic_auth, "key_derivation": cfg.key_derivation}
+        defaults = {"basic_auth": "client", "key_derivation": "sha256"}
         return json.dumps(
             {
                 "conn_type": "enkash",
@@ -80,6 +82,7 @@ class Sandbox:
                     "company_id": cfg.company_id,
                     "card_account_id": cfg.card_account_id,
                     "auth_url": self.url + TOKEN_PATH,
+                    **{name: value for name, value in variant.items() if value != defaults[name]},
                 },
             }
         )

@@ -35,6 +35,14 @@ def _basic(header: str | None) -> tuple[str, str] | None:
     return (user, secret) if sep else None
 
 
+def _basic_ok(mode: str, authorization: str | None, cfg: SandboxConfig) -> bool:
+    """The token call's Authorization header against the mode the sandbox runs in (``basic_auth``)."""
+    if mode == "none":
+        return authorization is None
+    expected = ("", "") if mode == "empty" else (cfg.client_id, cfg.client_secret)
+    return _basic(authorization) == expected
+
+
 class Auth:
     """Issued tokens and the lock-out counter; thread-safe.
 
@@ -58,7 +66,7 @@ class Auth:
     def token(self, authorization: str | None, form: dict[str, str]) -> tuple[int, dict[str, Any]]:
         """Answer one token request: (HTTP status, JSON body)."""
         cfg: SandboxConfig = self._config()
-        if _basic(authorization) != (cfg.client_id, cfg.client_secret):
+        if not _basic_ok(cfg.basic_auth, authorization, cfg):
             return 401, _UNAUTHORIZED
         grant = form.get("grant_type")
         if grant != "password":

@@ -101,9 +101,11 @@ def get_card_account_details(state: State, body: dict[str, Any], now: int) -> di
     }
 
 
-def generate_card_otp(state: State, body: dict[str, Any], now: int) -> dict[str, Any]:
+def generate_card_otp(state: State, body: dict[str, Any], now: int) -> dict[str, Any] | str:
     card = state.card(body["enKashCardId"], state.account(body.get("companyId"), body["cardAccountId"]))
     request_id, otp = state.new_otp(card, now)
+    if state.config.otp_reply == "string":
+        return request_id
     return {"otpRequestId": request_id, "otp": otp} if state.config.echo_otp else {"otpRequestId": request_id}
 
 
@@ -117,7 +119,8 @@ def view_card_details(state: State, body: dict[str, Any], now: int) -> dict[str,
 
 def card_usage_controls(state: State, body: dict[str, Any], now: int) -> str:
     account = state.account(body["companyId"], body["cardAccountId"])
-    cards = [state.card(card_id, account) for card_id in body["enKashCardIds"]]
+    ids = body["enKashCardIds"]
+    cards = [state.card(card_id, account) for card_id in ([ids] if isinstance(ids, str) else ids)]
     changes = {k: body[k] for k in DEFAULT_CONTROLS if k in body}
     for name in CONTROL_LIMITS:
         if changes.get(name) is not None:
@@ -194,5 +197,7 @@ def get_card_details(state: State, body: dict[str, Any], now: int) -> dict[str, 
         card_ids = account.card_ids
     start, stop = page_bounds(state.config, body.get("page"), body.get("size"))
     rows = [state.cards[c].public_view(_ts(state)) for c in card_ids[start:stop]]
+    if body.get("enKashCardId") and rows and state.config.card_details_shape == "object":
+        return rows[0]  # the sibling pages' shape B: the card object itself
     total = len(card_ids) if state.config.records_count == "total" else len(rows)
     return {"recordsCount": total, "data": rows}

@@ -22,6 +22,11 @@ ENVELOPE_STYLES = ("code", "response_code")
 TIMESTAMP_FORMATS = ("enkash", "iso")
 DUPLICATE_POLICIES = ("apply", "reject", "return_original")
 RECORDS_COUNT_MODES = ("total", "returned")
+BASIC_AUTH_MODES = ("client", "empty", "none")
+REQUEST_DATE_FORMATS = ("millis", "seconds", "any")
+CARD_DETAILS_SHAPES = ("list", "object")
+OTP_REPLIES = ("object", "string")
+ECHOED_REFERENCES = ("sent", "own")
 _COMPANY_ID = re.compile(r"^CEK[A-Z0-9]{7}$")
 
 
@@ -48,8 +53,27 @@ class SandboxConfig:
     card_account_balance: Decimal = _opt(Decimal("10000000.00"), "opening balance of the reloadable account, rupees")
     gift_account_id: str = _opt("CAGIFT0001", "GIFT card account id")
     gift_account_balance: Decimal = _opt(Decimal("1000000.00"), "opening balance of the gift account, rupees")
+    basic_auth: str = _opt(
+        "client", "Basic credentials the token call must carry: client (id:secret), empty (Og==) or none", runtime=True
+    )
     key_derivation: str = _opt("sha256", f"AES key derivation from the secret: {', '.join(KEY_DERIVATIONS)}")
     token_lifetime_s: float = _opt(86399.0, "access token lifetime, seconds (expires_in)", runtime=True)
+    request_date_format: str = _opt(
+        "millis", "txnDateFrom/To accepted: millis (2025-01-24T08:47:01.505Z), seconds (...:01Z) or any ISO-8601",
+        runtime=True,
+    )
+    card_otp_actions: str = _opt("TRANSACTION_OTP", "comma-separated cardOtpAction values accepted", runtime=True)
+    card_details_shape: str = _opt(
+        "list", "get_card_details for one card: list ({recordsCount, data}) or object (the card itself)", runtime=True
+    )
+    otp_reply: str = _opt("object", 'generate_card_otp payload: object ({"otpRequestId": ...}) or string (the id)', runtime=True)
+    echoed_reference: str = _opt(
+        "sent", "pgReferenceNumber in a load's answer: sent (the uniqueReferenceNumber) or own (an EnKash id)", runtime=True
+    )
+    string_payloads: str = _opt(
+        "", 'comma-separated operations answering code 0 with payload "Success" instead of their data', runtime=True
+    )
+    strict_fields: bool = _opt(False, "refuse (400) request fields the docs do not list for the operation", runtime=True)
     max_failed_logins: int = _opt(3, "consecutive wrong passwords that lock the user")
     accept_plaintext_requests: bool = _opt(False, "also accept unencrypted JSON request bodies", runtime=True)
     plaintext_responses: bool = _opt(False, 'answer with plaintext JSON instead of {"request": ...}', runtime=True)
@@ -93,6 +117,13 @@ class SandboxConfig:
         _one_of("duplicate_references", self.duplicate_references, DUPLICATE_POLICIES)
         _one_of("records_count", self.records_count, RECORDS_COUNT_MODES)
         _one_of("key_derivation", self.key_derivation, KEY_DERIVATIONS)
+        _one_of("basic_auth", self.basic_auth, BASIC_AUTH_MODES)
+        _one_of("request_date_format", self.request_date_format, REQUEST_DATE_FORMATS)
+        _one_of("card_details_shape", self.card_details_shape, CARD_DETAILS_SHAPES)
+        _one_of("otp_reply", self.otp_reply, OTP_REPLIES)
+        _one_of("echoed_reference", self.echoed_reference, ECHOED_REFERENCES)
+        for op in filter(None, (name.strip() for name in self.string_payloads.split(","))):
+            _one_of("string_payloads operation", op, tuple(ENDPOINTS))
         for op, style in self.envelope_overrides.items():
             _one_of("envelope_overrides operation", op, tuple(ENDPOINTS))
             _one_of(f"envelope_overrides[{op}]", style, ENVELOPE_STYLES)

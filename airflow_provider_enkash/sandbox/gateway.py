@@ -104,6 +104,9 @@ class Gateway:
             return self._count("unknown", json_reply(404, {"status": 404, "error": "Not Found", "path": path}))
         if method != "POST":
             return self._count("unknown", json_reply(405, {"status": 405, "error": "Method Not Allowed", "path": path}))
+        if (headers.get_content_type() or "") != "application/json":  # the docs: Content-Type application/json
+            body_415 = {"status": 415, "error": "Unsupported Media Type", "path": path}
+            return self._count("unknown", json_reply(415, body_415))
         request, encrypted = self._open(body, cfg.client_secret, cfg.key_derivation)
         operation = handlers.resolve(path, request, self.state)
         decision = self.faults.decide(operation)
@@ -141,7 +144,7 @@ class Gateway:
         if not (encrypted or (encrypted is False and cfg.accept_plaintext_requests)):
             return _error(422, "Invalid encrypted request")
         try:
-            validate(operation, request)
+            validate(operation, request, cfg)
         except RequestInvalid as exc:
             return _error(exc.status, str(exc))
         try:

@@ -42,7 +42,7 @@ def load_card_balance(state: State, body: dict[str, Any], now: int) -> dict[str,
     payload = {
         "enKashCardId": card.enkash_card_id,
         "enkashCardTxnId": txn_id(seq),
-        "pgReferenceNumber": reference,
+        "pgReferenceNumber": reference if state.config.echoed_reference == "sent" else f"PG{txn_id(seq)}",
         "otbBalance": card.balance,
         "maskedNumber": card.masked_number,
     }

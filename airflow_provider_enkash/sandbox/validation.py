@@ -14,6 +14,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from airflow_provider_enkash.sandbox import clock
+from airflow_provider_enkash.sandbox.endpoints import ENDPOINTS
 from airflow_provider_enkash.sandbox.errors import RequestInvalid
 from airflow_provider_enkash.sandbox.model import CONTROL_LIMITS, CONTROL_SWITCHES
 
@@ -117,12 +118,26 @@ def _text_list(low: int, high: int) -> Check:
     return check
 
 
-def _iso(value: Any) -> str | None:
+_REQUEST_DATES = {  # request_date_format -> (pattern, example); "any" takes every ISO-8601 date-time
+    "millis": (re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z"), "2025-01-24T08:47:01.505Z"),
+    "seconds": (re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z"), "2025-01-24T08:47:01Z"),
+}
+
+
+def _iso(value: Any, date_format: str = "any") -> str | None:
+    pattern, example = _REQUEST_DATES.get(date_format, (None, "2025-01-24T08:47:01.505Z"))
     try:
+        if pattern is not None and not (isinstance(value, str) and pattern.fullmatch(value)):
+            raise ValueError(value)
         clock.parse_iso(value)
     except (ValueError, AttributeError):
-        return f"{value!r} is not an ISO-8601 date-time like 2025-01-24T08:47:01.505Z"
+        return f"{value!r} is not a date-time like {example}"
     return None
+
+
+def _id_or_list(value: Any) -> str | None:
+    """``enKashCardIds``: a list of 1 to 100 ids, or one id as a string (the newer page's example)."""
+    return _text(value) if isinstance(value, str) else _text_list(1, 100)(value)
 
 
 def _special_date(value: Any) -> str | None:
@@ -178,6 +193,7 @@ _CONTROLS = (*_optional(_boolean, *CONTROL_SWITCHES, "adminUser"), *_optional(LI
 _SEARCH = (
     *_ACCOUNT,
     *_optional(_text, "enKashCardId", "userId", "status", "enKashTransactionId", "pgReferenceNumber"),
+    *_optional(_text, "companyName", "cardHolderName"),
     *_optional(_text_list(0, 1000), "enKashTransactionIds", "pgReferenceNumbers"),
     ("cardTransactionType", False, _enum("DR", "CR")),
     *_optional(LIMIT, "amountFrom", "amountTo"),
@@ -222,10 +238,10 @@ SCHEMAS: dict[str, tuple[tuple[str, bool, Check], ...]] = {
         ("companyId", False, COMPANY_ID),
         ("cardAccountId", True, _text),
         ("enKashCardId", True, _text),
-        ("cardOtpAction", False, _text),
+        ("cardOtpAction", True, _text),  # the allowed values come from the config (card_otp_actions)
     ),
     "view_card_details": (*_CARD, *_OTP),
-    "card_usage_controls": (*_ACCOUNT, ("enKashCardIds", True, _text_list(1, 100)), *_CONTROLS),
+    "card_usage_controls": (*_ACCOUNT, ("enKashCardIds", True, _id_or_list), *_CONTROLS),
     "get_card_usage_limits": _CARD,
     "request_card_replacement": (
         ("companyId", False, COMPANY_ID),
@@ -256,10 +272,23 @@ SCHEMAS: dict[str, tuple[tuple[str, bool, Check], ...]] = {
 }
 
 
-def validate(operation: str, body: Any) -> None:
-    """Raise :class:`RequestInvalid` for the first problem of ``body`` against ``operation``'s fields."""
+def validate(operation: str, body: Any, config: Any) -> None:
+    """Raise :class:`RequestInvalid` for the first problem of ``body`` against ``operation``'s fields.
+
+    :param config: the sandbox config: ``request_date_format``, ``card_otp_actions``, ``strict_fields``.
+    """
     if not isinstance(body, dict):
         raise RequestInvalid(400, "request", "the decrypted body must be a JSON object")
+    if config.strict_fields:
+        undocumented = sorted(set(body) - set(ENDPOINTS[operation].fields))
+        if undocumented:
+            raise RequestInvalid(400, undocumented[0], f"is not a field of {operation}")
+    for name in ("txnDateFrom", "txnDateTo"):
+        if body.get(name) not in (None, "") and (problem := _iso(body[name], config.request_date_format)):
+            raise RequestInvalid(422, name, problem)
+    actions = [a.strip() for a in config.card_otp_actions.split(",")]
+    if operation == "generate_card_otp" and body.get("cardOtpAction") not in (None, "", *actions):
+        raise RequestInvalid(422, "cardOtpAction", f"{body['cardOtpAction']!r} is not one of {', '.join(actions)}")
     for name, required, check in SCHEMAS[operation]:
         value = body.get(name)
         if value is None or value == "":

@@ -63,7 +63,7 @@ CASES = [
     ("block_card", {"enkash_card_id": CARD, "block_code": "L", "otp_required": True}, "otp"),
     ("block_card", {"enkash_card_id": CARD, "block_code": "L", "otp_required": "false"}, "otpRequired"),
     ("request_card_replacement", {"enkash_card_id": CARD, "otp_medium": "EMAIL"}, "otpMedium"),
-    ("generate_card_otp", {"enkash_card_id": CARD, "card_otp_action": "LOGIN"}, "cardOtpAction"),
+    ("generate_card_otp", {"enkash_card_id": CARD, "card_otp_action": "LOGIN; DROP"}, "cardOtpAction"),
     ("set_card_usage_controls", {"enkash_card_ids": []}, "enKashCardIds"),
     ("set_card_usage_controls", {"enkash_card_ids": [f"EKC{i:07d}" for i in range(101)]}, "enKashCardIds"),
     ("set_card_usage_controls", {"enkash_card_ids": CARD}, "enKashCardIds"),

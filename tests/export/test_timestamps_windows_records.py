@@ -231,3 +231,17 @@ def test_window_rows_skip_repeats_and_the_next_windows_boundary_but_keep_other_s
     ]
     assert rows == ["A", "B", "D"]  # D: returned for this window, kept though it parses 1 ms early
     assert stats.to_xcom() == {"rows": 3, "repeats": 2, "outside_window": 1, "next_window": 1}
+
+
+def test_zoneless_timestamps_are_read_in_the_configured_response_timezone():
+    from zoneinfo import ZoneInfo
+
+    from airflow_provider_enkash.export.records import COLUMNS, to_row
+
+    record = {"enKashCardTransactionId": "ECTR000000001", "txnDate": "Jan 23, 2025 4:38:36 PM"}
+    at = [c.name for c in COLUMNS].index("txn_date")
+    now = datetime(2025, 2, 1, tzinfo=timezone.utc)
+    ist = to_row(record, exported_at=now)[at]
+    utc = to_row(record, exported_at=now, local_tz=ZoneInfo("UTC"))[at]
+    assert ist == datetime(2025, 1, 23, 11, 8, 36, tzinfo=timezone.utc)
+    assert utc == datetime(2025, 1, 23, 16, 38, 36, tzinfo=timezone.utc)

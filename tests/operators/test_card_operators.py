@@ -126,7 +126,7 @@ def test_usage_controls_then_limits(sandbox, hook):
             task_id="controls", enkash_card_ids=cards, atm_allowed=True, per_txn_limit="2500.50", dtd_count=5
         )
     )
-    assert out == {"enkash_card_ids": cards, "controls_set": ["atm_allowed", "dtd_count", "per_txn_limit"], "result": "Success"}
+    assert out == {"enkash_card_ids": cards, "controls_set": ["atm_allowed", "dtd_count", "per_txn_limit"], "controls_cleared": [], "result": "Success"}
     limits = run(EnKashGetCardUsageLimitsOperator(task_id="limits", enkash_card_id=cards[1]))["limits"]
     assert limits["atmAllowed"] is True and Decimal(limits["perTxnLimit"]) == Decimal("2500.50") and limits["dtdCount"] == 5
 

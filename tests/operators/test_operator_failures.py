@@ -65,7 +65,7 @@ BAD_INPUT = [
     (EnKashCreateGiftCardOperator, {"card_holder": {}, "load_amount": 0.1 + 0.2}, "loadAmount"),
     (EnKashCreateGiftCardOperator, {"card_holder": {}, "load_amount": "0"}, "loadAmount"),
     (EnKashGetCardAccountDetailsOperator, {"company_id": "ACME"}, "companyId"),
-    (EnKashGenerateCardOtpOperator, {"enkash_card_id": CARD, "card_otp_action": "LOGIN_OTP"}, "cardOtpAction"),
+    (EnKashGenerateCardOtpOperator, {"enkash_card_id": CARD, "card_otp_action": "LOGIN OTP!"}, "cardOtpAction"),
     (EnKashViewCardDetailsOperator, {"enkash_card_id": ""}, "enKashCardId"),
     (EnKashSetCardUsageControlsOperator, {"enkash_card_ids": []}, "enKashCardIds"),
     (EnKashSetCardUsageControlsOperator, {"enkash_card_ids": [CARD], "per_txn_limit": "1.001"}, "perTxnLimit"),

@@ -68,7 +68,7 @@ def test_secrets_list_everything_that_must_not_leak(client, sandbox):
     token = client.login()
     card = client.new_card()
     client.ok("set_card_pin", {"enKashCardId": card, "pinBlock": "4321", "otpRequired": False})
-    otp = client.ok("generate_card_otp", {"enKashCardId": card})["otp"]
+    otp = client.ok("generate_card_otp", {"enKashCardId": card, "cardOtpAction": "TRANSACTION_OTP"})["otp"]
     view = client.ok("view_card_details", {"enKashCardId": card})
     secrets = sandbox.get("secrets")
     assert secrets["password"] == "sandbox-password" and secrets["client_secret"] == "sandbox-client-secret"

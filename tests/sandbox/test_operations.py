@@ -132,7 +132,7 @@ def test_generate_otp_and_view_card_details(client, sandbox):
 
 def test_otp_echo_can_be_switched_off(client, sandbox):
     sandbox.post("config", {"echo_otp": False})
-    assert set(client.ok("generate_card_otp", {"enKashCardId": client.new_card()})) == {"otpRequestId"}
+    assert set(client.ok("generate_card_otp", {"enKashCardId": client.new_card(), "cardOtpAction": "TRANSACTION_OTP"})) == {"otpRequestId"}
 
 
 def test_usage_controls_set_and_get(client):
@@ -167,7 +167,7 @@ def test_block_lock_unlock_and_permanent_block(client):
 def test_block_with_otp_required_checks_the_otp(client):
     card = client.new_card()
     block = {"enKashCardId": card, "blockCode": "L", "otpMedium": "MOBILE", "otpRequired": True}
-    otp = client.ok("generate_card_otp", {"enKashCardId": card})
+    otp = client.ok("generate_card_otp", {"enKashCardId": card, "cardOtpAction": "TRANSACTION_OTP"})
     wrong = "000000" if otp["otp"] != "000000" else "111111"
     assert client.refused("block_card", {**block, "otpRequestId": otp["otpRequestId"], "otp": wrong}) == "Invalid OTP"
     assert client.refused("block_card", {**block}) == "Invalid OTP"

@@ -94,7 +94,7 @@ def test_request_encrypted_with_another_secret_is_422(client):
     response = client.session.post(
         client.url + OPERATIONS["get_card_account_details"].path,
         data=dumps_payload(body),
-        headers={"Authorization": f"Bearer {client.login()}", "partnerId": "CRSANDBOX"},
+        headers={"Authorization": f"Bearer {client.login()}", "partnerId": "CRSANDBOX", "Content-Type": "application/json"},
         timeout=10,
     )
     assert response.status_code == 422
