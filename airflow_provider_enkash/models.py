@@ -225,23 +225,21 @@ AMOUNT_FIELDS = frozenset(
 
 
 def amounts_as_decimal(data: Any) -> Any:
-    """``data`` with every whole-number amount (JSON ``898138``) as ``Decimal``, like the fractional ones.
+    """``data`` with every whole-number amount (JSON ``898138``) as ``Decimal``, like the fractional ones (in place).
 
     JSON parsing already gives ``Decimal`` for ``92415.44``; this closes the gap for whole numbers, so
     an amount is always ``Decimal`` in the hook and always a string in XCom.
     """
     if isinstance(data, list):
-        return [amounts_as_decimal(item) for item in data]
-    if not isinstance(data, dict):
-        return data
-    return {
-        key: Decimal(value)
-        if key in AMOUNT_FIELDS and isinstance(value, int) and not isinstance(value, bool)
-        else amounts_as_decimal(value)
-        if isinstance(value, (dict, list))
-        else value
-        for key, value in data.items()
-    }
+        for item in data:
+            amounts_as_decimal(item)
+    elif isinstance(data, dict):  # changed in place: the payload was just parsed and is ours
+        for key, value in data.items():
+            if value.__class__ is int and key in AMOUNT_FIELDS:
+                data[key] = Decimal(value)
+            elif isinstance(value, (dict, list)):
+                amounts_as_decimal(value)
+    return data
 
 
 def drop_none(payload: dict[str, Any]) -> dict[str, Any]:
