@@ -13,9 +13,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any
 
+from airflow.sdk._shared.secrets_masker.secrets_masker import SecretsMasker
+from airflow.sdk.configuration import conf
 from airflow.sdk.log import mask_secret
 
 SENSITIVE_FIELDS: frozenset[str] = frozenset(
@@ -64,15 +67,42 @@ def sensitive_values(data: Any) -> Iterator[str]:
             yield from sensitive_values(item)
 
 
-def mask_card_data(data: Any) -> None:
-    """Register every sensitive value in ``data`` with Airflow's log masker.
+def mask_value(value: str) -> None:
+    """Register ``value`` with Airflow's log masker when Airflow can mask it.
 
-    Airflow does not mask values shorter than ``[logging] min_length_masked_secret``
-    (default 5 characters: a CVV, an expiry month or a 4-digit PIN), so the provider
-    never writes these values to a log line in the first place; this is the second guard.
+    Airflow masks nothing shorter than ``[logging] min_length_masked_secret`` (default 5
+    characters: a CVV, an expiry month, a 4-digit PIN) and logs a warning, "Skipping masking
+    for a secret as it's too short", that reads like a leak. The provider never writes such
+    values to a log line in the first place, so they are not handed to the masker at all.
+    """
+    if len(value) >= conf.getint("logging", "min_length_masked_secret", fallback=5):
+        mask_secret(value)
+
+
+@contextmanager
+def short_secret_warning_silenced() -> Iterator[None]:
+    """Read a card secret without Airflow's "too short" warning, for a value the provider never logs.
+
+    Airflow masks every Variable and connection password as it is read, and warns once per
+    process when the value is too short to mask (a 4-digit PIN). Inside this block Airflow
+    believes it has warned already; afterwards its own state is restored, so a short secret
+    read elsewhere still gets its warning.
+    """
+    warned = SecretsMasker._has_warned_short_secret
+    SecretsMasker._has_warned_short_secret = True
+    try:
+        yield
+    finally:
+        SecretsMasker._has_warned_short_secret = warned
+
+
+def mask_card_data(data: Any) -> None:
+    """Register every sensitive value in ``data`` with Airflow's log masker (see :func:`mask_value`).
+
+    The masker is the second guard: the provider never logs these values.
     """
     for value in sensitive_values(data):
-        mask_secret(value)
+        mask_value(value)
 
 
 def scrub(data: Any) -> Any:

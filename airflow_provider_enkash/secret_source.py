@@ -12,8 +12,15 @@ A source is named by a short, non-secret string:
 ``connection:<conn_id>#<extra_field>``
     the extra field ``<extra_field>`` of that connection (e.g. one PIN per card id).
 
-The value is handed to Airflow's log masker the moment it is read; it is
-never templated, logged, or returned in XCom.
+The value is handed to Airflow's log masker the moment it is read (unless it is
+shorter than Airflow can mask, see :func:`~airflow_provider_enkash.card_data.mask_value`);
+it is never templated, logged, or returned in XCom.
+
+Name the Variable so that Airflow hides it in Admin > Variables: a key containing
+``secret``, ``password`` or ``token`` (e.g. ``variable:card_pin_secret``) is shown as
+``***``; a key such as ``payroll_pin`` is shown in clear. Better still, keep PINs in a
+secrets backend (Vault, AWS Secrets Manager, GCP Secret Manager, ...) rather than the
+metadata DB: ``variable:<key>`` reads the backend first.
 """
 
 from __future__ import annotations
@@ -23,7 +30,7 @@ from typing import Literal
 
 from airflow.sdk import Connection, Variable
 from airflow.sdk.exceptions import AirflowNotFoundException
-from airflow.sdk.log import mask_secret
+from airflow_provider_enkash.card_data import mask_value, short_secret_warning_silenced
 from airflow_provider_enkash.exceptions import EnKashConfigError, EnKashValidationError
 
 _KINDS = ("variable", "connection")
@@ -68,16 +75,17 @@ class SecretSource:
         return f"{self.kind}:{self.key}{suffix}"
 
     def read(self) -> str:
-        """The secret's value, already registered with the log masker.
+        """The secret's value, already registered with the log masker when long enough to be masked.
 
         :raises EnKashConfigError: the Variable, connection or field does not exist or is empty
             (the message names the source, never a value).
         """
-        value = self._lookup()
+        with short_secret_warning_silenced():
+            value = self._lookup()
         if not isinstance(value, str) or not value.strip():
             raise EnKashConfigError(f"secret source {self} is missing, empty or not a string")
         value = value.strip()
-        mask_secret(value)
+        mask_value(value)
         return value
 
     def _lookup(self) -> object:

@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from airflow.sdk.log import mask_secret
+from airflow_provider_enkash.card_data import mask_value
 from airflow_provider_enkash.card_holder import CARD_HOLDER_FIELDS, DELIVERY_FIELDS, map_fields
 from airflow_provider_enkash.exceptions import EnKashUnexpectedResponse, EnKashValidationError
 from airflow_provider_enkash.models import (
@@ -241,7 +241,7 @@ class CardApiMixin:
         :param pin: 4 to 6 digits; masked in logs from the moment it arrives.
         """
         if isinstance(pin, str):
-            mask_secret(pin)
+            mask_value(pin)
         if not isinstance(pin, str) or not PIN_RE.fullmatch(pin):
             raise EnKashValidationError("pinBlock", "must be a string of 4 to 6 digits")
         payload = {
@@ -292,7 +292,7 @@ class CardApiMixin:
         """Full card data (PAN, CVV, expiry): never log it. Path not published; default placeholder
         ``/api/v0/partner/enKashCard/view-card-details`` (override with the ``paths`` extra)."""
         if otp is not None:
-            mask_secret(otp)
+            mask_value(otp)
         payload = {
             **self._account(company_id, card_account_id),
             "enKashCardId": require_id(enkash_card_id, field="enKashCardId"),
@@ -359,9 +359,9 @@ class CardApiMixin:
         self, otp_medium: Any, otp_required: Any, otp_request_id: Any, otp: Any, mfa_code: Any
     ) -> dict[str, Any]:
         if otp is not None:
-            mask_secret(str(otp))
+            mask_value(str(otp))
         if mfa_code is not None:
-            mask_secret(str(mfa_code))
+            mask_value(str(mfa_code))
         fields = {
             "otpMedium": OtpMedium.parse(otp_medium, field="otpMedium"),
             "otpRequired": check_bool(otp_required, field="otpRequired"),

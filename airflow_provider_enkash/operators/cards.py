@@ -190,7 +190,9 @@ class EnKashSetCardPinOperator(EnKashCardOperator):
 
     :param pin_source: where the PIN (4 to 6 digits) is read: ``variable:<key>``,
         ``connection:<conn_id>`` (its password) or ``connection:<conn_id>#<extra_field>``.
-        Not templated; the PIN is masked as soon as it is read and never logged or returned.
+        Not templated; the PIN is never logged or returned. Keep it in a secrets backend, or
+        name the Variable so Airflow hides it in the UI (``variable:card_pin_secret``: a key
+        containing ``secret``; ``payroll_pin`` would be shown in clear under Admin > Variables).
     :param otp_required: whether EnKash should ask for an OTP (default False).
     """
 
