@@ -28,6 +28,7 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _machine import machine_line
+from airflow_provider_enkash.sandbox.app import connection_json_from_line
 
 TARGET_RATIO = 1.3
 
@@ -69,10 +70,12 @@ def _start_sandbox() -> tuple[subprocess.Popen, str, str]:
     )
     assert proc.stdout is not None
     line = proc.stdout.readline()
-    if not line.startswith("AIRFLOW_CONN_ENKASH_DEFAULT="):
+    try:
+        conn = connection_json_from_line(line)
+    except ValueError:
         proc.kill()
-        raise SystemExit(f"sandbox did not start: {line!r}")
-    return proc, line.split("=", 1)[1].strip(), f"http://127.0.0.1:{port}"
+        raise SystemExit(f"sandbox did not start: {line!r}") from None
+    return proc, conn, f"http://127.0.0.1:{port}"
 
 
 def _admin(url: str, name: str, body: dict | None = None) -> Any:

@@ -24,6 +24,7 @@ import tempfile
 import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from airflow_provider_enkash.sandbox.app import connection_json_from_line
 
 PER_DAY = 100_000
 SEED_END = datetime(2025, 1, 1, tzinfo=timezone.utc)
@@ -96,10 +97,12 @@ def start_sandbox(size: int, days: int) -> tuple[subprocess.Popen, str]:
         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
     )  # fmt: skip
     line = proc.stdout.readline()  # type: ignore[union-attr]
-    if not line.startswith("AIRFLOW_CONN_ENKASH_DEFAULT="):
+    try:
+        conn = connection_json_from_line(line)
+    except ValueError:
         proc.kill()
-        raise SystemExit(f"the sandbox did not start: {line!r}")
-    return proc, line.split("=", 1)[1].strip()
+        raise SystemExit(f"the sandbox did not start: {line!r}") from None
+    return proc, conn
 
 
 def run_child(

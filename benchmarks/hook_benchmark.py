@@ -27,6 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _machine import machine_line  # noqa: E402
 
 from airflow_provider_enkash.crypto import decrypt_text, dumps_payload, encrypt_text, seal  # noqa: E402
+from airflow_provider_enkash.sandbox.app import connection_json_from_line  # noqa: E402
 
 OPERATION = "get_card_account_details"
 
@@ -46,10 +47,12 @@ def _start_sandbox() -> tuple[subprocess.Popen, str]:
     )
     assert proc.stdout is not None
     line = proc.stdout.readline()
-    if not line.startswith("AIRFLOW_CONN_ENKASH_DEFAULT="):
+    try:
+        conn = connection_json_from_line(line)
+    except ValueError:
         proc.kill()
-        raise SystemExit(f"sandbox did not start: {line!r}")
-    return proc, line.split("=", 1)[1].strip()
+        raise SystemExit(f"sandbox did not start: {line!r}") from None
+    return proc, conn
 
 
 def _crypto_microseconds(secret: str, rounds: int = 5000) -> float:

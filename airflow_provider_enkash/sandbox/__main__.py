@@ -2,7 +2,8 @@
 
 One flag per :class:`SandboxConfig` field (``--field-name``; booleans also as
 ``--no-field-name``; ``--fault`` repeatable). On start it prints exactly one line,
-``AIRFLOW_CONN_ENKASH_DEFAULT=<json>``, then serves until SIGINT or SIGTERM.
+``export AIRFLOW_CONN_ENKASH_DEFAULT='<json>'`` (paste it into a shell, or ``eval`` it),
+then serves until SIGINT or SIGTERM.
 """
 
 from __future__ import annotations
@@ -97,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
         signal.signal(signum, lambda *_: stop.set())
     sandbox = Sandbox(config).start()
     try:
-        print(f"AIRFLOW_CONN_ENKASH_DEFAULT={sandbox.connection_json()}", flush=True)
+        print(sandbox.connection_export_line(), flush=True)
         print(
             f"EnKash sandbox on {sandbox.url} (admin API: {sandbox.url}/_sandbox/health); Ctrl-C stops it",
             file=sys.stderr,

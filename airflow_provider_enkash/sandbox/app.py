@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 import threading
 from types import TracebackType
 
@@ -14,6 +15,20 @@ from airflow_provider_enkash.sandbox.faults import FaultInjector
 from airflow_provider_enkash.sandbox.gateway import Gateway
 from airflow_provider_enkash.sandbox.server import SandboxHTTPServer
 from airflow_provider_enkash.sandbox.state import State
+
+CONNECTION_ENV_VAR = "AIRFLOW_CONN_ENKASH_DEFAULT"
+
+
+def connection_json_from_line(line: str) -> str:
+    """The connection JSON inside a line printed by ``enkash-sandbox`` (see :meth:`Sandbox.connection_export_line`).
+
+    :raises ValueError: the line is not that line (e.g. the sandbox failed to start).
+    """
+    words = shlex.split(line)
+    name, _, value = words[-1].partition("=") if len(words) == 2 and words[0] == "export" else ("", "", "")
+    if name != CONNECTION_ENV_VAR or not value:
+        raise ValueError(f"not the sandbox's connection line: {line[:80]!r}")
+    return value
 
 
 class Sandbox:
@@ -86,6 +101,10 @@ class Sandbox:
                 },
             }
         )
+
+    def connection_export_line(self) -> str:
+        """``export AIRFLOW_CONN_ENKASH_DEFAULT='<json>'``: the CLI's first line, quoted for a POSIX shell."""
+        return f"export {CONNECTION_ENV_VAR}={shlex.quote(self.connection_json())}"
 
     def __enter__(self) -> Sandbox:
         return self if self._server is not None else self.start()

@@ -15,6 +15,7 @@ import requests
 
 from airflow_provider_enkash.sandbox import FaultRule, SandboxConfig
 from airflow_provider_enkash.sandbox.__main__ import build_parser, config_from_args
+from airflow_provider_enkash.sandbox.app import connection_json_from_line
 from tests.sandbox.conftest import free_port
 
 
@@ -86,9 +87,11 @@ def test_cli_prints_the_connection_line_and_serves_until_sigterm():
     )
     try:
         line = process.stdout.readline()
-        name, _, value = line.strip().partition("=")
-        assert name == "AIRFLOW_CONN_ENKASH_DEFAULT"
-        conn = json.loads(value)
+        conn = json.loads(connection_json_from_line(line))
+        exported = subprocess.run(
+            ["bash", "-c", f'{line}\nprintf %s "$AIRFLOW_CONN_ENKASH_DEFAULT"'], capture_output=True, text=True, check=True
+        )
+        assert json.loads(exported.stdout) == conn  # the printed line is a working bash export
         assert conn["host"] == f"http://127.0.0.1:{port}" and conn["password"] == "pw-cli"
         assert requests.get(f"{conn['host']}/_sandbox/health", timeout=5).json()["cards"] == 2
     finally:

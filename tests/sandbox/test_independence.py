@@ -16,6 +16,7 @@ import sys
 import textwrap
 
 from airflow_provider_enkash.operations import OPERATIONS, TOKEN_PATH
+from airflow_provider_enkash.sandbox.app import connection_json_from_line
 from airflow_provider_enkash.sandbox.endpoints import ENDPOINTS
 from airflow_provider_enkash.sandbox.endpoints import TOKEN_PATH as SANDBOX_TOKEN_PATH
 
@@ -51,8 +52,8 @@ def test_sandbox_runs_without_provider_or_airflow_modules(monkeypatch):
     )
     try:
         line = proc.stdout.readline()
-        assert line.startswith("AIRFLOW_CONN_ENKASH_DEFAULT="), proc.stderr.read() if proc.poll() is not None else line
-        conn = line.partition("=")[2].strip()
+        assert line.startswith("export AIRFLOW_CONN_ENKASH_DEFAULT="), proc.stderr.read() if proc.poll() is not None else line
+        conn = connection_json_from_line(line)
         json.loads(conn)
         monkeypatch.setenv("AIRFLOW_CONN_ENKASH_PROBE_INDEP", conn)
         from airflow_provider_enkash.hooks.enkash import EnKashHook
