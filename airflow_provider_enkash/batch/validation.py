@@ -29,6 +29,7 @@ from airflow_provider_enkash.exceptions import (
     EnKashValidationError,
 )
 from airflow_provider_enkash.models import (
+    MAX_AMOUNT,
     optional_text,
     parse_amount,
     require_id,
@@ -93,7 +94,7 @@ def _blank_to_none(value: Any) -> Any:
     return None if isinstance(value, str) and not value.strip() else value
 
 
-def _check_row(raw: Mapping[str, Any], problems: list[RowProblem]) -> BatchRow | None:
+def _check_row(raw: Mapping[str, Any], problems: list[RowProblem], max_load_amount: Decimal) -> BatchRow | None:
     number = int(raw.get(ROW_NUMBER, 0))
     found = len(problems)
     card_id = amount = row_key = remarks = None
@@ -102,7 +103,7 @@ def _check_row(raw: Mapping[str, Any], problems: list[RowProblem]) -> BatchRow |
     except EnKashValidationError as exc:
         problems.append(RowProblem(number, "enkash_card_id", exc.problem))
     try:
-        amount = parse_amount(_blank_to_none(raw.get("amount")), field="amount")
+        amount = parse_amount(_blank_to_none(raw.get("amount")), field="amount", maximum=max_load_amount)
     except EnKashValidationError as exc:
         problems.append(RowProblem(number, "amount", exc.problem))
     reference = _blank_to_none(raw.get("reference"))
@@ -139,6 +140,7 @@ def validate_rows(
     max_amount_per_card: Decimal | str | int | None = None,
     max_batch_total: Decimal | str | int | None = None,
     max_rows: int | None = None,
+    max_load_amount: Decimal = MAX_AMOUNT,
 ) -> list[BatchRow]:
     """Check a whole batch and return its rows, or raise :class:`BatchValidationError` listing every problem.
 
@@ -147,6 +149,8 @@ def validate_rows(
     :param max_amount_per_card: largest total in rupees one card may receive in this batch (default no cap).
     :param max_batch_total: largest total in rupees of the whole batch (default no cap).
     :param max_rows: most rows accepted in one batch (default no limit).
+    :param max_load_amount: largest amount of one row, rupees: the connection's ``max_load_amount``
+        (default ₹1 crore).
     """
     per_card_cap = _optional_cap(max_amount_per_card, "max_amount_per_card")
     total_cap = _optional_cap(max_batch_total, "max_batch_total")
@@ -156,7 +160,7 @@ def validate_rows(
         raise BatchValidationError([RowProblem(0, "rows", "the batch is empty")])
     if max_rows is not None and len(raw) > max_rows:
         problems.append(RowProblem(0, "rows", f"{len(raw)} rows; at most {max_rows} are allowed per batch"))
-    rows = [row for row in (_check_row(r, problems) for r in raw) if row is not None]
+    rows = [row for row in (_check_row(r, problems, max_load_amount) for r in raw) if row is not None]
 
     first_of_key: dict[str, int] = {}
     for row in rows:

@@ -94,6 +94,7 @@ class _BatchSourceMixin:
             max_amount_per_card=self.max_amount_per_card,
             max_batch_total=self.max_batch_total,
             max_rows=self.max_rows,
+            max_load_amount=hook_factory().settings.max_load_amount,
         )
         if self.check_cards:
             check_cards(hook_factory(), rows)

@@ -177,3 +177,19 @@ def test_amounts_are_decimal_even_when_whole(sandbox, hook):
     assert all(isinstance(account[k], Decimal) for k in ("availableBalance", "creditLimit", "usedCreditLimit"))
     xcom = result.to_xcom()["otb_balance"]
     assert isinstance(xcom, str) and Decimal(xcom) == 100
+
+
+def test_batch_rows_above_the_connection_load_maximum_fail_the_whole_batch_first(
+    sandbox, sandbox_server, monkeypatch, tmp_path
+):
+    from airflow_provider_enkash.batch import BatchValidationError
+    from airflow_provider_enkash.operators.batch_load import EnKashBatchLoadOperator
+    from tests.batch.helpers import context
+
+    hook = _hook(monkeypatch, sandbox_server, max_load_amount="500.00")
+    rows = [{"enkash_card_id": _card(hook), "amount": "100.00"}, {"enkash_card_id": _card(hook), "amount": "500.01"}]
+    before = sandbox.requests_total()
+    operator = EnKashBatchLoadOperator(task_id="load", rows=rows, batch_id="cap-1", ledger_path=str(tmp_path / "l"))
+    with pytest.raises(BatchValidationError, match="maximum of 500.00"):
+        operator.execute(context())
+    assert sandbox.requests_total() == before
