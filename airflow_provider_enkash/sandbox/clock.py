@@ -3,6 +3,7 @@
 ``enkash``: ``MMM d, yyyy h:mm:ss a`` in Asia/Kolkata (fixed UTC+05:30, no DST),
 the format EnKash's responses show (e.g. ``Jan 23, 2025 4:38:36 PM``).
 ``iso``: UTC ``yyyy-MM-dd'T'HH:mm:ss.SSS'Z'``, the format of the search filters.
+``enkash_utc``: the ``enkash`` format in UTC, for a server whose zoneless timestamps are not IST.
 """
 
 from __future__ import annotations
@@ -32,10 +33,10 @@ def from_datetime(value: datetime) -> int:
 
 
 def render(ms: int, style: str) -> str:
-    """Render ``ms`` as ``enkash`` (IST, seconds) or ``iso`` (UTC, milliseconds)."""
+    """Render ``ms`` as ``enkash`` (IST, seconds), ``enkash_utc`` (UTC, seconds) or ``iso`` (UTC, milliseconds)."""
     if style == "iso":
         return to_datetime(ms).strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
-    t = time.gmtime(ms // 1000 + _IST_OFFSET_S)
+    t = time.gmtime(ms // 1000 + (0 if style == "enkash_utc" else _IST_OFFSET_S))
     hour12 = t.tm_hour % 12 or 12
     half = "AM" if t.tm_hour < 12 else "PM"
     return f"{_MONTHS[t.tm_mon - 1]} {t.tm_mday}, {t.tm_year} {hour12}:{t.tm_min:02d}:{t.tm_sec:02d} {half}"

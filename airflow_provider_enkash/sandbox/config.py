@@ -19,7 +19,7 @@ from airflow_provider_enkash.sandbox.endpoints import ENDPOINTS
 from airflow_provider_enkash.sandbox.faults import FaultRule
 
 ENVELOPE_STYLES = ("code", "response_code")
-TIMESTAMP_FORMATS = ("enkash", "iso")
+TIMESTAMP_FORMATS = ("enkash", "enkash_utc", "iso")
 DUPLICATE_POLICIES = ("apply", "reject", "return_original")
 RECORDS_COUNT_MODES = ("total", "returned")
 BASIC_AUTH_MODES = ("client", "empty", "none")
@@ -81,7 +81,7 @@ class SandboxConfig:
     envelope_overrides: dict[str, str] = _opt(
         {"get_card_account_details": "response_code"}, "per-operation envelope style (OP=STYLE)", runtime=True
     )
-    timestamp_format: str = _opt("enkash", "enkash ('Jan 23, 2025 4:38:36 PM', IST) or iso (UTC)", runtime=True)
+    timestamp_format: str = _opt("enkash", "enkash ('Jan 23, 2025 4:38:36 PM', IST), enkash_utc (same format, UTC) or iso (UTC)", runtime=True)
     echo_otp: bool = _opt(True, "return the generated OTP in the generate_card_otp payload", runtime=True)
     duplicate_references: str = _opt(
         "apply", "a repeated uniqueReferenceNumber: apply again, reject (code 1) or return_original", runtime=True
