@@ -26,6 +26,7 @@ VARIANTS: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
     "response_code_envelope": ({"envelope_style": "response_code", "envelope_overrides": {}}, {}),
     "plaintext_responses": ({"plaintext_responses": True}, {"key_derivation": "sha256"}),
     "iso_timestamps": ({"timestamp_format": "iso"}, {}),
+    "utc_zoneless_timestamps": ({"timestamp_format": "enkash_utc"}, {}),
     "dates_in_seconds": ({"request_date_format": "seconds"}, {"request_date_format": "seconds"}),
     "capped_search": ({"max_records": 25}, {}),
     "capped_search_count_returned": ({"max_records": 25, "records_count": "returned"}, {}),
