@@ -193,3 +193,11 @@ def test_batch_rows_above_the_connection_load_maximum_fail_the_whole_batch_first
     with pytest.raises(BatchValidationError, match="maximum of 500.00"):
         operator.execute(context())
     assert sandbox.requests_total() == before
+
+
+def test_amounts_reach_xcom_as_strings_even_when_whole(sandbox, hook):
+    from airflow_provider_enkash.operators.card_reads import EnKashGetCardAccountDetailsOperator
+
+    out = EnKashGetCardAccountDetailsOperator(task_id="read").execute({})
+    assert out["available_balance"] == str(hook.get_card_account_details()["availableBalance"])
+    assert isinstance(out["available_balance"], str) and Decimal(out["available_balance"]) > 0
