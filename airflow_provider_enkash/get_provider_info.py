@@ -33,13 +33,13 @@ CONNECTION_EXTRA_FIELDS: dict[str, dict[str, Any]] = {
     "company_id": {
         "label": "Company id",
         "schema": {"type": ["string", "null"]},
-        "description": "Default companyId of every call, e.g. CEKEY1SKIU; an operator's company_id overrides it.",
+        "description": "Default companyId of the calls whose docs list it, e.g. CEKEY1SKIU; an operator's company_id overrides it.",
         "placeholder": "CEKEY1SKIU",
     },
     "card_account_id": {
         "label": "Card account id",
         "schema": {"type": ["string", "null"]},
-        "description": "Default cardAccountId of every call, e.g. CABFIPS; an operator's card_account_id overrides it.",
+        "description": "Default cardAccountId of the calls whose docs list it, e.g. CABFIPS; an operator's card_account_id overrides it.",
         "placeholder": "CABFIPS",
     },
     "auth_url": {
@@ -51,6 +51,15 @@ CONNECTION_EXTRA_FIELDS: dict[str, dict[str, Any]] = {
         ),
         "placeholder": DEFAULT_TOKEN_URL,
         "examples": [DEFAULT_TOKEN_URL],
+    },
+    "basic_auth": {
+        "label": "Token call Basic credentials",
+        "schema": {"type": ["string", "null"], "default": "client", "enum": ["client", "empty", "none"]},
+        "description": (
+            "client: client id and secret (default); empty: Basic Og==, as the portal's example sends; "
+            "none: no Authorization header. A wrong choice is a failed login: run enkash-probe once."
+        ),
+        "placeholder": "client",
     },
     "encrypt_requests": {
         "label": "Encrypt requests",
