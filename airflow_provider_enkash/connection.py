@@ -27,6 +27,7 @@ from airflow_provider_enkash.crypto import KEY_DERIVATIONS
 from airflow_provider_enkash.exceptions import EnKashConfigError
 from airflow_provider_enkash.operations import DEFAULT_TOKEN_URL, OPERATIONS, TOKEN_PATH
 
+DEFAULT_CONN_ID = "enkash_default"  # the connection hooks, operators and sensors use unless told
 DEFAULT_CONNECT_TIMEOUT_S = 10.0
 DEFAULT_READ_TIMEOUT_S = 60.0
 DEFAULT_TOKEN_LEEWAY_S = 60.0

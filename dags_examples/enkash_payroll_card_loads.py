@@ -30,12 +30,8 @@ from zoneinfo import ZoneInfo
 import pendulum
 from airflow.providers.standard.operators.empty import EmptyOperator
 from airflow.providers.standard.operators.hitl import ApprovalOperator
-from airflow.sdk import Param, XComArg, dag, get_current_context, task
-from airflow.timetables.trigger import CronTriggerTimetable
+from airflow.sdk import CronTriggerTimetable, Param, XComArg, dag, get_current_context, task
 
-from airflow_provider_enkash.batch.ledger import FileLedger
-from airflow_provider_enkash.batch.reconcile import reconcile_ledger
-from airflow_provider_enkash.hooks.enkash import EnKashHook
 from airflow_provider_enkash.operators.batch_load import (
     EnKashBatchLoadOperator,
     EnKashBatchPlanOperator,
@@ -123,6 +119,10 @@ def enkash_payroll_card_loads():
     @task(trigger_rule="all_done")
     def reconcile(batch: str) -> dict:
         """Compare every ledger row with EnKash's transactions by reference."""
+        from airflow_provider_enkash.batch.ledger import FileLedger
+        from airflow_provider_enkash.batch.reconcile import reconcile_ledger
+        from airflow_provider_enkash.hooks.enkash import EnKashHook
+
         ledger = FileLedger(get_current_context()["params"]["ledger_path"])
         return {
             "batch_id": batch,

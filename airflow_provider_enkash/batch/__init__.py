@@ -5,41 +5,37 @@ used directly (e.g. from a ``@task``): :func:`read_batch` -> :func:`validate_row
 with a ledger from :func:`open_ledger` -> :func:`reconcile_ledger`.
 """
 
-from airflow_provider_enkash.batch.ledger import FileLedger, SqlLedger, open_ledger
-from airflow_provider_enkash.batch.outcomes import (
-    BatchIncompleteError,
-    RowOutcome,
-    summarize,
-)
-from airflow_provider_enkash.batch.plan import chunk_rows, default_batch_id, read_batch
-from airflow_provider_enkash.batch.reconcile import reconcile_ledger
-from airflow_provider_enkash.batch.rows import BatchRow
-from airflow_provider_enkash.batch.runner import BatchRunner
-from airflow_provider_enkash.batch.throttle import RateLimitedEnKashHook, RateLimiter
-from airflow_provider_enkash.batch.validation import (
-    BatchValidationError,
-    RowProblem,
-    check_cards,
-    validate_rows,
-)
+from __future__ import annotations
 
-__all__ = [
-    "BatchIncompleteError",
-    "BatchRow",
-    "BatchRunner",
-    "BatchValidationError",
-    "FileLedger",
-    "RateLimitedEnKashHook",
-    "RateLimiter",
-    "RowOutcome",
-    "RowProblem",
-    "SqlLedger",
-    "check_cards",
-    "chunk_rows",
-    "default_batch_id",
-    "open_ledger",
-    "read_batch",
-    "reconcile_ledger",
-    "summarize",
-    "validate_rows",
-]
+import importlib
+from typing import Any
+
+# Name -> module, imported on first use: importing one piece (e.g. the ledger in a DAG file) must not
+# pull in the runner, the hook and requests.
+_EXPORTS = {
+    "BatchIncompleteError": "outcomes",
+    "BatchRow": "rows",
+    "BatchRunner": "runner",
+    "BatchValidationError": "validation",
+    "FileLedger": "ledger",
+    "RateLimitedEnKashHook": "throttle",
+    "RateLimiter": "throttle",
+    "RowOutcome": "outcomes",
+    "RowProblem": "validation",
+    "SqlLedger": "ledger",
+    "check_cards": "validation",
+    "chunk_rows": "plan",
+    "default_batch_id": "plan",
+    "open_ledger": "ledger",
+    "read_batch": "plan",
+    "reconcile_ledger": "reconcile",
+    "summarize": "outcomes",
+    "validate_rows": "validation",
+}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{_EXPORTS[name]}"), name)

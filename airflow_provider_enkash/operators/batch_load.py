@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseOperator, Context
 
@@ -36,11 +36,13 @@ from airflow_provider_enkash.batch.plan import (
 )
 from airflow_provider_enkash.batch.rows import BatchRow
 from airflow_provider_enkash.batch.runner import DEFAULT_CONCURRENCY, BatchRunner, row_outcome
-from airflow_provider_enkash.batch.throttle import RateLimitedEnKashHook
 from airflow_provider_enkash.batch.validation import check_cards, validate_rows
+from airflow_provider_enkash.connection import DEFAULT_CONN_ID
 from airflow_provider_enkash.exceptions import EnKashValidationError
-from airflow_provider_enkash.hooks.enkash import EnKashHook
 from airflow_provider_enkash.references import batch_row_reference
+
+if TYPE_CHECKING:
+    from airflow_provider_enkash.hooks.enkash import EnKashHook
 
 DEFAULT_LEDGER_FLUSH_ROWS = 500
 DEFAULT_LEDGER_FLUSH_INTERVAL_S = 10.0
@@ -117,7 +119,7 @@ class EnKashBatchPlanOperator(_BatchSourceMixin, BaseOperator):
     def __init__(
         self,
         *,
-        enkash_conn_id: str = EnKashHook.default_conn_name,
+        enkash_conn_id: str = DEFAULT_CONN_ID,
         rows: Any = None,
         source_path: Any = None,
         file_format: str | None = None,
@@ -150,6 +152,8 @@ class EnKashBatchPlanOperator(_BatchSourceMixin, BaseOperator):
         self.chunk_size = chunk_size
 
     def execute(self, context: Context) -> list[list[dict[str, Any]]]:
+        from airflow_provider_enkash.hooks.enkash import EnKashHook  # not at import: DAG parsing stays cheap
+
         rows = self._validated_rows(lambda: EnKashHook(self.enkash_conn_id))
         batch_id = self.batch_id or default_batch_id(context)
         chunks = chunk_rows(rows, chunk_size=self.chunk_size)
@@ -240,7 +244,7 @@ class EnKashBatchLoadOperator(_BatchSourceMixin, BaseOperator):
     def __init__(
         self,
         *,
-        enkash_conn_id: str = EnKashHook.default_conn_name,
+        enkash_conn_id: str = DEFAULT_CONN_ID,
         rows: Any = None,
         source_path: Any = None,
         file_format: str | None = None,
@@ -304,6 +308,9 @@ class EnKashBatchLoadOperator(_BatchSourceMixin, BaseOperator):
 
     def make_hook(self) -> EnKashHook:
         """One hook for the whole task: its pool fits ``concurrency``; rate-limited when asked."""
+        from airflow_provider_enkash.batch.throttle import RateLimitedEnKashHook
+        from airflow_provider_enkash.hooks.enkash import EnKashHook
+
         pool_size = max(self.concurrency, 4)
         if self.requests_per_second is not None:
             return RateLimitedEnKashHook(

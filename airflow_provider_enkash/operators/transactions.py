@@ -16,32 +16,22 @@ from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from airflow.providers.common.sql.hooks.sql import DbApiHook
-from airflow.sdk import BaseHook, BaseOperator, ObjectStoragePath
+from airflow.sdk import BaseOperator, ObjectStoragePath
 
+from airflow_provider_enkash.connection import DEFAULT_CONN_ID
 from airflow_provider_enkash.exceptions import EnKashConfigError, EnKashValidationError
-from airflow_provider_enkash.export.prefetch import prefetched
-from airflow_provider_enkash.export.records import RowStats, window_rows
-from airflow_provider_enkash.export.sql_sink import (
-    DEFAULT_CHUNK_SIZE,
-    SqlTransactionSink,
-    check_table_name,
-)
-from airflow_provider_enkash.export.storage_sink import (
-    DEFAULT_ROW_GROUP_SIZE,
-    check_formats,
-    write_files,
-)
-from airflow_provider_enkash.export.windows import (
-    Window,
-    WindowReader,
-    check_read_settings,
-    export_window,
-)
-from airflow_provider_enkash.hooks.enkash import EnKashHook
+from airflow_provider_enkash.export.sql_sink import DEFAULT_CHUNK_SIZE, check_table_name
+from airflow_provider_enkash.export.storage_sink import DEFAULT_ROW_GROUP_SIZE, check_formats
+from airflow_provider_enkash.export.windows import Window, check_read_settings, export_window
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
+
+    from airflow_provider_enkash.export.records import RowStats
+    from airflow_provider_enkash.export.windows import WindowReader
+
+# What only runs the export (the EnKash hook, requests, the sinks' writers, common.sql) is imported in
+# execute, so parsing a DAG file that builds these operators stays cheap.
 
 _PREFETCH_DEPTH = 2
 
@@ -69,7 +59,7 @@ class _TransactionExportOperator(BaseOperator):
     def __init__(
         self,
         *,
-        enkash_conn_id: str = EnKashHook.default_conn_name,
+        enkash_conn_id: str = DEFAULT_CONN_ID,
         lookback: timedelta = timedelta(0),
         day_boundaries: str | None = "UTC",
         truncation_limit: int = 1000,
@@ -114,6 +104,11 @@ class _TransactionExportOperator(BaseOperator):
         self, window: Window
     ) -> tuple[Iterator[list[tuple[Any, ...]]], WindowReader, RowStats]:
         """Rows of ``window`` batch by batch (read ahead in a thread), with the statistics they fill."""
+        from airflow_provider_enkash.export.prefetch import prefetched
+        from airflow_provider_enkash.export.records import RowStats, window_rows
+        from airflow_provider_enkash.export.windows import WindowReader
+        from airflow_provider_enkash.hooks.enkash import EnKashHook
+
         hook = EnKashHook(self.enkash_conn_id)
         reader = WindowReader(
             hook,
@@ -201,6 +196,11 @@ class EnKashTransactionsToSqlOperator(_TransactionExportOperator):
             check_table_name(table)
 
     def execute(self, context: Context) -> dict[str, Any]:
+        from airflow.providers.common.sql.hooks.sql import DbApiHook
+        from airflow.sdk import BaseHook
+
+        from airflow_provider_enkash.export.sql_sink import SqlTransactionSink
+
         window = self.export_window(context)
         started = time.monotonic()
         hook = BaseHook.get_connection(self.conn_id).get_hook()
@@ -278,6 +278,8 @@ class EnKashTransactionsToStorageOperator(_TransactionExportOperator):
         self.row_group_size = row_group_size
 
     def execute(self, context: Context) -> dict[str, Any]:
+        from airflow_provider_enkash.export.storage_sink import write_files
+
         window = self.export_window(context)
         started = time.monotonic()
         base = (

@@ -17,13 +17,13 @@ from airflow.sdk import BaseSensorOperator
 from airflow.sdk.bases.sensor import PokeReturnValue
 from airflow.sdk.configuration import conf
 from airflow.sdk.exceptions import AirflowSensorTimeout
+from airflow_provider_enkash.connection import DEFAULT_CONN_ID
 from airflow_provider_enkash.exceptions import (
     EnKashError,
     EnKashTransactionFailed,
     EnKashTransactionNotFound,
     EnKashValidationError,
 )
-from airflow_provider_enkash.hooks.enkash import EnKashHook
 from airflow_provider_enkash.retry import RETRYABLE_READ_ERRORS
 from airflow_provider_enkash.statuses import StatusSets
 from airflow_provider_enkash.transaction_poll import (
@@ -33,10 +33,12 @@ from airflow_provider_enkash.transaction_poll import (
     WindowWatch,
     make_watch,
 )
-from airflow_provider_enkash.triggers.transactions import EnKashTransactionTrigger
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
+
+    from airflow_provider_enkash.hooks.enkash import EnKashHook
+    from airflow_provider_enkash.triggers.transactions import EnKashTransactionTrigger
 
 DEFAULT_POKE_INTERVAL_S = 60.0
 DEFAULT_NOT_FOUND_GRACE_S = 300.0
@@ -50,7 +52,7 @@ class _SettlementSensor(BaseSensorOperator):
     def __init__(
         self,
         *,
-        enkash_conn_id: str = EnKashHook.default_conn_name,
+        enkash_conn_id: str = DEFAULT_CONN_ID,
         target_statuses: Iterable[str] | None = None,
         failure_statuses: Iterable[str] | None = None,
         company_id: str | None = None,
@@ -72,6 +74,8 @@ class _SettlementSensor(BaseSensorOperator):
 
     @cached_property
     def hook(self) -> EnKashHook:
+        from airflow_provider_enkash.hooks.enkash import EnKashHook  # not at import: DAG parsing stays cheap
+
         return EnKashHook(self.enkash_conn_id)
 
     @cached_property
@@ -112,6 +116,8 @@ class _SettlementSensor(BaseSensorOperator):
         return time.time()
 
     def _trigger(self, *, end_time: float) -> EnKashTransactionTrigger:
+        from airflow_provider_enkash.triggers.transactions import EnKashTransactionTrigger
+
         assert self._watch is not None
         watch = self._watch
         window = isinstance(watch, WindowWatch)
