@@ -48,11 +48,17 @@ def derive_key(secret: str, key_derivation: str = "sha256") -> bytes:
     raise EnKashCryptoError(f"key_derivation must be one of {', '.join(KEY_DERIVATIONS)}, got {key_derivation!r}")
 
 
+@functools.lru_cache(maxsize=32)
+def _cipher(secret: str, key_derivation: str) -> Cipher:
+    """The AES-128-ECB cipher for ``secret`` (reusable: each call to it makes a fresh context)."""
+    return Cipher(algorithms.AES(derive_key(secret, key_derivation)), modes.ECB())  # noqa: S305 - EnKash's protocol
+
+
 def encrypt_text(text: str, secret: str, *, key_derivation: str = "sha256") -> str:
     """Encrypt UTF-8 ``text`` and return standard base64 (with ``=`` padding)."""
     padder = padding.PKCS7(_BLOCK_BITS).padder()
     padded = padder.update(text.encode("utf-8")) + padder.finalize()
-    encryptor = Cipher(algorithms.AES(derive_key(secret, key_derivation)), modes.ECB()).encryptor()  # noqa: S305 - EnKash's protocol
+    encryptor = _cipher(secret, key_derivation).encryptor()
     return base64.b64encode(encryptor.update(padded) + encryptor.finalize()).decode("ascii")
 
 
@@ -68,7 +74,7 @@ def decrypt_text(ciphertext: str, secret: str, *, key_derivation: str = "sha256"
         raise EnKashCryptoError("encrypted body is not valid standard base64") from None
     if not data or len(data) % 16:
         raise EnKashCryptoError(f"encrypted body is {len(data)} bytes, not a whole number of 16-byte AES blocks")
-    decryptor = Cipher(algorithms.AES(derive_key(secret, key_derivation)), modes.ECB()).decryptor()  # noqa: S305
+    decryptor = _cipher(secret, key_derivation).decryptor()
     padded = decryptor.update(data) + decryptor.finalize()
     unpadder = padding.PKCS7(_BLOCK_BITS).unpadder()
     try:
@@ -88,19 +94,32 @@ def _json_number(value: Any) -> Any:
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
+# Built once: json.dumps/json.loads with options build a new encoder/decoder on every call.
+_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, default=_json_number)
+_DECODER = json.JSONDecoder(parse_float=Decimal)
+
+
 def dumps_payload(payload: Any) -> str:
     """Serialise a payload the way EnKash's samples do (compact JSON, UTF-8, Decimal as a JSON number)."""
-    return json.dumps(payload, separators=(",", ":"), ensure_ascii=False, default=_json_number)
+    return _ENCODER.encode(payload)
 
 
 def loads_payload(text: str | bytes) -> Any:
     """Parse JSON with every fractional number as Decimal (money never passes through float)."""
-    return json.loads(text, parse_float=Decimal)
+    if isinstance(text, (bytes, bytearray)):
+        text = text.decode(json.detect_encoding(text), "surrogatepass")  # as json.loads does
+    return _DECODER.decode(text)
 
 
 def seal(payload: Any, secret: str, *, key_derivation: str = "sha256") -> dict[str, str]:
     """Return the wire envelope ``{"request": "<base64>"}`` for a JSON payload."""
     return {ENVELOPE_KEY: encrypt_text(dumps_payload(payload), secret, key_derivation=key_derivation)}
+
+
+def sealed_body(payload: Any, secret: str, *, key_derivation: str = "sha256") -> bytes:
+    """``dumps_payload(seal(...))`` as UTF-8 bytes, without serialising twice (base64 needs no JSON escaping)."""
+    ciphertext = encrypt_text(dumps_payload(payload), secret, key_derivation=key_derivation)
+    return f'{{"{ENVELOPE_KEY}":"{ciphertext}"}}'.encode("ascii")
 
 
 def is_envelope(body: Any) -> bool:

@@ -13,7 +13,7 @@ from typing import Any
 
 import requests
 
-from airflow_provider_enkash.crypto import dumps_payload, loads_payload, open_envelope, seal
+from airflow_provider_enkash.crypto import dumps_payload, loads_payload, open_envelope, sealed_body
 from airflow_provider_enkash.exceptions import (
     EnKashBusinessError,
     EnKashConnectionError,
@@ -70,8 +70,9 @@ def _error_text(response: requests.Response) -> str:
 
 def encode_body(payload: dict[str, Any], *, secret: str, key_derivation: str, encrypt: bool) -> bytes:
     """The request body: the encrypted ``{"request": ...}`` wrapper, or plaintext JSON."""
-    body = seal(payload, secret, key_derivation=key_derivation) if encrypt else payload
-    return dumps_payload(body).encode("utf-8")
+    if encrypt:
+        return sealed_body(payload, secret, key_derivation=key_derivation)
+    return dumps_payload(payload).encode("utf-8")
 
 
 def post(

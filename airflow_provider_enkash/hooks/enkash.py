@@ -12,7 +12,7 @@ from tenacity import Retrying
 
 from airflow.sdk import BaseHook
 from airflow.sdk.log import mask_secret
-from airflow_provider_enkash.connection import EnKashSettings, settings_from_connection
+from airflow_provider_enkash.connection import DEFAULT_CONN_ID, EnKashSettings, settings_from_connection
 from airflow_provider_enkash.exceptions import (
     EnKashAuthError,
     EnKashConnectionError,
@@ -24,7 +24,7 @@ from airflow_provider_enkash.hooks.card_api import CardApiMixin
 from airflow_provider_enkash.hooks.card_loads import CardLoadMixin
 from airflow_provider_enkash.models import amounts_as_decimal
 from airflow_provider_enkash.operations import OPERATIONS, OperationKind
-from airflow_provider_enkash.retry import read_retrying
+from airflow_provider_enkash.retry import RETRYABLE_READ_ERRORS, read_retrying
 from airflow_provider_enkash.token_cache import TOKEN_CACHE
 from airflow_provider_enkash.transport import USER_AGENT, TokenRejected, encode_body, post, read_envelope
 
@@ -42,7 +42,7 @@ class EnKashHook(CardLoadMixin, CardApiMixin, BaseHook):
     """
 
     conn_name_attr = "enkash_conn_id"
-    default_conn_name = "enkash_default"
+    default_conn_name = DEFAULT_CONN_ID
     conn_type = "enkash"
     hook_name = "EnKash"
 
@@ -53,6 +53,7 @@ class EnKashHook(CardLoadMixin, CardApiMixin, BaseHook):
         self._settings: EnKashSettings | None = None
         self._session: requests.Session | None = None
         self._read_retrying: Retrying | None = None
+        self._cache_key: tuple[str, str, str, str] | None = None
         self._lock = threading.Lock()
 
     @classmethod
@@ -97,9 +98,12 @@ class EnKashHook(CardLoadMixin, CardApiMixin, BaseHook):
     # -- token --------------------------------------------------------------------------------
 
     def _token_key(self) -> tuple[str, str, str, str]:
-        s = self.settings
-        fingerprint = hashlib.sha256(f"{s.password}\x1f{s.client_secret}".encode()).hexdigest()
-        return (s.token_url, s.client_id, s.username, fingerprint)
+        """The token cache key; computed once per hook (the settings do not change)."""
+        if self._cache_key is None:
+            s = self.settings
+            fingerprint = hashlib.sha256(f"{s.password}\x1f{s.client_secret}".encode()).hexdigest()
+            self._cache_key = (s.token_url, s.client_id, s.username, fingerprint)
+        return self._cache_key
 
     def _fetch_token(self) -> tuple[str, float]:
         """Password grant. Never retried on 400/401: three failed logins lock the EnKash account."""
@@ -191,10 +195,17 @@ class EnKashHook(CardLoadMixin, CardApiMixin, BaseHook):
         body = self._with_account_defaults(operation, payload)
         if OPERATIONS[operation].kind is not OperationKind.READ:
             return self._call_once(operation, body)
+        try:  # the first attempt outside tenacity: most calls succeed, and its loop costs more than the call's own work
+            return self._call_once(operation, body)
+        except RETRYABLE_READ_ERRORS as exc:
+            first_failure: BaseException | None = exc
         if self._read_retrying is None:  # tenacity keeps per-call state thread-local: one object serves all threads
             self._read_retrying = read_retrying(max_retries=self.settings.max_retries, max_wait_s=self.settings.max_retry_wait_s)
         for attempt in self._read_retrying:
             with attempt:
+                if first_failure is not None:  # replayed as tenacity's first attempt: same waits, logs and limits
+                    failure, first_failure = first_failure, None
+                    raise failure
                 return self._call_once(operation, body)
         raise AssertionError("unreachable: tenacity reraises")  # pragma: no cover
 
