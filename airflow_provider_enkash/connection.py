@@ -13,13 +13,17 @@ from __future__ import annotations
 import base64
 import ipaddress
 import json
+import logging
 import os
 import re
+import threading
 import warnings
 from decimal import Decimal, InvalidOperation
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
+
+from urllib3.exceptions import LocationParseError
+from urllib3.util import parse_url
 
 from airflow.exceptions import AirflowProviderDeprecationWarning
 
@@ -36,6 +40,8 @@ REQUEST_DATE_FORMATS = ("millis", "seconds")
 DEFAULT_MAX_LOAD_AMOUNT = Decimal("10000000.00")  # 1 crore rupees per call: our guess, EnKash documents none
 DEFAULT_REFERENCE_MAX_LENGTH = 64  # our guess for uniqueReferenceNumber: EnKash documents no limit
 DEFAULT_RESPONSE_TIMEZONE = "Asia/Kolkata"  # zone of the zoneless 'Jan 23, 2025 4:38:36 PM' timestamps
+
+log = logging.getLogger(__name__)
 
 _FORM_PREFIX = "extra__enkash__"  # how older connection forms prefix extra fields
 # Old extra name -> new one. Airflow's UI hides (shows and saves as ``***``) every extra whose
@@ -176,18 +182,44 @@ def _is_loopback(host: str | None) -> bool:
     if host == "localhost":
         return True
     try:
-        return ipaddress.ip_address(host).is_loopback
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:
         return False
 
 
-def _check_url(url: str, *, name: str, allow_insecure_http: bool) -> str:
-    parts = urlsplit(url)
-    if parts.scheme not in ("https", "http") or not parts.hostname:
+_USERINFO_RE = re.compile(r"(?<=//)[^/?#]*@")
+
+
+def shown_url(url: str) -> str:
+    """``url`` safe for a message or log: anything before an ``@`` in the authority (a credential) replaced."""
+    return _USERINFO_RE.sub("***@", url)
+
+
+def _check_url(url: Any, *, name: str, allow_insecure_http: bool) -> str:
+    """Return ``url`` without a trailing ``/`` once it is unambiguous to every parser; else raise naming ``name``.
+
+    Parsed with urllib3's ``parse_url``, the parser requests connects with, so the host checked here is
+    the host the request goes to. Refused: backslashes, whitespace and control characters (parsers
+    disagree about them), embedded credentials (``user:pass@``), query strings and fragments.
+    """
+    if not isinstance(url, str):
+        raise EnKashConfigError(f"{name} must be a URL string, got {type(url).__name__}")
+    for char, why in (("\\", "a backslash"), ("@", "embedded credentials (user:password@); put them in login/password")):
+        if char in url:
+            raise EnKashConfigError(f"{name} must not contain {why}: {shown_url(url)!r}")
+    if any(c.isspace() or not c.isprintable() for c in url):
+        raise EnKashConfigError(f"{name} must not contain whitespace or control characters: {shown_url(url)!r}")
+    try:
+        parts = parse_url(url)
+    except LocationParseError:
+        raise EnKashConfigError(f"{name} is not a valid URL: {url!r}") from None
+    if parts.scheme not in ("https", "http") or not parts.host:
         raise EnKashConfigError(f"{name} must be an absolute https:// URL, got {url!r}")
-    if parts.scheme == "http" and not allow_insecure_http and not _is_loopback(parts.hostname):
+    if parts.query is not None or parts.fragment is not None:
+        raise EnKashConfigError(f"{name} must not have a query string or fragment (? or #), got {url!r}")
+    if parts.scheme == "http" and not allow_insecure_http and not _is_loopback(parts.host):
         raise EnKashConfigError(
-            f"{name} uses http:// for non-loopback host {parts.hostname!r}; use https:// "
+            f"{name} uses http:// for non-loopback host {parts.host!r}; use https:// "
             "or set the extra allow_insecure_http=true"
         )
     return url.rstrip("/")
@@ -212,8 +244,15 @@ def _renamed_extras(extras: dict[str, Any]) -> dict[str, Any]:
     return extras
 
 
-def _as_verify(extras: dict[str, Any]) -> bool | str:
-    """``verify``: true, false (also as text, as the form saves it) or the path of a CA bundle file or directory."""
+_unverified_warned: set[str] = set()
+_warn_lock = threading.Lock()
+
+
+def _as_verify(extras: dict[str, Any], *, base_url: str) -> bool | str:
+    """``verify``: true, false (also as text, as the form saves it) or the path of a CA bundle file or directory.
+
+    With verification off, a warning is logged once per process and API host.
+    """
     verify = extras.get("verify", True)
     as_bool = _bool_or_none(verify)
     if as_bool is not None:
@@ -226,6 +265,12 @@ def _as_verify(extras: dict[str, Any]) -> bool | str:
         raise EnKashConfigError(f"extra 'verify' must be true, false or a CA bundle path, got {verify!r}")
     if verify is True:  # the CA bundle requests would take from the environment
         verify = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
+    if verify is False:
+        with _warn_lock:
+            first = base_url not in _unverified_warned
+            _unverified_warned.add(base_url)
+        if first:
+            log.warning("TLS certificate verification is OFF for %s (extra verify=false): use only for testing", base_url)
     return verify
 
 
@@ -235,12 +280,12 @@ def _token_url(extras: dict[str, Any], *, base_url: str, allow_insecure_http: bo
     A loopback API host (the sandbox) with a non-loopback token URL is refused: the partner
     password and client secret would leave the machine for a host nobody meant to call.
     """
-    api_is_loopback = _is_loopback(urlsplit(base_url).hostname)
+    api_is_loopback = _is_loopback(parse_url(base_url).host)
     default = base_url + TOKEN_PATH if api_is_loopback else DEFAULT_TOKEN_URL
     url = _check_url(extras.get("auth_url") or default, name="extra 'auth_url'", allow_insecure_http=allow_insecure_http)
-    if api_is_loopback and not _is_loopback(urlsplit(url).hostname):
+    if api_is_loopback and not _is_loopback(parse_url(url).host):
         raise EnKashConfigError(
-            f"extra 'auth_url' points at {urlsplit(url).hostname!r} while the API host is loopback (a sandbox): "
+            f"extra 'auth_url' points at {parse_url(url).host!r} while the API host is loopback (a sandbox): "
             "the credentials would go to an external host; set auth_url to the sandbox's "
             f"{base_url + TOKEN_PATH} or leave it empty"
         )
@@ -311,11 +356,12 @@ def settings_from_connection(conn: Any) -> EnKashSettings:
         op in OPERATIONS and isinstance(p, str) and p.startswith("/") for op, p in paths.items()
     ):
         raise EnKashConfigError("extra 'paths' must map operation names to paths starting with '/'")
-    verify = _as_verify(extras)
     max_retries = extras.get("max_retries", 4)
     if isinstance(max_retries, bool) or not isinstance(max_retries, int) or not 0 <= max_retries <= 20:
         raise EnKashConfigError(f"extra 'max_retries' must be an integer from 0 to 20, got {max_retries!r}")
     base_url = _check_url(host, name="host (API base URL)", allow_insecure_http=insecure)
+    for operation, path in paths.items():
+        _check_url(base_url + path, name=f"extra 'paths' entry {operation!r}", allow_insecure_http=insecure)
     return EnKashSettings(
         base_url=base_url,
         token_url=_token_url(extras, base_url=base_url, allow_insecure_http=insecure),
@@ -330,7 +376,7 @@ def settings_from_connection(conn: Any) -> EnKashSettings:
         key_derivation=key_derivation,
         connect_timeout_s=_as_positive_float(extras, "connect_timeout", DEFAULT_CONNECT_TIMEOUT_S),
         read_timeout_s=_as_positive_float(extras, "timeout", DEFAULT_READ_TIMEOUT_S),
-        verify=verify,
+        verify=_as_verify(extras, base_url=base_url),
         allow_insecure_http=insecure,
         paths=dict(paths),
         token_leeway_s=_as_positive_float(extras, "refresh_leeway", DEFAULT_TOKEN_LEEWAY_S),

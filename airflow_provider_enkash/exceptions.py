@@ -7,7 +7,33 @@ and the user need to decide what to do next.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
+
 from airflow.sdk.exceptions import AirflowException, AirflowFailException
+
+REDACTED = "***"
+# A full card number: 13 to 19 digits, optionally grouped by spaces or dashes.
+_PAN_RE = re.compile(r"(?<![0-9])[0-9](?:[ -]?[0-9]){12,18}(?![0-9])")
+# A secret named in the text: "cvv: 123", "PIN=1234", "otp 654321", "password is hunter2", "token: eyJ...".
+_NAMED_SECRET_RE = re.compile(
+    r"(?i)\b(cvv2?|cvc|pin(?:block)?|otp|mfa(?:code)?|password|passwd|secret|client_secret|access_token|token|"
+    r"card ?number|cardnumber|expiry|exp(?:iry)?date)\b(\W{0,4}(?:is\W{1,3})?)((?=[A-Za-z+/=._-]*[0-9])[A-Za-z0-9+/=._-]+)"
+)
+
+
+def redact(text: str, *, known: Iterable[str | None] = ()) -> str:
+    """``text`` with secrets and card data replaced by ``***``.
+
+    Replaces every ``known`` value (the password, client secret, bearer token and the PIN, OTP
+    or card data of the request, however short: Airflow's masker skips short values), any 13 to
+    19 digit run (a card number), and a value with a digit after a secret's name (``cvv: 123``,
+    ``otp is 1234``). Known values are replaced where they stand alone, not inside longer words.
+    """
+    for value in sorted({v for v in known if v}, key=len, reverse=True):
+        text = re.sub(rf"(?<![A-Za-z0-9]){re.escape(value)}(?![A-Za-z0-9])", REDACTED, text)
+    text = _PAN_RE.sub(REDACTED, text)
+    return _NAMED_SECRET_RE.sub(lambda m: m.group(1) + m.group(2) + REDACTED, text)
 
 
 class EnKashError(AirflowException):
@@ -80,6 +106,21 @@ class EnKashHTTPError(EnKashError):
         super().__init__(message)
 
 
+class EnKashRedirectError(EnKashHTTPError):
+    """EnKash answered with a redirect (3xx), which is never followed.
+
+    A redirect would resend the credentials, the bearer token and the request to another address.
+    For a write the outcome is unclear (the server may have processed the request before
+    answering), so a load is settled like any other unclear load.
+
+    :param location_host: the host (and port) the redirect pointed to; never its path or query.
+    """
+
+    def __init__(self, message: str, *, status: int, location_host: str | None, operation: str | None = None) -> None:
+        self.location_host = location_host
+        super().__init__(message, status=status, operation=operation)
+
+
 class EnKashRateLimitError(EnKashHTTPError):
     """HTTP 429: too many requests; ``retry_after`` says how long to wait."""
 
@@ -111,6 +152,7 @@ class EnKashBusinessError(EnKashError):
 
     def __init__(self, *, code: object, enkash_message: str, operation: str | None = None) -> None:
         self.code = code
+        enkash_message = redact(enkash_message)  # card data and named secrets; the hook also cuts known values
         self.enkash_message = enkash_message
         self.operation = operation
         where = f" on {operation}" if operation else ""
@@ -181,12 +223,12 @@ def may_have_taken_effect(exc: EnKashError) -> bool:
 
     Refusals (business errors, 4xx, 429, auth failures) and connections that failed before the
     request left did not take effect; a dropped or timed-out connection after sending, a 5xx,
-    and a 2xx that could not be read or decrypted may have.
+    a redirect (3xx, not followed) and a 2xx that could not be read or decrypted may have.
     """
     if isinstance(exc, EnKashConnectionError):
         return exc.may_have_reached_enkash
     if isinstance(exc, EnKashRateLimitError):
         return False
-    if isinstance(exc, (EnKashServerError, EnKashCryptoError)):
+    if isinstance(exc, (EnKashServerError, EnKashRedirectError, EnKashCryptoError)):
         return True
     return isinstance(exc, EnKashHTTPError) and exc.status < 300

@@ -14,7 +14,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 TokenKey = tuple[str, str, str, str]
 
@@ -23,7 +23,7 @@ TokenKey = tuple[str, str, str, str]
 class Token:
     """An access token and the monotonic time (seconds) after which it must not be used."""
 
-    access_token: str
+    access_token: str = field(repr=False)
     refresh_at: float
 
 

@@ -9,9 +9,12 @@ settlement logic decide on.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from typing import Any
 
 import requests
+from urllib3.exceptions import LocationParseError
+from urllib3.util import parse_url
 
 from airflow_provider_enkash.crypto import dumps_payload, loads_payload, open_envelope, sealed_body
 from airflow_provider_enkash.exceptions import (
@@ -20,7 +23,9 @@ from airflow_provider_enkash.exceptions import (
     EnKashCryptoError,
     EnKashHTTPError,
     EnKashRateLimitError,
+    EnKashRedirectError,
     EnKashServerError,
+    redact,
 )
 
 log = logging.getLogger(__name__)
@@ -55,8 +60,11 @@ def _may_have_been_sent(exc: requests.RequestException) -> bool:
     return True
 
 
-def _error_text(response: requests.Response) -> str:
-    """A short, secret-free description of an error body (server validation messages name the field)."""
+def _error_text(response: requests.Response, known: Iterable[str | None] = ()) -> str:
+    """A short description of an error body (server validation messages name the field), redacted.
+
+    :param known: secret values of this exchange (password, token, PIN, OTP...) to cut out of the text.
+    """
     try:
         body = loads_payload(response.content)
     except ValueError:
@@ -64,8 +72,29 @@ def _error_text(response: requests.Response) -> str:
     if isinstance(body, dict):
         for key in ("message", "response_message", "error_description", "error"):
             if isinstance(body.get(key), str):
-                return f"HTTP {response.status_code}: {body[key][:_MAX_ERROR_TEXT]}"
+                return f"HTTP {response.status_code}: {redact(body[key], known=known)[:_MAX_ERROR_TEXT]}"
     return f"HTTP {response.status_code}"
+
+
+def redirect_error(response: requests.Response, *, operation: str) -> EnKashRedirectError:
+    """The error for a 3xx answer: it names where the redirect pointed (host and port only), never follows it."""
+    location = response.headers.get("Location") or ""
+    try:
+        target = parse_url(location)
+        host = target.host and (f"{target.host}:{target.port}" if target.port else target.host)
+    except LocationParseError:
+        host = None
+    if not host and location:  # a relative redirect: same host, other path
+        host = parse_url(response.url).netloc if response.url else None
+    where = f"to host {host}" if host else "without a usable Location"
+    return EnKashRedirectError(
+        f"{operation}: EnKash answered HTTP {response.status_code}, a redirect {where}; redirects are never "
+        "followed (they would resend credentials and the request elsewhere). Check the connection's host "
+        "and auth URL",
+        status=response.status_code,
+        location_host=host,
+        operation=operation,
+    )
 
 
 def encode_body(payload: dict[str, Any], *, secret: str, key_derivation: str, encrypt: bool) -> bytes:
@@ -84,10 +113,15 @@ def post(
     timeout: tuple[float, float],
     verify: bool | str,
     operation: str,
+    known: Iterable[str | None] = (),
 ) -> requests.Response:
-    """POST ``body``; transport failures become :class:`EnKashConnectionError`; 401 becomes ``TokenRejected``."""
+    """POST ``body`` (redirects never followed); failures become typed errors; 401 becomes ``TokenRejected``.
+
+    :param known: secret values of this exchange, cut out of any error text EnKash sends back.
+    :raises EnKashRedirectError: a 3xx answer (the request may have been processed).
+    """
     try:
-        response = session.post(url, data=body, headers=headers, timeout=timeout, verify=verify)
+        response = session.post(url, data=body, headers=headers, timeout=timeout, verify=verify, allow_redirects=False)
     except requests.RequestException as exc:
         sent = _may_have_been_sent(exc)
         raise EnKashConnectionError(
@@ -96,34 +130,46 @@ def post(
             may_have_reached_enkash=sent,
             operation=operation,
         ) from None
+    known = tuple(known)
     if response.status_code == 401:
-        raise TokenRejected(_error_text(response))
+        raise TokenRejected(_error_text(response, known))
     if response.status_code == 429:
         retry_after = parse_retry_after(response.headers.get("Retry-After"))
         raise EnKashRateLimitError(
-            f"{operation}: rate limited ({_error_text(response)}), retry after {retry_after}s",
+            f"{operation}: rate limited ({_error_text(response, known)}), retry after {retry_after}s",
             status=429,
             retry_after=retry_after,
             operation=operation,
         )
     if response.status_code >= 500:
         raise EnKashServerError(
-            f"{operation}: EnKash server error ({_error_text(response)})",
+            f"{operation}: EnKash server error ({_error_text(response, known)})",
             status=response.status_code,
             retry_after=parse_retry_after(response.headers.get("Retry-After")),
             operation=operation,
         )
+    if 300 <= response.status_code < 400:
+        raise redirect_error(response, operation=operation)
     if response.status_code >= 300:
         raise EnKashHTTPError(
-            f"{operation}: EnKash rejected the request ({_error_text(response)})",
+            f"{operation}: EnKash rejected the request ({_error_text(response, known)})",
             status=response.status_code,
             operation=operation,
         )
     return response
 
 
-def read_envelope(response: requests.Response, *, secret: str, key_derivation: str, operation: str) -> Any:
+def read_envelope(
+    response: requests.Response,
+    *,
+    secret: str,
+    key_derivation: str,
+    operation: str,
+    known: Iterable[str | None] = (),
+) -> Any:
     """Decrypt (when wrapped) and unpack the ``code``/``response_code`` envelope; return ``payload``.
+
+    :param known: secret values of this exchange, cut out of EnKash's refusal message.
 
     :raises EnKashBusinessError: the code is not 0.
     :raises EnKashCryptoError: the wrapper did not decrypt.
@@ -146,5 +192,6 @@ def read_envelope(response: requests.Response, *, secret: str, key_derivation: s
     code = envelope["code"] if "code" in envelope else envelope["response_code"]
     if code not in (0, "0"):
         message = envelope.get("message", envelope.get("response_message", ""))
-        raise EnKashBusinessError(code=code, enkash_message=str(message)[:_MAX_ERROR_TEXT], operation=operation)
+        text = redact(str(message), known=(secret, *known))[:_MAX_ERROR_TEXT]
+        raise EnKashBusinessError(code=code, enkash_message=text, operation=operation)
     return envelope.get("payload")

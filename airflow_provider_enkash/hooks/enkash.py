@@ -26,7 +26,15 @@ from airflow_provider_enkash.models import amounts_as_decimal
 from airflow_provider_enkash.operations import OPERATIONS, OperationKind
 from airflow_provider_enkash.retry import RETRYABLE_READ_ERRORS, read_retrying
 from airflow_provider_enkash.token_cache import TOKEN_CACHE
-from airflow_provider_enkash.transport import USER_AGENT, TokenRejected, encode_body, post, read_envelope
+from airflow_provider_enkash.card_data import sensitive_values
+from airflow_provider_enkash.transport import (
+    USER_AGENT,
+    TokenRejected,
+    encode_body,
+    post,
+    read_envelope,
+    redirect_error,
+)
 
 DEFAULT_POOL_SIZE = 32
 
@@ -116,11 +124,14 @@ class EnKashHook(CardLoadMixin, CardApiMixin, BaseHook):
                 proxies=requests.utils.get_environ_proxies(s.token_url),
                 timeout=(s.connect_timeout_s, s.read_timeout_s),
                 verify=s.verify,
+                allow_redirects=False,  # a redirect would resend the password elsewhere
             )
         except requests.RequestException as exc:
             raise EnKashConnectionError(
                 f"token request failed: {type(exc).__name__}", may_have_reached_enkash=True, operation="auth_token"
             ) from None
+        if 300 <= response.status_code < 400:
+            raise redirect_error(response, operation="auth_token")
         if response.status_code in (400, 401, 403):
             raise EnKashLoginRefused(
                 f"EnKash refused the login (HTTP {response.status_code}); not retried, because three failed "
@@ -158,6 +169,7 @@ class EnKashHook(CardLoadMixin, CardApiMixin, BaseHook):
 
     def _exchange(self, operation: str, body: dict[str, Any], token: str) -> Any:
         s = self.settings
+        known = (s.password, s.client_secret, token, *sensitive_values(body))  # cut out of any error text EnKash echoes
         response = post(
             self.get_conn(),
             s.url_for(operation),
@@ -166,8 +178,11 @@ class EnKashHook(CardLoadMixin, CardApiMixin, BaseHook):
             timeout=(s.connect_timeout_s, s.read_timeout_s),
             verify=s.verify,
             operation=operation,
+            known=known,
         )
-        payload = read_envelope(response, secret=s.client_secret, key_derivation=s.key_derivation, operation=operation)
+        payload = read_envelope(
+            response, secret=s.client_secret, key_derivation=s.key_derivation, operation=operation, known=known
+        )
         return amounts_as_decimal(payload)
 
     def _call_once(self, operation: str, body: dict[str, Any]) -> Any:

@@ -83,6 +83,9 @@ class SandboxConfig:
     )
     timestamp_format: str = _opt("enkash", "enkash ('Jan 23, 2025 4:38:36 PM', IST), enkash_utc (same format, UTC) or iso (UTC)", runtime=True)
     echo_otp: bool = _opt(True, "return the generated OTP in the generate_card_otp payload", runtime=True)
+    verbose_errors: bool = _opt(
+        False, "repeat a rejected OTP and the card's number and CVV in error messages, as a careless API might", runtime=True
+    )
     duplicate_references: str = _opt(
         "apply", "a repeated uniqueReferenceNumber: apply again, reject (code 1) or return_original", runtime=True
     )

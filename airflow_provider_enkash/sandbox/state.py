@@ -226,6 +226,8 @@ class State:
             or entry.enkash_card_id != card.enkash_card_id
             or entry.otp != otp
         ):
+            if self.config.verbose_errors:
+                raise BusinessError(f"Invalid OTP {otp} for card {card.card_number} (cvv: {card.cvv}, request {request_id})")
             raise BusinessError("Invalid OTP")
         entry.used = True
 
