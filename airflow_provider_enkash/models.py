@@ -19,18 +19,19 @@ from typing import Any
 
 from airflow_provider_enkash.exceptions import EnKashValidationError
 
-MOBILE_RE = re.compile(r"^\d{10}$")
+# ASCII digits only: ``\d`` would also take Arabic-Indic, Devanagari or full-width digits.
+MOBILE_RE = re.compile(r"^[0-9]{10}$")
 EMAIL_RE = re.compile(r"^[a-zA-Z0-9._%+-]+@[a-zA-Z0-9.-]+\.[a-zA-Z]{2,}$")
 COMPANY_ID_RE = re.compile(r"^CEK[A-Z0-9]{7}$")
-PINCODE_RE = re.compile(r"^\d{6}$")
-PIN_RE = re.compile(r"^\d{4,6}$")
+PINCODE_RE = re.compile(r"^[0-9]{6}$")
+PIN_RE = re.compile(r"^[0-9]{4,6}$")
 SPECIAL_DATE_FORMAT = "%d-%m-%Y"  # dd-MM-yyyy, e.g. 02-09-2001
 ID_MAX_LENGTH = 64
 TEXT_MAX_LENGTH = 255
 MIN_AMOUNT = Decimal("0.01")
 MAX_AMOUNT = Decimal("10000000.00")  # ₹1 crore: a sanity bound per call, not an EnKash limit
 PAISA = Decimal("0.01")
-_AMOUNT_TEXT_RE = re.compile(r"[+-]?[0-9]+(\.[0-9]+)?(e[+-]?[0-9]+)?", re.IGNORECASE)
+_AMOUNT_TEXT_RE = re.compile(r"[+-]?[0-9]+(\.[0-9]+)?")  # no exponent ("1e3"), ASCII digits only
 
 
 class _Vocabulary(str, enum.Enum):
@@ -106,7 +107,8 @@ def parse_amount(
 ) -> Decimal:
     """Return ``value`` as Decimal rupees, refusing anything that is not exactly representable.
 
-    :param value: Decimal, int, str, or a float whose shortest repr has at most 2 decimals.
+    :param value: Decimal, int, a plain decimal string of ASCII digits (``"1500.00"``; no exponent
+        such as ``"1e3"``), or a float whose shortest repr is such a string with at most 2 decimals.
     :param maximum: largest accepted amount in rupees (default ₹1,00,00,000.00).
     :param minimum: smallest accepted amount in rupees (default 0.01; usage limits take 0).
     """
@@ -115,21 +117,24 @@ def parse_amount(
     if isinstance(value, float):
         value = repr(value)
     if isinstance(value, str) and not _AMOUNT_TEXT_RE.fullmatch(value.strip()):
-        raise EnKashValidationError(field, f"{value!r} is not a plain decimal number like 1500.00")
+        raise EnKashValidationError(
+            field, f"{value[:40]!r} is not a plain decimal number like 1500.00 (ASCII digits, no exponent)"
+        )
     if not isinstance(value, (Decimal, int, str)):
         raise EnKashValidationError(field, f"type {type(value).__name__} is not an amount; use Decimal rupees")
     try:
         amount = Decimal(value.strip() if isinstance(value, str) else value)
     except InvalidOperation:
         raise EnKashValidationError(field, f"{value!r} is not a number") from None
+    shown = str(value)[:40]
     if not amount.is_finite():
-        raise EnKashValidationError(field, f"{value!r} is not a finite amount")
-    if amount != amount.quantize(PAISA, rounding="ROUND_DOWN"):
-        raise EnKashValidationError(field, f"{value!r} has more than 2 decimal places (rule: whole paise only)")
+        raise EnKashValidationError(field, f"{shown!r} is not a finite amount")
     if amount < minimum:
-        raise EnKashValidationError(field, f"{value!r} is below the minimum of {minimum} rupees")
-    if amount > maximum:
-        raise EnKashValidationError(field, f"{value!r} is above the maximum of {maximum} rupees")
+        raise EnKashValidationError(field, f"{shown!r} is below the minimum of {minimum} rupees")
+    if amount > maximum:  # before quantize: a huge value would overflow the decimal context
+        raise EnKashValidationError(field, f"{shown!r} is above the maximum of {maximum} rupees")
+    if amount != amount.quantize(PAISA, rounding="ROUND_DOWN"):
+        raise EnKashValidationError(field, f"{shown!r} has more than 2 decimal places (rule: whole paise only)")
     return amount.quantize(PAISA)
 
 

@@ -20,11 +20,12 @@ import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, NoReturn
 
 from airflow_provider_enkash.exceptions import EnKashValidationError
 
 ROW_NUMBER = "row_number"
+READ_PROBLEM = "_read_problem"  # key of a row the reader could not read: (field, problem)
 CARD_ID_COLUMNS = ("enkash_card_id", "card_id", "enKashCardId")
 FILE_FORMATS = ("csv", "jsonl")
 _SUFFIX_FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
@@ -78,13 +79,47 @@ def file_format_of(path: Any, file_format: str | None) -> str:
     return _SUFFIX_FORMATS[suffix]
 
 
+def _has_undecodable(value: Any) -> bool:
+    return isinstance(value, str) and any("\udc80" <= char <= "\udcff" for char in value)
+
+
+def _refuse_file(problem: str) -> NoReturn:
+    """Raise the batch report for a file that cannot be read at all (row 0: the batch as a whole)."""
+    from airflow_provider_enkash.batch.validation import BatchValidationError, RowProblem  # imports this module
+
+    raise BatchValidationError([RowProblem(0, "source_path", problem)])
+
+
+def decode_rows_bytes(data: bytes) -> str:
+    """The text of a rows file: UTF-8 (a BOM is dropped).
+
+    Bytes that are not UTF-8 are kept as lone surrogates (``surrogateescape``) so that
+    :func:`parse_rows_text` can report the rows that hold them; a UTF-16/UTF-32 or binary file
+    (BOM or NUL bytes) is refused as a whole with a ``BatchValidationError``.
+    """
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in data:
+        _refuse_file("the file is UTF-16, UTF-32 or binary, not UTF-8 text; save it as UTF-8")
+    return data.removeprefix(b"\xef\xbb\xbf").decode("utf-8", "surrogateescape")
+
+
 def parse_rows_text(text: str, *, file_format: str) -> list[dict[str, Any]]:
-    """Rows of a CSV (with a header line) or JSON Lines document, numbered from 1."""
+    """Rows of a CSV (with a header line) or JSON Lines document, numbered from 1.
+
+    A row that cannot be read (bytes that are not UTF-8, a line that is not a JSON object) is
+    returned as ``{READ_PROBLEM: (field, problem)}``, so the batch report names it with the other problems.
+    """
+    raw: list[dict[str, Any]]
     if file_format == "csv":
         reader = csv.DictReader(io.StringIO(text), skipinitialspace=True)
         if reader.fieldnames is None:
             return []
-        raw = [{k.strip(): v for k, v in record.items() if k is not None} for record in reader]
+        if any(_has_undecodable(name) for name in reader.fieldnames):
+            _refuse_file("the header line is not valid UTF-8 text; save the file as UTF-8")
+        raw = []
+        for record in reader:
+            row = {k.strip(): v for k, v in record.items() if k is not None}
+            bad = next((column for column, value in row.items() if _has_undecodable(value)), None)
+            raw.append(row if bad is None else {READ_PROBLEM: (bad, "is not valid UTF-8 text; save the file as UTF-8")})
     else:
         raw = []
         for line_number, line in enumerate(text.splitlines(), start=1):
@@ -93,15 +128,17 @@ def parse_rows_text(text: str, *, file_format: str) -> list[dict[str, Any]]:
             try:
                 record = json.loads(line)
             except ValueError:
-                raise EnKashValidationError("rows", f"line {line_number} is not valid JSON") from None
+                record = {READ_PROBLEM: ("rows", f"line {line_number} is not valid JSON")}
             if not isinstance(record, dict):
-                raise EnKashValidationError("rows", f"line {line_number} is not a JSON object")
+                record = {READ_PROBLEM: ("rows", f"line {line_number} is not a JSON object")}
+            if any(_has_undecodable(v) for v in (*record, *record.values())):
+                record = {READ_PROBLEM: ("rows", f"line {line_number} is not valid UTF-8 text")}
             raw.append(record)
     return [{**record, ROW_NUMBER: number} for number, record in enumerate(raw, start=1)]
 
 
 def read_rows_from_file(path: Any, *, file_format: str | None = None) -> list[dict[str, Any]]:
-    """Rows of a CSV or JSON Lines file.
+    """Rows of a CSV or JSON Lines file (UTF-8).
 
     :param path: an ``ObjectStoragePath`` or a path/URL string (``file://``, ``s3://``, ... via fsspec).
     :param file_format: ``csv`` or ``jsonl``; default from the suffix.
@@ -110,8 +147,8 @@ def read_rows_from_file(path: Any, *, file_format: str | None = None) -> list[di
 
     storage_path = path if isinstance(path, ObjectStoragePath) else ObjectStoragePath(str(path))
     fmt = file_format_of(storage_path, file_format)
-    with storage_path.open("r", encoding="utf-8-sig", newline="") as handle:
-        return parse_rows_text(handle.read(), file_format=fmt)
+    with storage_path.open("rb") as handle:
+        return parse_rows_text(decode_rows_bytes(handle.read()), file_format=fmt)
 
 
 def read_rows_from_sql(
@@ -142,13 +179,13 @@ def read_rows_from_sql(
 
 
 def number_rows(rows: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """A list of row dicts, each keeping its ``row_number`` if it has one (chunks keep their source numbers)."""
+    """A list of row dicts, each keeping its ``row_number`` if it has one (chunks keep their source numbers).
+
+    An item that is not a mapping becomes an unreadable row (``READ_PROBLEM``), reported by validation.
+    """
     numbered = []
     for index, row in enumerate(rows, start=1):
         if not isinstance(row, Mapping):
-            raise EnKashValidationError(
-                "rows",
-                f"item {index} is a {type(row).__name__}, not a mapping of columns",
-            )
+            row = {READ_PROBLEM: ("rows", f"item {index} is a {type(row).__name__}, not a mapping of columns")}
         numbered.append({**row, ROW_NUMBER: row.get(ROW_NUMBER, index)})
     return numbered

@@ -20,6 +20,7 @@ from airflow.sdk.exceptions import AirflowFailException
 
 from airflow_provider_enkash.batch.rows import (
     CARD_ID_COLUMNS,
+    READ_PROBLEM,
     ROW_NUMBER,
     BatchRow,
     number_rows,
@@ -94,8 +95,24 @@ def _blank_to_none(value: Any) -> Any:
     return None if isinstance(value, str) and not value.strip() else value
 
 
-def _check_row(raw: Mapping[str, Any], problems: list[RowProblem], max_load_amount: Decimal) -> BatchRow | None:
-    number = int(raw.get(ROW_NUMBER, 0))
+def _row_number(value: Any) -> int | None:
+    """A row number given with the row (e.g. an XCom row), or None when it is not a whole number >= 1."""
+    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
+        value = int(value.strip())
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 1 else None
+
+
+def _check_row(
+    raw: Mapping[str, Any], position: int, problems: list[RowProblem], max_load_amount: Decimal
+) -> BatchRow | None:
+    number = _row_number(raw.get(ROW_NUMBER, position))
+    if number is None:
+        problems.append(RowProblem(position, ROW_NUMBER, f"{raw.get(ROW_NUMBER)!r} is not a whole number >= 1"))
+        return None
+    if READ_PROBLEM in raw:
+        field, problem = raw[READ_PROBLEM]
+        problems.append(RowProblem(number, field, problem))
+        return None
     found = len(problems)
     card_id = amount = row_key = remarks = None
     try:
@@ -134,6 +151,50 @@ def _optional_cap(value: Any, field: str) -> Decimal | None:
     return None if value is None else parse_amount(value, field=field, maximum=Decimal("1e12"))
 
 
+def _whole_number(value: Any, field: str, *, minimum: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise EnKashValidationError(field, f"must be a whole number >= {minimum}, got {value!r}")
+
+
+def _positive_number(value: Any, field: str) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)) or not 0 < value < float("inf"):
+        raise EnKashValidationError(field, f"must be a number > 0, got {value!r}")
+
+
+def check_batch_arguments(
+    *,
+    max_amount_per_card: Any = None,
+    max_batch_total: Any = None,
+    max_rows: Any = None,
+    chunk_size: Any = None,
+    concurrency: Any = None,
+    requests_per_second: Any = None,
+    ledger_flush_rows: Any = None,
+    ledger_flush_interval_s: Any = None,
+    load_type: Any = None,
+) -> None:
+    """Check the batch operators' non-templated arguments when the operator is built (DAG parse time).
+
+    So that a bad argument fails before anything is read, sent or written to a ledger. Arguments left
+    None are not checked. Raises ``EnKashValidationError`` naming the argument.
+    """
+    _optional_cap(max_amount_per_card, "max_amount_per_card")
+    _optional_cap(max_batch_total, "max_batch_total")
+    for field, value, minimum in (
+        ("max_rows", max_rows, 1),
+        ("chunk_size", chunk_size, 1),
+        ("concurrency", concurrency, 1),
+        ("ledger_flush_rows", ledger_flush_rows, 1),
+    ):
+        if value is not None:
+            _whole_number(value, field, minimum=minimum)
+    for field, value in (("requests_per_second", requests_per_second), ("ledger_flush_interval_s", ledger_flush_interval_s)):
+        if value is not None:
+            _positive_number(value, field)
+    if load_type is not None:
+        require_id(load_type, field="load_type")
+
+
 def validate_rows(
     raw_rows: Iterable[Mapping[str, Any]],
     *,
@@ -160,7 +221,8 @@ def validate_rows(
         raise BatchValidationError([RowProblem(0, "rows", "the batch is empty")])
     if max_rows is not None and len(raw) > max_rows:
         problems.append(RowProblem(0, "rows", f"{len(raw)} rows; at most {max_rows} are allowed per batch"))
-    rows = [row for row in (_check_row(r, problems, max_load_amount) for r in raw) if row is not None]
+    checked = (_check_row(r, position, problems, max_load_amount) for position, r in enumerate(raw, start=1))
+    rows = [row for row in checked if row is not None]
 
     first_of_key: dict[str, int] = {}
     for row in rows:

@@ -39,6 +39,22 @@ def check_formats(formats: Sequence[str]) -> tuple[str, ...]:
     return chosen
 
 
+def check_file_prefix(prefix: Any) -> str:
+    """``prefix`` when it names objects inside the destination: no ``/`` or ``\\``, no control characters.
+
+    A separator would let ``../../x_`` (or ``s3://other-bucket/``) write outside ``destination``.
+    """
+    if not isinstance(prefix, str):
+        raise EnKashValidationError("file_prefix", f"must be a string, got {type(prefix).__name__}")
+    if "/" in prefix or "\\" in prefix or not prefix.isprintable():
+        raise EnKashValidationError(
+            "file_prefix",
+            f"{prefix!r} must be a plain name prefix without '/', '\\' or control characters; "
+            "put directories in destination",
+        )
+    return prefix
+
+
 def pyarrow_available() -> bool:
     """Whether the optional ``parquet`` extra (pyarrow) is installed; cheap enough for DAG parsing."""
     return importlib.util.find_spec("pyarrow") is not None

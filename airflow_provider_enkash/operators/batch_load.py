@@ -36,7 +36,7 @@ from airflow_provider_enkash.batch.plan import (
 )
 from airflow_provider_enkash.batch.rows import BatchRow
 from airflow_provider_enkash.batch.runner import DEFAULT_CONCURRENCY, BatchRunner, row_outcome
-from airflow_provider_enkash.batch.validation import check_cards, validate_rows
+from airflow_provider_enkash.batch.validation import check_batch_arguments, check_cards, validate_rows
 from airflow_provider_enkash.connection import DEFAULT_CONN_ID
 from airflow_provider_enkash.exceptions import EnKashValidationError
 from airflow_provider_enkash.references import batch_row_reference
@@ -69,6 +69,7 @@ class _BatchSourceMixin:
         max_rows: int | None,
         check_cards: bool,
     ) -> None:
+        check_batch_arguments(max_amount_per_card=max_amount_per_card, max_batch_total=max_batch_total, max_rows=max_rows)
         self.enkash_conn_id = enkash_conn_id
         self.rows = rows
         self.source_path = source_path
@@ -149,6 +150,7 @@ class EnKashBatchPlanOperator(_BatchSourceMixin, BaseOperator):
             max_rows=max_rows,
             check_cards=check_cards,
         )
+        check_batch_arguments(chunk_size=chunk_size)
         self.chunk_size = chunk_size
 
     def execute(self, context: Context) -> list[list[dict[str, Any]]]:
@@ -287,6 +289,13 @@ class EnKashBatchLoadOperator(_BatchSourceMixin, BaseOperator):
             max_batch_total=max_batch_total,
             max_rows=max_rows,
             check_cards=check_cards,
+        )
+        check_batch_arguments(
+            concurrency=concurrency,
+            requests_per_second=requests_per_second,
+            ledger_flush_rows=ledger_flush_rows,
+            ledger_flush_interval_s=ledger_flush_interval_s,
+            load_type=load_type,
         )
         if (ledger_path is None) == (ledger_conn_id is None):
             raise EnKashValidationError("ledger", "give exactly one of ledger_path or ledger_conn_id")

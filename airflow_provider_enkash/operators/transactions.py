@@ -21,7 +21,7 @@ from airflow.sdk import BaseOperator, ObjectStoragePath
 from airflow_provider_enkash.connection import DEFAULT_CONN_ID
 from airflow_provider_enkash.exceptions import EnKashConfigError, EnKashValidationError
 from airflow_provider_enkash.export.sql_sink import DEFAULT_CHUNK_SIZE, check_table_name
-from airflow_provider_enkash.export.storage_sink import DEFAULT_ROW_GROUP_SIZE, check_formats
+from airflow_provider_enkash.export.storage_sink import DEFAULT_ROW_GROUP_SIZE, check_file_prefix, check_formats
 from airflow_provider_enkash.export.windows import Window, check_read_settings, export_window
 
 if TYPE_CHECKING:
@@ -266,7 +266,7 @@ class EnKashTransactionsToStorageOperator(_TransactionExportOperator):
         self.destination = destination
         self.storage_conn_id = storage_conn_id
         self.formats = check_formats(formats)
-        self.file_prefix = file_prefix
+        self.file_prefix = file_prefix if "{{" in str(file_prefix) else check_file_prefix(file_prefix)
         if (
             isinstance(row_group_size, bool)
             or not isinstance(row_group_size, int)
@@ -287,8 +287,9 @@ class EnKashTransactionsToStorageOperator(_TransactionExportOperator):
             if isinstance(self.destination, ObjectStoragePath)
             else ObjectStoragePath(self.destination, conn_id=self.storage_conn_id)
         )
+        prefix = check_file_prefix(self.file_prefix)  # again once templates are rendered
         targets = {
-            fmt: base / f"{self.file_prefix}{window.label()}.{fmt}"
+            fmt: base / f"{prefix}{window.label()}.{fmt}"
             for fmt in self.formats
         }
         rows, reader, stats = self.read_rows(window)

@@ -4,6 +4,7 @@ One flag per :class:`SandboxConfig` field (``--field-name``; booleans also as
 ``--no-field-name``; ``--fault`` repeatable). On start it prints exactly one line,
 ``export AIRFLOW_CONN_ENKASH_DEFAULT='<json>'`` (paste it into a shell, or ``eval`` it),
 then serves until SIGINT or SIGTERM.
+For testing only, never production: a non-loopback ``--host`` needs ``--allow-remote``.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from airflow_provider_enkash.sandbox.config import SandboxConfig
 from airflow_provider_enkash.sandbox.faults import FAULT_MODES, parse_fault_spec
 
 CLI_DEFAULT_PORT = 8765
+TESTING_ONLY = "for testing only, never production"
 
 
 def _pair(text: str) -> tuple[str, str]:
@@ -41,7 +43,8 @@ def build_parser() -> argparse.ArgumentParser:
     """An argparse parser with one option per ``SandboxConfig`` field."""
     parser = argparse.ArgumentParser(
         prog="enkash-sandbox",
-        description="Stateful local simulator of the EnKash Prepaid Card API (127.0.0.1).",
+        description=f"Stateful local simulator of the EnKash Prepaid Card API on 127.0.0.1: {TESTING_ONLY}. "
+        "Its admin API (/_sandbox/) serves every password, token and card number without authentication.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     for f in fields(SandboxConfig):
@@ -100,7 +103,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         print(sandbox.connection_export_line(), flush=True)
         print(
-            f"EnKash sandbox on {sandbox.url} (admin API: {sandbox.url}/_sandbox/health); Ctrl-C stops it",
+            f"EnKash sandbox on {sandbox.url} ({TESTING_ONLY}; admin API: {sandbox.url}/_sandbox/health); "
+            "Ctrl-C stops it",
             file=sys.stderr,
             flush=True,
         )

@@ -7,6 +7,7 @@ Fields in ``RUNTIME_FIELDS`` can also be changed while it runs
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
@@ -40,8 +41,13 @@ def _opt(default: Any, text: str, **kwargs: Any) -> Any:
 class SandboxConfig:
     """Configuration of one sandbox; immutable, change it with ``dataclasses.replace``."""
 
-    host: str = _opt("127.0.0.1", "address to bind (loopback only by default)")
+    host: str = _opt("127.0.0.1", "address to bind: a loopback address unless --allow-remote")
     port: int = _opt(0, "TCP port; 0 picks a free port (the CLI defaults to 8765)")
+    allow_remote: bool = _opt(
+        False, "allow a non-loopback --host; the admin API serves every secret, so for testing only, never production"
+    )
+    max_connections: int = _opt(256, "most client connections open at once; more are answered 503 and closed")
+    max_body_bytes: int = _opt(1_048_576, "largest request body (Content-Length) accepted, bytes; larger is 413")
     client_id: str = _opt("CEKSANDBOX", "OAuth client id (Basic auth user, clientId form field)")
     client_secret: str = _opt("sandbox-client-secret", "client secret: Basic auth password and AES key source")
     username: str = _opt("9999999999", "partner username (mobile) for the password grant")
@@ -136,7 +142,12 @@ class SandboxConfig:
         for name in ("token_lifetime_s", "settle_delay_s", "late_change_delay_s", "days"):
             if not getattr(self, name) >= 0:
                 raise ValueError(f"{name}: must be >= 0, got {getattr(self, name)!r}")
-        for name in ("max_records", "max_failed_logins"):
+        if not self.allow_remote and not is_loopback(self.host):
+            raise ValueError(
+                f"host: {self.host!r} is not a loopback address; the sandbox's admin API serves its secrets. "
+                "Give allow_remote (--allow-remote) to bind it anyway: for testing only, never production"
+            )
+        for name in ("max_records", "max_failed_logins", "max_connections", "max_body_bytes"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name}: must be >= 1, got {getattr(self, name)!r}")
         for name in ("seed_cards", "seed_transactions", "port"):
@@ -165,6 +176,18 @@ class SandboxConfig:
 
 
 RUNTIME_FIELDS = frozenset(f.name for f in fields(SandboxConfig) if f.metadata.get("runtime"))
+
+
+def is_loopback(host: str | None) -> bool:
+    """True for ``localhost`` and loopback addresses (``127.0.0.0/8``, ``::1``), with or without ``[]``."""
+    if not host:
+        return False
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 def _one_of(name: str, value: Any, allowed: tuple[str, ...]) -> None:

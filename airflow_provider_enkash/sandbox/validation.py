@@ -50,6 +50,8 @@ LOAD_TYPES = (
     "UNALLOCATE_POINT",
 )
 MAX_TEXT = 255
+MAX_AMOUNT = Decimal(10) ** 15  # rupees; far above any real balance, keeps paise arithmetic exact
+_PLAIN_NUMBER = re.compile(r"[+-]?[0-9]+(\.[0-9]+)?")
 
 
 def _text(value: Any) -> str | None:
@@ -59,7 +61,7 @@ def _text(value: Any) -> str | None:
 
 
 def _pattern(regex: str, rule: str) -> Check:
-    compiled = re.compile(regex)
+    compiled = re.compile(regex, re.ASCII)  # \d means 0-9, as in Java: no Arabic-Indic or full-width digits
     return lambda v: None if isinstance(v, str) and compiled.fullmatch(v) else f"{v!r} does not match {rule}"
 
 
@@ -75,12 +77,16 @@ def to_paise(value: Any) -> int:
     """Whole paise of a JSON amount (number or numeric string, rupees, <= 2 decimals); ValueError otherwise."""
     if isinstance(value, bool) or not isinstance(value, (int, Decimal, str, float)):
         raise ValueError(f"{value!r} is not a number")
+    if isinstance(value, str) and not _PLAIN_NUMBER.fullmatch(value.strip()):
+        raise ValueError(f"{value[:40]!r} is not a plain decimal number (ASCII digits, no exponent)")
     try:
         amount = Decimal(str(value).strip())
     except InvalidOperation:
         raise ValueError(f"{value!r} is not a number") from None
     if not amount.is_finite():
         raise ValueError(f"{value!r} is not a finite number")
+    if abs(amount) > MAX_AMOUNT:
+        raise ValueError(f"{str(value)[:40]!r} is out of range (at most {MAX_AMOUNT})")
     paise = amount * 100
     if paise != paise.to_integral_value():
         raise ValueError(f"{value!r} has more than 2 decimal places")

@@ -175,7 +175,7 @@ def test_faults_from_the_config_survive_reset(make_sandbox):
     sandbox, client = make_sandbox(faults=({"operation": "get_card_details", "mode": "http_502", "count": 1},))
     assert client.post("get_card_details", {}).status_code == 502
     assert client.post("get_card_details", {}).status_code == 200
-    requests.post(f"{sandbox.url}/_sandbox/reset", timeout=5)
+    requests.post(f"{sandbox.url}/_sandbox/reset", json={}, timeout=5)
     assert client.post("get_card_details", {}).status_code == 502
 
 
