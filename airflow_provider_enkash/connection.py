@@ -190,7 +190,7 @@ def _is_loopback(host: str | None) -> bool:
 _USERINFO_RE = re.compile(r"(?<=//)[^/?#]*@")
 
 
-def shown_url(url: str) -> str:
+def _shown_url(url: str) -> str:
     """``url`` safe for a message or log: anything before an ``@`` in the authority (a credential) replaced."""
     return _USERINFO_RE.sub("***@", url)
 
@@ -206,9 +206,9 @@ def _check_url(url: Any, *, name: str, allow_insecure_http: bool) -> str:
         raise EnKashConfigError(f"{name} must be a URL string, got {type(url).__name__}")
     for char, why in (("\\", "a backslash"), ("@", "embedded credentials (user:password@); put them in login/password")):
         if char in url:
-            raise EnKashConfigError(f"{name} must not contain {why}: {shown_url(url)!r}")
+            raise EnKashConfigError(f"{name} must not contain {why}: {_shown_url(url)!r}")
     if any(c.isspace() or not c.isprintable() for c in url):
-        raise EnKashConfigError(f"{name} must not contain whitespace or control characters: {shown_url(url)!r}")
+        raise EnKashConfigError(f"{name} must not contain whitespace or control characters: {_shown_url(url)!r}")
     try:
         parts = parse_url(url)
     except LocationParseError:

@@ -58,6 +58,9 @@ PENDING_SETTLE_S = 20.0
 CONNECTION_EXTRAS = {"load_lookup_delay": 0.05, "max_retry_wait": 0.5, "timeout": 10}
 # The export DAG's knobs: poll every 2 s instead of 5 min (and, below, catch up from yesterday only).
 EXPORT_DAG_ENV = {"ENKASH_EXPORT_POKE_INTERVAL_S": "2"}
+# Every process logs at DEBUG (urllib3 included), so the secrets scan also covers what only
+# DEBUG prints; DEBUG output is a superset of INFO's, so this one pass covers INFO as well.
+DEBUG_LOGGING_ENV = {"AIRFLOW__LOGGING__LOGGING_LEVEL": "DEBUG"}
 RUN_TIMEOUT_S = 180
 
 
@@ -151,6 +154,7 @@ def runs(e2e_sandbox: Sandbox, warehouse: Path) -> Iterator[Runs]:
         ),
         "ENKASH_EXPORT_START_DATE": (today - timedelta(days=1)).date().isoformat(),
         **EXPORT_DAG_ENV,
+        **DEBUG_LOGGING_ENV,
     }
     started = time.monotonic()
     stack = AirflowStack(
@@ -318,5 +322,9 @@ def test_no_secret_in_logs_xcom_or_rendered_fields(
         for run_id in run_ids
     ]
     haystacks = [*stack_files(runs.stack), *stack_api_records(runs.stack, all_runs)]
+    task_logs = [text for where, text in haystacks if where.startswith("logs/dag_id=")]
+    assert any("urllib3.connectionpool" in text for text in task_logs), (
+        "no urllib3 DEBUG line in the task logs: the scan did not cover DEBUG output"
+    )
     leaks = find_leaks(haystacks, needles)
     assert not leaks, "secrets leaked:\n" + "\n".join(map(str, leaks[:50]))
