@@ -42,7 +42,7 @@ def test_help_and_start_up_line_say_testing_only():
         text=True,
     )
     try:
-        assert process.stdout.readline().startswith("AIRFLOW_CONN_ENKASH_DEFAULT=")
+        assert "AIRFLOW_CONN_ENKASH_DEFAULT=" in process.stdout.readline()
         assert TESTING_ONLY in process.stderr.readline()
     finally:
         process.terminate()
