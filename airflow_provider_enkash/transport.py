@@ -9,7 +9,7 @@ settlement logic decide on.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import requests
@@ -60,10 +60,18 @@ def _may_have_been_sent(exc: requests.RequestException) -> bool:
     return True
 
 
-def _error_text(response: requests.Response, known: Iterable[str | None] = ()) -> str:
+Secrets = Callable[[], Iterable[str | None]]
+"""Returns the secret values of one exchange (password, token, PIN, OTP...); called only on an error."""
+
+
+def _no_secrets() -> tuple[str, ...]:
+    return ()
+
+
+def _error_text(response: requests.Response, secrets: Secrets = _no_secrets) -> str:
     """A short description of an error body (server validation messages name the field), redacted.
 
-    :param known: secret values of this exchange (password, token, PIN, OTP...) to cut out of the text.
+    :param secrets: the exchange's secret values, cut out of the text.
     """
     try:
         body = loads_payload(response.content)
@@ -72,7 +80,7 @@ def _error_text(response: requests.Response, known: Iterable[str | None] = ()) -
     if isinstance(body, dict):
         for key in ("message", "response_message", "error_description", "error"):
             if isinstance(body.get(key), str):
-                return f"HTTP {response.status_code}: {redact(body[key], known=known)[:_MAX_ERROR_TEXT]}"
+                return f"HTTP {response.status_code}: {redact(body[key], known=secrets())[:_MAX_ERROR_TEXT]}"
     return f"HTTP {response.status_code}"
 
 
@@ -113,11 +121,11 @@ def post(
     timeout: tuple[float, float],
     verify: bool | str,
     operation: str,
-    known: Iterable[str | None] = (),
+    secrets: Secrets = _no_secrets,
 ) -> requests.Response:
     """POST ``body`` (redirects never followed); failures become typed errors; 401 becomes ``TokenRejected``.
 
-    :param known: secret values of this exchange, cut out of any error text EnKash sends back.
+    :param secrets: the exchange's secret values, cut out of any error text EnKash sends back.
     :raises EnKashRedirectError: a 3xx answer (the request may have been processed).
     """
     try:
@@ -130,20 +138,19 @@ def post(
             may_have_reached_enkash=sent,
             operation=operation,
         ) from None
-    known = tuple(known)
     if response.status_code == 401:
-        raise TokenRejected(_error_text(response, known))
+        raise TokenRejected(_error_text(response, secrets))
     if response.status_code == 429:
         retry_after = parse_retry_after(response.headers.get("Retry-After"))
         raise EnKashRateLimitError(
-            f"{operation}: rate limited ({_error_text(response, known)}), retry after {retry_after}s",
+            f"{operation}: rate limited ({_error_text(response, secrets)}), retry after {retry_after}s",
             status=429,
             retry_after=retry_after,
             operation=operation,
         )
     if response.status_code >= 500:
         raise EnKashServerError(
-            f"{operation}: EnKash server error ({_error_text(response, known)})",
+            f"{operation}: EnKash server error ({_error_text(response, secrets)})",
             status=response.status_code,
             retry_after=parse_retry_after(response.headers.get("Retry-After")),
             operation=operation,
@@ -152,7 +159,7 @@ def post(
         raise redirect_error(response, operation=operation)
     if response.status_code >= 300:
         raise EnKashHTTPError(
-            f"{operation}: EnKash rejected the request ({_error_text(response, known)})",
+            f"{operation}: EnKash rejected the request ({_error_text(response, secrets)})",
             status=response.status_code,
             operation=operation,
         )
@@ -165,11 +172,11 @@ def read_envelope(
     secret: str,
     key_derivation: str,
     operation: str,
-    known: Iterable[str | None] = (),
+    secrets: Secrets = _no_secrets,
 ) -> Any:
     """Decrypt (when wrapped) and unpack the ``code``/``response_code`` envelope; return ``payload``.
 
-    :param known: secret values of this exchange, cut out of EnKash's refusal message.
+    :param secrets: the exchange's secret values, cut out of EnKash's refusal message.
 
     :raises EnKashBusinessError: the code is not 0.
     :raises EnKashCryptoError: the wrapper did not decrypt.
@@ -192,6 +199,6 @@ def read_envelope(
     code = envelope["code"] if "code" in envelope else envelope["response_code"]
     if code not in (0, "0"):
         message = envelope.get("message", envelope.get("response_message", ""))
-        text = redact(str(message), known=(secret, *known))[:_MAX_ERROR_TEXT]
+        text = redact(str(message), known=(secret, *secrets()))[:_MAX_ERROR_TEXT]
         raise EnKashBusinessError(code=code, enkash_message=text, operation=operation)
     return envelope.get("payload")

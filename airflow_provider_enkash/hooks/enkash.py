@@ -169,7 +169,10 @@ class EnKashHook(CardLoadMixin, CardApiMixin, BaseHook):
 
     def _exchange(self, operation: str, body: dict[str, Any], token: str) -> Any:
         s = self.settings
-        known = (s.password, s.client_secret, token, *sensitive_values(body))  # cut out of any error text EnKash echoes
+
+        def secrets() -> tuple[str, ...]:  # cut out of any error text EnKash echoes; built only on an error
+            return (s.password, s.client_secret, token, *sensitive_values(body))
+
         response = post(
             self.get_conn(),
             s.url_for(operation),
@@ -178,10 +181,10 @@ class EnKashHook(CardLoadMixin, CardApiMixin, BaseHook):
             timeout=(s.connect_timeout_s, s.read_timeout_s),
             verify=s.verify,
             operation=operation,
-            known=known,
+            secrets=secrets,
         )
         payload = read_envelope(
-            response, secret=s.client_secret, key_derivation=s.key_derivation, operation=operation, known=known
+            response, secret=s.client_secret, key_derivation=s.key_derivation, operation=operation, secrets=secrets
         )
         return amounts_as_decimal(payload)
 
