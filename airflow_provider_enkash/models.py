@@ -26,6 +26,7 @@ COMPANY_ID_RE = re.compile(r"^CEK[A-Z0-9]{7}$")
 PINCODE_RE = re.compile(r"^[0-9]{6}$")
 PIN_RE = re.compile(r"^[0-9]{4,6}$")
 SPECIAL_DATE_FORMAT = "%d-%m-%Y"  # dd-MM-yyyy, e.g. 02-09-2001
+_SPECIAL_DATE_RE = re.compile(r"[0-9]{2}-[0-9]{2}-[0-9]{4}")
 ID_MAX_LENGTH = 64
 TEXT_MAX_LENGTH = 255
 MIN_AMOUNT = Decimal("0.01")
@@ -196,6 +197,8 @@ def check_special_date(value: Any, *, field: str = "specialDate") -> str:
     if not isinstance(value, str):
         raise EnKashValidationError(field, f"must be a dd-MM-yyyy string, got {type(value).__name__}")
     try:
+        if not _SPECIAL_DATE_RE.fullmatch(value):  # strptime alone takes "2-9-2001" and non-ASCII digits
+            raise ValueError
         datetime.strptime(value, SPECIAL_DATE_FORMAT)
     except ValueError:
         raise EnKashValidationError(field, f"{value!r} is not a date in dd-MM-yyyy format") from None

@@ -148,6 +148,8 @@ def _id_or_list(value: Any) -> str | None:
 
 def _special_date(value: Any) -> str | None:
     try:
+        if not re.fullmatch(r"[0-9]{2}-[0-9]{2}-[0-9]{4}", value):  # strptime takes "2-9-2001" and non-ASCII digits
+            raise ValueError
         datetime.strptime(value, "%d-%m-%Y")
     except (TypeError, ValueError):
         return f"{value!r} is not a date in dd-MM-yyyy format"

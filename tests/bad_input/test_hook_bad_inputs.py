@@ -57,6 +57,8 @@ CASES = [
     ("create_prepaid_card", {"title": "Dr"}, "title"),
     ("create_prepaid_card", {"special_date": "2001-09-02"}, "specialDate"),
     ("create_prepaid_card", {"special_date": "31-02-2001"}, "specialDate"),
+    ("create_prepaid_card", {"special_date": "02-09-２００１"}, "specialDate"),  # strptime took full-width years
+    ("create_prepaid_card", {"special_date": "2-9-2001"}, "specialDate"),
     ("create_prepaid_card", {"pincode": "12345"}, "pincode"),
     ("create_prepaid_card", {"first_name": LONG}, "firstName"),
     ("create_prepaid_card", {"first_name": "   "}, "firstName"),

@@ -113,6 +113,7 @@ def test_open_connections_are_capped(make_sandbox):
         ("create_prepaid_card", {"firstName": "Asha", "mobile": "٩٨٧٦٥٤٣٢١٠"}, "mobile"),
         ("create_prepaid_card", {"firstName": "Asha", "mobile": "９８７６５４３２１０"}, "mobile"),
         ("create_prepaid_card", {"firstName": "Asha", "mobile": "9876543210", "pincode": "५६०००१"}, "pincode"),
+        ("create_prepaid_card", {"firstName": "Asha", "mobile": "9876543210", "specialDate": "02-09-２００１"}, "specialDate"),
         ("set_card_pin", {"enKashCardId": "EKC0000001", "pinBlock": "١٢٣٤", "otpRequired": False}, "pinBlock"),
         ("load_card_balance", {"enKashCardId": "EKC0000001", "amount": "1e3", "transactionType": "CR"}, "amount"),
         ("load_card_balance", {"enKashCardId": "EKC0000001", "amount": "١٠", "transactionType": "CR"}, "amount"),
