@@ -7,8 +7,10 @@ Reads are retried on transport errors, 429 (honouring ``Retry-After``) and
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from tenacity import (
+    AsyncRetrying,
     RetryCallState,
     Retrying,
     before_sleep_log,
@@ -40,15 +42,24 @@ class _WaitRetryAfterOrBackoff:
         return self._backoff(state)
 
 
+def _read_policy(max_retries: int, max_wait_s: float) -> dict[str, Any]:
+    return {
+        "retry": retry_if_exception_type(RETRYABLE_READ_ERRORS),
+        "wait": _WaitRetryAfterOrBackoff(max_wait_s),
+        "stop": stop_after_attempt(max_retries + 1),
+        "before_sleep": before_sleep_log(log, logging.WARNING),
+        "reraise": True,
+    }
+
+
 def read_retrying(*, max_retries: int, max_wait_s: float) -> Retrying:
     """A tenacity ``Retrying`` for read calls: ``max_retries`` extra attempts, waits capped at ``max_wait_s``."""
-    return Retrying(
-        retry=retry_if_exception_type(RETRYABLE_READ_ERRORS),
-        wait=_WaitRetryAfterOrBackoff(max_wait_s),
-        stop=stop_after_attempt(max_retries + 1),
-        before_sleep=before_sleep_log(log, logging.WARNING),
-        reraise=True,
-    )
+    return Retrying(**_read_policy(max_retries, max_wait_s))
+
+
+def async_read_retrying(*, max_retries: int, max_wait_s: float) -> AsyncRetrying:
+    """The same policy for coroutines: waits are ``await asyncio.sleep``, never a sleeping thread."""
+    return AsyncRetrying(**_read_policy(max_retries, max_wait_s))
 
 
 def backoff_seconds(attempt: int, *, max_wait_s: float, retry_after: float | None = None) -> float:

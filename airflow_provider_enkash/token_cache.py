@@ -11,9 +11,10 @@ lock the EnKash account); changing the password or secret clears it.
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 TokenKey = tuple[str, str, str, str]
@@ -47,24 +48,64 @@ class TokenCache:
             ``may_lock_account`` true is remembered and re-raised for ``key`` without calling it again.
         :param leeway_s: refresh this many seconds before expiry (capped at half the lifetime).
         """
+        cached = self._valid(key)
+        if cached is not None:
+            return cached
+        with self._lock_for(key):
+            cached = self._valid_or_refused(key)
+            if cached is not None:
+                return cached
+            try:
+                answer = fetch()
+            except Exception as exc:
+                self._note_refusal(key, exc)
+                raise
+            return self._store(key, answer, leeway_s)
+
+    async def aget(
+        self,
+        key: TokenKey,
+        fetch: Callable[[], Awaitable[tuple[str, float]]],
+        *,
+        leeway_s: float,
+        lock: asyncio.Lock,
+    ) -> str:
+        """:meth:`get` for coroutines: ``lock`` (one per event loop and key) makes one fetch serve every waiter."""
+        cached = self._valid(key)
+        if cached is not None:
+            return cached
+        async with lock:
+            cached = self._valid_or_refused(key)
+            if cached is not None:
+                return cached
+            try:
+                answer = await fetch()
+            except Exception as exc:
+                self._note_refusal(key, exc)
+                raise
+            return self._store(key, answer, leeway_s)
+
+    def _valid(self, key: TokenKey) -> str | None:
         token = self._tokens.get(key)
         if token is not None and time.monotonic() < token.refresh_at:
             return token.access_token
-        with self._lock_for(key):
-            token = self._tokens.get(key)
-            if token is not None and time.monotonic() < token.refresh_at:
-                return token.access_token
-            if key in self._refusals:
-                raise self._refusals[key]
-            try:
-                access_token, expires_in = fetch()
-            except Exception as exc:
-                if getattr(exc, "may_lock_account", False):
-                    self._refusals[key] = exc
-                raise
-            lifetime = max(0.0, expires_in - min(leeway_s, expires_in / 2))
-            self._tokens[key] = Token(access_token, time.monotonic() + lifetime)
-            return access_token
+        return None
+
+    def _valid_or_refused(self, key: TokenKey) -> str | None:
+        cached = self._valid(key)
+        if cached is None and key in self._refusals:
+            raise self._refusals[key]
+        return cached
+
+    def _note_refusal(self, key: TokenKey, exc: Exception) -> None:
+        if getattr(exc, "may_lock_account", False):
+            self._refusals[key] = exc
+
+    def _store(self, key: TokenKey, answer: tuple[str, float], leeway_s: float) -> str:
+        access_token, expires_in = answer
+        lifetime = max(0.0, expires_in - min(leeway_s, expires_in / 2))
+        self._tokens[key] = Token(access_token, time.monotonic() + lifetime)
+        return access_token
 
     def invalidate(self, key: TokenKey, access_token: str) -> None:
         """Drop ``access_token`` if it is still the cached one (a 401 proved it dead)."""

@@ -7,8 +7,8 @@ Two things can be watched:
 * :class:`WindowWatch` - every transaction in a ``[txn_date_from, txn_date_to)`` window,
   settled when none of them is still pending.
 
-``poll(hook, statuses)`` makes blocking hook calls (run it in a thread from async code) and
-returns a :class:`PollResult`. Transport errors (429, 5xx, connection) propagate, so the
+``poll(hook, statuses)`` makes blocking hook calls; ``arun_poll(watch.steps(statuses), client)``
+makes the same calls with the async client (the trigger). Both return a :class:`PollResult`. Transport errors (429, 5xx, connection) propagate, so the
 caller decides whether to poll again; every record handed back is passed through
 :func:`redact_transaction`.
 """
@@ -16,6 +16,7 @@ caller decides whether to poll again; every record handed back is passed through
 from __future__ import annotations
 
 import enum
+from collections.abc import Generator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
@@ -26,12 +27,16 @@ from airflow_provider_enkash.hooks.card_api import format_txn_date
 from airflow_provider_enkash.models import require_id, require_text
 
 if TYPE_CHECKING:
+    from airflow_provider_enkash.async_client import AsyncEnKashClient
     from airflow_provider_enkash.hooks.enkash import EnKashHook
     from airflow_provider_enkash.statuses import StatusSets
 
 # Keys dropped from anything returned: full card number, CVV, expiry, PIN, OTP, tokens.
 # Matched on the lower-cased key with "_" and "-" removed; "masked..." keys are always kept.
 SAMPLE_SIZE = 5
+# A poll as a generator: it yields (client method name, keyword arguments) for each search and
+# receives the result, so one piece of logic runs over the blocking hook and the async client.
+PollSteps = Generator[tuple[str, dict[str, Any]], Any, "PollResult"]
 DEFAULT_MAX_RECORDS_PER_RESPONSE = 1000
 
 
@@ -107,8 +112,38 @@ class TransactionWatch:
         return f"transaction with reference {self.pg_reference_number!r} on card {self.enkash_card_id}"
 
     def poll(self, hook: EnKashHook, statuses: StatusSets) -> PollResult:
-        """Search once and classify the transaction's status."""
-        records = self._search(hook)
+        """Search once (blocking) and classify the transaction's status."""
+        return run_poll(self.steps(statuses), hook)
+
+    def steps(self, statuses: StatusSets) -> PollSteps:
+        """The poll as searches to run (see :func:`run_poll`): one search, then :meth:`classify`."""
+        if self.enkash_transaction_id is not None:
+            result = yield "get_all_transactions", self.search_filters()
+            return self.classify(self.matching(result["data"]), statuses)
+        assert self.enkash_card_id is not None and self.pg_reference_number is not None  # validated()
+        records = yield "get_transaction_details", {
+            "enkash_card_id": self.enkash_card_id,
+            "pg_reference_number": self.pg_reference_number,
+            "company_id": self.company_id,
+            "card_account_id": self.card_account_id,
+        }
+        return self.classify(records, statuses)
+
+    def search_filters(self) -> dict[str, Any]:
+        """``get_all_transactions`` arguments finding this transaction by its EnKash id."""
+        return {
+            "enkash_transaction_ids": [self.enkash_transaction_id],
+            "enkash_card_id": self.enkash_card_id,
+            "company_id": self.company_id,
+            "card_account_id": self.card_account_id,
+        }
+
+    def matching(self, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The records of a search that are this transaction (a search may return others)."""
+        return [r for r in records if r.get("enKashCardTransactionId") == self.enkash_transaction_id]
+
+    def classify(self, records: list[dict[str, Any]], statuses: StatusSets) -> PollResult:
+        """What the records found for this transaction mean: not found, pending, success or failure."""
         if not records:
             return PollResult(PollState.NOT_FOUND, f"{self.describe()} not found at EnKash yet")
         credits = [r for r in records if r.get("cardTransactionType") == "CR"]
@@ -129,23 +164,6 @@ class TransactionWatch:
         if statuses.is_failure(status):
             return PollResult(PollState.FAILURE, f"{name} settled with failure status {status}", transaction=record)
         return PollResult(PollState.PENDING, f"{name} is still {status}", transaction=record)
-
-    def _search(self, hook: EnKashHook) -> list[dict[str, Any]]:
-        if self.enkash_transaction_id is not None:
-            result = hook.get_all_transactions(
-                enkash_transaction_ids=[self.enkash_transaction_id],
-                enkash_card_id=self.enkash_card_id,
-                company_id=self.company_id,
-                card_account_id=self.card_account_id,
-            )
-            return [r for r in result["data"] if r.get("enKashCardTransactionId") == self.enkash_transaction_id]
-        assert self.enkash_card_id is not None and self.pg_reference_number is not None  # validated()
-        return hook.get_transaction_details(
-            enkash_card_id=self.enkash_card_id,
-            pg_reference_number=self.pg_reference_number,
-            company_id=self.company_id,
-            card_account_id=self.card_account_id,
-        )
 
 
 @dataclass(frozen=True)
@@ -196,19 +214,23 @@ class WindowWatch:
         return f"window [{self.txn_date_from}, {self.txn_date_to}){suffix}"
 
     def poll(self, hook: EnKashHook, statuses: StatusSets) -> PollResult:
+        """Read the window (blocking); see :meth:`steps`."""
+        return run_poll(self.steps(statuses), hook)
+
+    def steps(self, statuses: StatusSets) -> PollSteps:
         """Read the window (halving it while responses are truncated); pending if any record is not terminal."""
         tally = _Tally()
         windows = [(_parse(self.txn_date_from), _parse(self.txn_date_to))]
         while windows:
             start, end = windows.pop()
-            result = hook.get_all_transactions(
-                txn_date_from=start,
-                txn_date_to=end,
-                enkash_card_id=self.enkash_card_id,
-                user_id=self.user_id,
-                company_id=self.company_id,
-                card_account_id=self.card_account_id,
-            )
+            result = yield "get_all_transactions", {
+                "txn_date_from": start,
+                "txn_date_to": end,
+                "enkash_card_id": self.enkash_card_id,
+                "user_id": self.user_id,
+                "company_id": self.company_id,
+                "card_account_id": self.card_account_id,
+            }
             records = result["data"]
             if self._truncated(result["recordsCount"], len(records)) and not _any_pending(records, statuses):
                 windows.extend(_halves(start, end, len(records)))
@@ -233,6 +255,28 @@ class WindowWatch:
         except (TypeError, ValueError):
             announced = returned
         return announced > returned or returned >= self.max_records_per_response
+
+
+def run_poll(steps: PollSteps, hook: EnKashHook) -> PollResult:
+    """Run a watch's poll with blocking hook calls (sensors' ``poke``)."""
+    try:
+        request = next(steps)
+        while True:
+            method, arguments = request
+            request = steps.send(getattr(hook, method)(**arguments))
+    except StopIteration as done:
+        return done.value
+
+
+async def arun_poll(steps: PollSteps, client: AsyncEnKashClient) -> PollResult:
+    """Run a watch's poll with the async client's calls (the trigger): same searches, awaited."""
+    try:
+        request = next(steps)
+        while True:
+            method, arguments = request
+            request = steps.send(await getattr(client, method)(**arguments))
+    except StopIteration as done:
+        return done.value
 
 
 @dataclass

@@ -1,5 +1,7 @@
-"""One HTTP exchange with EnKash: send, classify the failure, open the envelope.
+"""One HTTP exchange with EnKash: build the request, send it, classify the answer, open the envelope.
 
+Everything but the sending is shared by the sync hook (``requests``) and the async client
+(``httpx``, :mod:`airflow_provider_enkash.async_client`): only the I/O differs.
 Knows nothing about tokens or operations' meaning; the hook composes it. Every
 failure becomes a typed error that says whether the request may have reached
 EnKash, which is what the retry policy (``retry.py``) and the load
@@ -9,8 +11,8 @@ settlement logic decide on.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Protocol
 
 import requests
 from urllib3.exceptions import LocationParseError
@@ -28,10 +30,23 @@ from airflow_provider_enkash.exceptions import (
     redact,
 )
 
+if TYPE_CHECKING:
+    from airflow_provider_enkash.connection import EnKashSettings
+
 log = logging.getLogger(__name__)
 
 USER_AGENT = "airflow-provider-enkash"
 _MAX_ERROR_TEXT = 300
+
+
+class HTTPResponse(Protocol):
+    """What the protocol code reads of a response; ``requests`` and ``httpx`` responses both fit."""
+
+    status_code: int
+    content: bytes
+
+    @property
+    def headers(self) -> Mapping[str, str]: ...
 
 
 class TokenRejected(Exception):
@@ -68,7 +83,7 @@ def _no_secrets() -> tuple[str, ...]:
     return ()
 
 
-def _error_text(response: requests.Response, secrets: Secrets = _no_secrets) -> str:
+def _error_text(response: HTTPResponse, secrets: Secrets = _no_secrets) -> str:
     """A short description of an error body (server validation messages name the field), redacted.
 
     :param secrets: the exchange's secret values, cut out of the text.
@@ -84,7 +99,7 @@ def _error_text(response: requests.Response, secrets: Secrets = _no_secrets) -> 
     return f"HTTP {response.status_code}"
 
 
-def redirect_error(response: requests.Response, *, operation: str) -> EnKashRedirectError:
+def redirect_error(response: HTTPResponse, *, operation: str) -> EnKashRedirectError:
     """The error for a 3xx answer: it names where the redirect pointed (host and port only), never follows it."""
     location = response.headers.get("Location") or ""
     try:
@@ -93,7 +108,8 @@ def redirect_error(response: requests.Response, *, operation: str) -> EnKashRedi
     except LocationParseError:
         host = None
     if not host and location:  # a relative redirect: same host, other path
-        host = parse_url(response.url).netloc if response.url else None
+        url = str(getattr(response, "url", "") or "")
+        host = parse_url(url).netloc if url else None
     where = f"to host {host}" if host else "without a usable Location"
     return EnKashRedirectError(
         f"{operation}: EnKash answered HTTP {response.status_code}, a redirect {where}; redirects are never "
@@ -112,32 +128,32 @@ def encode_body(payload: dict[str, Any], *, secret: str, key_derivation: str, en
     return dumps_payload(payload).encode("utf-8")
 
 
-def post(
-    session: requests.Session,
-    url: str,
-    *,
-    body: bytes,
-    headers: dict[str, str],
-    timeout: tuple[float, float],
-    verify: bool | str,
-    operation: str,
-    secrets: Secrets = _no_secrets,
-) -> requests.Response:
-    """POST ``body`` (redirects never followed); failures become typed errors; 401 becomes ``TokenRejected``.
+def card_request(
+    settings: EnKashSettings, operation: str, body: dict[str, Any], token: str
+) -> tuple[str, bytes, dict[str, str]]:
+    """URL, body bytes and headers of one card call: the part of an exchange both clients share."""
+    s = settings
+    content = encode_body(body, secret=s.client_secret, key_derivation=s.key_derivation, encrypt=s.encrypt_requests)
+    headers = {"Authorization": f"Bearer {token}", "partnerId": s.partner_id, "Content-Type": "application/json"}
+    return s.url_for(operation), content, headers
+
+
+def connection_error(operation: str, exc: Exception, *, sent: bool) -> EnKashConnectionError:
+    """The typed error for a transport failure (``sent``: the request may have reached EnKash)."""
+    return EnKashConnectionError(
+        f"{operation}: {type(exc).__name__} talking to EnKash"
+        + (" after the request may have been sent" if sent else " before the request was sent"),
+        may_have_reached_enkash=sent,
+        operation=operation,
+    )
+
+
+def check_status(response: HTTPResponse, *, operation: str, secrets: Secrets = _no_secrets) -> None:
+    """Classify a non-2xx answer: 401 -> ``TokenRejected``; 429, 5xx, 3xx (never followed), other -> typed errors.
 
     :param secrets: the exchange's secret values, cut out of any error text EnKash sends back.
     :raises EnKashRedirectError: a 3xx answer (the request may have been processed).
     """
-    try:
-        response = session.post(url, data=body, headers=headers, timeout=timeout, verify=verify, allow_redirects=False)
-    except requests.RequestException as exc:
-        sent = _may_have_been_sent(exc)
-        raise EnKashConnectionError(
-            f"{operation}: {type(exc).__name__} talking to EnKash"
-            + (" after the request may have been sent" if sent else " before the request was sent"),
-            may_have_reached_enkash=sent,
-            operation=operation,
-        ) from None
     if response.status_code == 401:
         raise TokenRejected(_error_text(response, secrets))
     if response.status_code == 429:
@@ -163,11 +179,30 @@ def post(
             status=response.status_code,
             operation=operation,
         )
+
+
+def post(
+    session: requests.Session,
+    url: str,
+    *,
+    body: bytes,
+    headers: dict[str, str],
+    timeout: tuple[float, float],
+    verify: bool | str,
+    operation: str,
+    secrets: Secrets = _no_secrets,
+) -> requests.Response:
+    """POST ``body`` (redirects never followed); failures become typed errors (see :func:`check_status`)."""
+    try:
+        response = session.post(url, data=body, headers=headers, timeout=timeout, verify=verify, allow_redirects=False)
+    except requests.RequestException as exc:
+        raise connection_error(operation, exc, sent=_may_have_been_sent(exc)) from None
+    check_status(response, operation=operation, secrets=secrets)
     return response
 
 
 def read_envelope(
-    response: requests.Response,
+    response: HTTPResponse,
     *,
     secret: str,
     key_derivation: str,

@@ -129,6 +129,12 @@ def records_of(payload: Any, *, operation: str, single_object_key: str | None = 
     return {"recordsCount": count if isinstance(count, int) and not isinstance(count, bool) else len(data), "data": data}
 
 
+def matching_reference(answer: Any, payload: dict[str, Any]) -> list[dict[str, Any]]:
+    """The records of a reference search that carry the reference asked for (others are dropped)."""
+    result = records_of(answer, operation="get_transaction_details")
+    return [r for r in result["data"] if r.get("pgReferenceNumber") == payload["pgReferenceNumber"]]
+
+
 def _count(value: Any, *, field: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise EnKashValidationError(field, f"must be a whole number >= 0, got {value!r}")
@@ -469,15 +475,43 @@ class CardApiMixin:
         :param pg_reference_number: the ``uniqueReferenceNumber`` sent with the load.
         :return: the matching transaction records (empty when none).
         """
-        payload = {
+        payload = self.transaction_details_payload(
+            enkash_card_id=enkash_card_id,
+            pg_reference_number=pg_reference_number,
+            company_id=company_id,
+            card_account_id=card_account_id,
+        )
+        return matching_reference(self.call("get_transaction_details", payload), payload)
+
+    def transaction_details_payload(
+        self,
+        *,
+        enkash_card_id: str,
+        pg_reference_number: str,
+        company_id: str | None = None,
+        card_account_id: str | None = None,
+    ) -> dict[str, Any]:
+        """The checked request fields of :meth:`get_transaction_details` (shared with the async client)."""
+        return {
             **self._account(company_id, card_account_id),
             "enKashCardId": require_id(enkash_card_id, field="enKashCardId"),
             "pgReferenceNumber": require_text(pg_reference_number, field="pgReferenceNumber"),
         }
-        result = records_of(self.call("get_transaction_details", payload), operation="get_transaction_details")
-        return [r for r in result["data"] if r.get("pgReferenceNumber") == payload["pgReferenceNumber"]]
 
-    def get_all_transactions(
+    def get_all_transactions(self, **filters: Any) -> dict[str, Any]:
+        """Search transactions. ``POST /api/v0/partner/enKashCard/transaction/all``.
+
+        The API documents no pagination and may truncate large results: keep windows small
+        (``txn_date_from``/``txn_date_to``, UTC, sent with milliseconds) or use the exporter,
+        which bisects windows. ``page``/``size`` are sent only when given. The filters are the
+        keyword arguments of :meth:`all_transactions_payload`.
+
+        :return: ``{"recordsCount": int, "data": [transaction, ...]}``.
+        """
+        answer = self.call("get_all_transactions", self.all_transactions_payload(**filters))
+        return records_of(answer, operation="get_all_transactions")
+
+    def all_transactions_payload(
         self,
         *,
         txn_date_from: datetime | str | None = None,
@@ -495,14 +529,7 @@ class CardApiMixin:
         company_id: str | None = None,
         card_account_id: str | None = None,
     ) -> dict[str, Any]:
-        """Search transactions. ``POST /api/v0/partner/enKashCard/transaction/all``.
-
-        The API documents no pagination and may truncate large results: keep windows small
-        (``txn_date_from``/``txn_date_to``, UTC, sent with milliseconds) or use the exporter,
-        which bisects windows. ``page``/``size`` are sent only when given.
-
-        :return: ``{"recordsCount": int, "data": [transaction, ...]}``.
-        """
+        """The checked request fields of :meth:`get_all_transactions` (shared with the async client)."""
         payload: dict[str, Any] = {
             **self._account(company_id, card_account_id),
             "txnDateFrom": None if txn_date_from is None else self._txn_date(txn_date_from, field="txnDateFrom"),
@@ -524,7 +551,7 @@ class CardApiMixin:
             "page": None if page is None else _count(page, field="page"),
             "size": None if size is None else _count(size, field="size"),
         }
-        return records_of(self.call("get_all_transactions", drop_none(payload)), operation="get_all_transactions")
+        return drop_none(payload)
 
     def _txn_date(self, value: datetime | str, *, field: str) -> str:
         return format_txn_date(value, field=field, date_format=self.settings.request_date_format)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import threading
 from typing import Any
 
@@ -13,13 +12,7 @@ from tenacity import Retrying
 from airflow.sdk import BaseHook
 from airflow.sdk.log import mask_secret
 from airflow_provider_enkash.connection import DEFAULT_CONN_ID, EnKashSettings, settings_from_connection
-from airflow_provider_enkash.exceptions import (
-    EnKashAuthError,
-    EnKashConnectionError,
-    EnKashError,
-    EnKashLoginRefused,
-    EnKashValidationError,
-)
+from airflow_provider_enkash.exceptions import EnKashAuthError, EnKashError, EnKashValidationError
 from airflow_provider_enkash.hooks.card_api import CardApiMixin
 from airflow_provider_enkash.hooks.card_loads import CardLoadMixin
 from airflow_provider_enkash.models import amounts_as_decimal
@@ -27,13 +20,15 @@ from airflow_provider_enkash.operations import OPERATIONS, OperationKind
 from airflow_provider_enkash.retry import RETRYABLE_READ_ERRORS, read_retrying
 from airflow_provider_enkash.token_cache import TOKEN_CACHE
 from airflow_provider_enkash.card_data import sensitive_values
+from airflow_provider_enkash.token_grant import read_token_answer, token_form, token_key, token_transport_error
 from airflow_provider_enkash.transport import (
     USER_AGENT,
+    HTTPResponse,
+    Secrets,
     TokenRejected,
-    encode_body,
+    card_request,
     post,
     read_envelope,
-    redirect_error,
 )
 
 DEFAULT_POOL_SIZE = 32
@@ -66,9 +61,16 @@ class EnKashHook(CardLoadMixin, CardApiMixin, BaseHook):
 
     @classmethod
     def from_connection(cls, conn: Any, *, pool_size: int = DEFAULT_POOL_SIZE) -> EnKashHook:
-        """A hook over an already-resolved connection (used by the trigger, which fetches it asynchronously)."""
-        hook = cls(enkash_conn_id=conn.conn_id or cls.default_conn_name, pool_size=pool_size)
-        hook._settings = cls._masked(settings_from_connection(conn))
+        """A hook over an already-resolved connection, its secrets masked."""
+        return cls.from_settings(cls._masked(settings_from_connection(conn)), conn.conn_id, pool_size=pool_size)
+
+    @classmethod
+    def from_settings(
+        cls, settings: EnKashSettings, conn_id: str | None, *, pool_size: int = DEFAULT_POOL_SIZE
+    ) -> EnKashHook:
+        """A hook over parsed settings whose secrets the caller has masked (the async client awaits that)."""
+        hook = cls(enkash_conn_id=conn_id or cls.default_conn_name, pool_size=pool_size)
+        hook._settings = settings
         return hook
 
     @staticmethod
@@ -108,9 +110,7 @@ class EnKashHook(CardLoadMixin, CardApiMixin, BaseHook):
     def _token_key(self) -> tuple[str, str, str, str]:
         """The token cache key; computed once per hook (the settings do not change)."""
         if self._cache_key is None:
-            s = self.settings
-            fingerprint = hashlib.sha256(f"{s.password}\x1f{s.client_secret}".encode()).hexdigest()
-            self._cache_key = (s.token_url, s.client_id, s.username, fingerprint)
+            self._cache_key = token_key(self.settings)
         return self._cache_key
 
     def _fetch_token(self) -> tuple[str, float]:
@@ -119,7 +119,7 @@ class EnKashHook(CardLoadMixin, CardApiMixin, BaseHook):
         try:
             response = self.get_conn().post(
                 s.token_url,
-                data={"username": s.username, "password": s.password, "grant_type": "password", "clientId": s.client_id},
+                data=token_form(s),
                 headers=s.token_auth_headers(),
                 proxies=requests.utils.get_environ_proxies(s.token_url),
                 timeout=(s.connect_timeout_s, s.read_timeout_s),
@@ -127,28 +127,10 @@ class EnKashHook(CardLoadMixin, CardApiMixin, BaseHook):
                 allow_redirects=False,  # a redirect would resend the password elsewhere
             )
         except requests.RequestException as exc:
-            raise EnKashConnectionError(
-                f"token request failed: {type(exc).__name__}", may_have_reached_enkash=True, operation="auth_token"
-            ) from None
-        if 300 <= response.status_code < 400:
-            raise redirect_error(response, operation="auth_token")
-        if response.status_code in (400, 401, 403):
-            raise EnKashLoginRefused(
-                f"EnKash refused the login (HTTP {response.status_code}); not retried, because three failed "
-                "logins in a row lock the partner account. Check login, password, client_id and client_secret.",
-                status=response.status_code,
-            )
-        if response.status_code != 200:
-            raise EnKashAuthError(f"token endpoint answered HTTP {response.status_code}", status=response.status_code)
-        try:
-            body = response.json()
-            access_token = body.get("access_token") or body["accessToken"]
-            expires_in = float(body.get("expires_in", body.get("expiresIn", 300)))
-        except (ValueError, KeyError, TypeError, AttributeError):
-            raise EnKashAuthError("token endpoint answered without an access token") from None
+            raise token_transport_error(exc) from None
+        access_token, expires_in = read_token_answer(response)
         mask_secret(access_token)
-        self.log.info("Fetched an EnKash access token valid for %s s", int(expires_in))
-        return str(access_token), expires_in
+        return access_token, expires_in
 
     def get_token(self) -> str:
         """A valid bearer token from the process-wide cache (fetched once across threads)."""
@@ -167,22 +149,40 @@ class EnKashHook(CardLoadMixin, CardApiMixin, BaseHook):
                 body[field] = default
         return body
 
-    def _exchange(self, operation: str, body: dict[str, Any], token: str) -> Any:
+    def prepare_call(self, operation: str, payload: dict[str, Any]) -> dict[str, Any]:
+        """The request fields of ``operation``: its name checked, account defaults filled in; no I/O."""
+        if operation not in OPERATIONS:
+            raise EnKashValidationError("operation", f"{operation!r} is not one of {', '.join(sorted(OPERATIONS))}")
+        return self._with_account_defaults(operation, payload)
+
+    def exchange_secrets(self, body: dict[str, Any], token: str) -> Secrets:
+        """The secret values of one exchange, built only when an error text needs redacting (shared with the async client)."""
         s = self.settings
 
-        def secrets() -> tuple[str, ...]:  # cut out of any error text EnKash echoes; built only on an error
+        def secrets() -> tuple[str | None, ...]:
             return (s.password, s.client_secret, token, *sensitive_values(body))
 
+        return secrets
+
+    def _exchange(self, operation: str, body: dict[str, Any], token: str) -> Any:
+        s = self.settings
+        secrets = self.exchange_secrets(body, token)
+        url, content, headers = card_request(s, operation, body, token)
         response = post(
             self.get_conn(),
-            s.url_for(operation),
-            body=encode_body(body, secret=s.client_secret, key_derivation=s.key_derivation, encrypt=s.encrypt_requests),
-            headers={"Authorization": f"Bearer {token}", "partnerId": s.partner_id, "Content-Type": "application/json"},
+            url,
+            body=content,
+            headers=headers,
             timeout=(s.connect_timeout_s, s.read_timeout_s),
             verify=s.verify,
             operation=operation,
             secrets=secrets,
         )
+        return self.open_response(response, operation, secrets)
+
+    def open_response(self, response: HTTPResponse, operation: str, secrets: Secrets) -> Any:
+        """The payload of a card call's answer: envelope opened, amounts as Decimal (shared with the async client)."""
+        s = self.settings
         payload = read_envelope(
             response, secret=s.client_secret, key_derivation=s.key_derivation, operation=operation, secrets=secrets
         )
@@ -208,9 +208,7 @@ class EnKashHook(CardLoadMixin, CardApiMixin, BaseHook):
         :param payload: the plaintext request fields; ``companyId`` and ``cardAccountId`` default
             from the connection. Reads are retried on transport errors, 429 and 5xx; writes never.
         """
-        if operation not in OPERATIONS:
-            raise EnKashValidationError("operation", f"{operation!r} is not one of {', '.join(sorted(OPERATIONS))}")
-        body = self._with_account_defaults(operation, payload)
+        body = self.prepare_call(operation, payload)
         if OPERATIONS[operation].kind is not OperationKind.READ:
             return self._call_once(operation, body)
         try:  # the first attempt outside tenacity: most calls succeed, and its loop costs more than the call's own work

@@ -7,9 +7,9 @@ import time
 from collections.abc import AsyncIterator, Iterable
 from typing import Any
 
-from airflow.sdk import BaseHook
 from airflow.triggers.base import BaseTrigger, TriggerEvent
-from airflow_provider_enkash.hooks.enkash import EnKashHook
+from airflow_provider_enkash.async_client import AsyncEnKashClient
+from airflow_provider_enkash.coalesced_poll import EARLY_FRACTION, coalescing_enabled, poll_coalesced
 from airflow_provider_enkash.retry import RETRYABLE_READ_ERRORS
 from airflow_provider_enkash.statuses import StatusSets
 from airflow_provider_enkash.transaction_poll import (
@@ -18,6 +18,7 @@ from airflow_provider_enkash.transaction_poll import (
     PollState,
     TransactionWatch,
     WindowWatch,
+    arun_poll,
     make_watch,
 )
 
@@ -36,6 +37,11 @@ class EnKashTransactionTrigger(BaseTrigger):
     again cannot fix, e.g. refused credentials). HTTP 429, 5xx and connection errors are polled
     again after a backoff that starts at ``poll_interval`` and doubles up to 8 intervals, so a
     struggling API never sees more calls than a healthy one.
+
+    Polls are native async (:class:`~airflow_provider_enkash.async_client.AsyncEnKashClient`: no
+    thread per round trip, a per-process bound on requests in flight); triggers watching
+    transaction ids of one card account share their searches
+    (:mod:`~airflow_provider_enkash.coalesced_poll`).
 
     :param enkash_conn_id: the EnKash connection; resolved inside the triggerer.
     :param end_time: wall-clock deadline, epoch seconds; at or after it the trigger polls once more
@@ -123,21 +129,19 @@ class EnKashTransactionTrigger(BaseTrigger):
     async def run(self) -> AsyncIterator[TriggerEvent]:
         """Poll until a terminal outcome, the deadline or a non-retryable error; yield one event."""
         try:
-            hook = EnKashHook.from_connection(await BaseHook.aget_connection(self.enkash_conn_id))
+            client = await AsyncEnKashClient.for_connection(self.enkash_conn_id)
         except Exception as exc:  # a missing or invalid connection: report it, do not crash the triggerer
             yield self._event("error", f"connection {self.enkash_conn_id!r} unusable: {type(exc).__name__}: {exc}")
             return
-        try:
-            yield await self._wait(hook)
-        finally:
-            hook.get_conn().close()
+        yield await self._wait(client)
 
-    async def _wait(self, hook: EnKashHook) -> TriggerEvent:
+    async def _wait(self, client: AsyncEnKashClient) -> TriggerEvent:
         transient_failures = 0
+        due = time.time()  # the first poll at once: a restarted triggerer checks right away
         while True:
-            deadline_reached = time.time() >= self.end_time
+            deadline_reached = due >= self.end_time
             try:
-                result = await asyncio.to_thread(self.watch.poll, hook, self.statuses)
+                result = await self._poll(client, due=due, may_run_early=not deadline_reached)
             except RETRYABLE_READ_ERRORS as exc:
                 transient_failures += 1
                 self.log.warning("Polling %s failed (%s); polling again with backoff", self.watch.describe(), exc)
@@ -152,7 +156,16 @@ class EnKashTransactionTrigger(BaseTrigger):
                 last = f"; last seen: {result.message}" if result is not None else ""
                 return self._event("timeout", f"{self.watch.describe()} did not settle before the deadline{last}", result)
             self.log.info("%s; next poll in %.1f s", result.message if result else self.watch.describe(), wait_s)
-            await asyncio.sleep(max(0.0, min(wait_s, self.end_time - time.time())))
+            due = time.time() + max(0.0, min(wait_s, self.end_time - time.time()))
+
+    async def _poll(self, client: AsyncEnKashClient, *, due: float, may_run_early: bool) -> PollResult:
+        """One poll at ``due`` (epoch seconds): coalesced with other triggers of the account when it can be."""
+        watch = self.watch
+        if isinstance(watch, TransactionWatch) and watch.enkash_transaction_id is not None and coalescing_enabled():
+            early_s = self.poll_interval * EARLY_FRACTION if may_run_early else 0.0
+            return watch.classify(await poll_coalesced(client, watch, due=due, early_s=early_s), self.statuses)
+        await asyncio.sleep(max(0.0, due - time.time()))
+        return await arun_poll(watch.steps(self.statuses), client)
 
     def _terminal_event(self, result: PollResult) -> TriggerEvent | None:
         if result.state is PollState.SUCCESS:

@@ -1,0 +1,217 @@
+"""AsyncEnKashClient: the sync hook's protocol over one shared ``httpx.AsyncClient`` per event loop.
+
+Request building, the AES envelope, the token grant and error classification are the
+hook's own (:mod:`~airflow_provider_enkash.transport`, :mod:`~airflow_provider_enkash.token_grant`,
+``EnKashHook.prepare_call`` and the request builders of ``CardApiMixin``); only the I/O is
+async. This is what the triggerer polls with: no thread is held during a round trip, retry
+waits are ``await asyncio.sleep``, and per event loop (a triggerer process runs one) there is
+
+* one ``httpx.AsyncClient`` per TLS/proxy setting, redirects never followed;
+* a bound on requests in flight, ``[enkash] max_requests_in_flight`` (default 64), so a burst of
+  triggers queues cheaply instead of opening thousands of connections at once;
+* one token fetch per partner login at a time, shared with the process-wide token cache.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import ssl
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from urllib.parse import urlsplit
+
+import httpx
+import requests
+
+from airflow.sdk import BaseHook
+from airflow.sdk.configuration import conf
+from airflow_provider_enkash.exceptions import EnKashAuthError, EnKashConfigError
+from airflow_provider_enkash.hooks.card_api import matching_reference, records_of
+from airflow_provider_enkash.hooks.enkash import EnKashHook
+from airflow_provider_enkash.operations import OPERATIONS, OperationKind
+from airflow_provider_enkash.retry import async_read_retrying
+from airflow_provider_enkash.token_cache import TOKEN_CACHE
+from airflow_provider_enkash.token_grant import read_token_answer, token_form, token_key, token_transport_error
+from airflow_provider_enkash.transport import (
+    USER_AGENT,
+    TokenRejected,
+    card_request,
+    check_status,
+    connection_error,
+)
+
+if TYPE_CHECKING:
+    from airflow_provider_enkash.connection import EnKashSettings
+    from airflow_provider_enkash.token_cache import TokenKey
+
+CONFIG_SECTION = "enkash"
+DEFAULT_MAX_REQUESTS_IN_FLIGHT = 64
+
+T = TypeVar("T")
+
+
+class PerLoop(Generic[T]):
+    """One ``T`` per running event loop, made by ``factory`` on first use; closed loops' entries are dropped."""
+
+    def __init__(self, factory: Callable[[], T]) -> None:
+        self._factory = factory
+        self._by_loop: dict[asyncio.AbstractEventLoop, T] = {}
+
+    def get(self) -> T:
+        loop = asyncio.get_running_loop()
+        value = self._by_loop.get(loop)
+        if value is None:
+            for closed in [other for other in self._by_loop if other.is_closed()]:
+                del self._by_loop[closed]
+            value = self._by_loop[loop] = self._factory()
+        return value
+
+
+def max_requests_in_flight() -> int:
+    """``[enkash] max_requests_in_flight``: EnKash requests one triggerer process keeps open at once (default 64)."""
+    value = conf.getint(CONFIG_SECTION, "max_requests_in_flight", fallback=DEFAULT_MAX_REQUESTS_IN_FLIGHT)
+    if value < 1:
+        raise EnKashConfigError(f"[enkash] max_requests_in_flight must be >= 1, got {value}")
+    return value
+
+
+@dataclass
+class _LoopResources:
+    limit: int
+    in_flight: asyncio.Semaphore
+    clients: dict[tuple[Any, ...], httpx.AsyncClient] = field(default_factory=dict)
+    token_locks: dict[TokenKey, asyncio.Lock] = field(default_factory=dict)
+
+
+def _new_resources() -> _LoopResources:
+    limit = max_requests_in_flight()
+    return _LoopResources(limit=limit, in_flight=asyncio.Semaphore(limit))
+
+
+_RESOURCES: PerLoop[_LoopResources] = PerLoop(_new_resources)
+
+
+def _tls(verify: bool | str) -> bool | ssl.SSLContext:
+    """httpx's ``verify`` for the connection's setting (a CA bundle path becomes an SSL context)."""
+    if isinstance(verify, bool):
+        return verify
+    if os.path.isdir(verify):
+        return ssl.create_default_context(capath=verify)
+    return ssl.create_default_context(cafile=verify)
+
+
+class AsyncEnKashClient:
+    """Async calls to EnKash with the hook's settings, protocol and retry policy.
+
+    :param hook: an ``EnKashHook`` whose settings are already known (``EnKashHook.from_connection``);
+        it is used for its settings and request builders only, never for I/O.
+    """
+
+    def __init__(self, hook: EnKashHook) -> None:
+        self.hook = hook
+        self.settings: EnKashSettings = hook.settings
+
+    @classmethod
+    async def for_connection(cls, conn_id: str) -> AsyncEnKashClient:
+        """A client for Airflow connection ``conn_id``, resolved without blocking the event loop."""
+        return cls(EnKashHook.from_connection(await BaseHook.aget_connection(conn_id)))
+
+    @property
+    def identity(self) -> tuple[Any, ...]:
+        """Two clients with equal identities talk to the same API as the same partner login."""
+        s = self.settings
+        return (s.base_url, s.verify, *token_key(s))
+
+    def _http(self, url: str) -> httpx.AsyncClient:
+        """This loop's shared ``httpx.AsyncClient`` for ``url``'s TLS and proxy setting."""
+        resources = _RESOURCES.get()
+        proxy = requests.utils.get_environ_proxies(url).get(urlsplit(url).scheme)
+        key = (self.settings.verify, proxy)
+        client = resources.clients.get(key)
+        if client is None:
+            client = resources.clients[key] = httpx.AsyncClient(
+                verify=_tls(self.settings.verify),
+                proxy=proxy,
+                trust_env=False,  # proxies resolved above, as the sync hook does
+                follow_redirects=False,  # credentials go to the configured host only
+                headers={"User-Agent": USER_AGENT},
+                limits=httpx.Limits(max_connections=resources.limit, max_keepalive_connections=resources.limit),
+            )
+        return client
+
+    def _timeout(self) -> httpx.Timeout:
+        s = self.settings
+        return httpx.Timeout(s.read_timeout_s, connect=s.connect_timeout_s)
+
+    # -- token --------------------------------------------------------------------------------
+
+    async def _fetch_token(self) -> tuple[str, float]:
+        s = self.settings
+        try:
+            async with _RESOURCES.get().in_flight:
+                response = await self._http(s.token_url).post(
+                    s.token_url, data=token_form(s), auth=(s.client_id, s.client_secret), timeout=self._timeout()
+                )
+        except httpx.HTTPError as exc:
+            raise token_transport_error(exc) from None
+        return read_token_answer(response)
+
+    async def get_token(self) -> str:
+        """A valid bearer token; concurrent callers of one loop share a single fetch."""
+        key = token_key(self.settings)
+        lock = _RESOURCES.get().token_locks.setdefault(key, asyncio.Lock())
+        return await TOKEN_CACHE.aget(key, self._fetch_token, leeway_s=self.settings.token_leeway_s, lock=lock)
+
+    # -- calls --------------------------------------------------------------------------------
+
+    async def _exchange(self, operation: str, body: dict[str, Any], token: str) -> Any:
+        s = self.settings
+        known = self.hook.exchange_secrets(body, token)
+        url, content, headers = card_request(s, operation, body, token)
+        try:
+            async with _RESOURCES.get().in_flight:
+                response = await self._http(url).post(url, content=content, headers=headers, timeout=self._timeout())
+        except httpx.HTTPError as exc:
+            sent = not isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout, httpx.UnsupportedProtocol))
+            raise connection_error(operation, exc, sent=sent) from None
+        check_status(response, operation=operation, known=known)
+        return self.hook.open_response(response, operation, known)
+
+    async def _call_once(self, operation: str, body: dict[str, Any]) -> Any:
+        """One exchange; a 401 drops the token, fetches a new one and retries exactly once."""
+        token = await self.get_token()
+        try:
+            return await self._exchange(operation, body, token)
+        except TokenRejected:
+            TOKEN_CACHE.invalidate(token_key(self.settings), token)
+            self.hook.log.info("EnKash rejected the access token on %s; fetching a new one and retrying once", operation)
+        try:
+            return await self._exchange(operation, body, await self.get_token())
+        except TokenRejected as exc:
+            raise EnKashAuthError(f"{operation}: a freshly issued token was rejected ({exc})", status=401) from None
+
+    async def call(self, operation: str, payload: dict[str, Any]) -> Any:
+        """``EnKashHook.call`` for coroutines: same fields, same retries by kind, waits awaited."""
+        body = self.hook.prepare_call(operation, payload)
+        if OPERATIONS[operation].kind is not OperationKind.READ:
+            return await self._call_once(operation, body)
+        retrying = async_read_retrying(max_retries=self.settings.max_retries, max_wait_s=self.settings.max_retry_wait_s)
+        async for attempt in retrying:
+            with attempt:
+                return await self._call_once(operation, body)
+        raise AssertionError("unreachable: tenacity reraises")  # pragma: no cover
+
+    # -- the reads the trigger needs ----------------------------------------------------------
+
+    async def get_all_transactions(self, **filters: Any) -> dict[str, Any]:
+        """``EnKashHook.get_all_transactions``, awaited; same arguments and result."""
+        answer = await self.call("get_all_transactions", self.hook.all_transactions_payload(**filters))
+        return records_of(answer, operation="get_all_transactions")
+
+    async def get_transaction_details(self, **filters: Any) -> list[dict[str, Any]]:
+        """``EnKashHook.get_transaction_details``, awaited; same arguments and result."""
+        payload = self.hook.transaction_details_payload(**filters)
+        return matching_reference(await self.call("get_transaction_details", payload), payload)
+
