@@ -27,6 +27,8 @@ import requests
 
 from airflow.sdk import BaseHook
 from airflow.sdk.configuration import conf
+from airflow.sdk.log import amask_secret
+from airflow_provider_enkash.connection import settings_from_connection
 from airflow_provider_enkash.exceptions import EnKashAuthError, EnKashConfigError
 from airflow_provider_enkash.hooks.card_api import matching_reference, records_of
 from airflow_provider_enkash.hooks.enkash import EnKashHook
@@ -105,7 +107,7 @@ def _tls(verify: bool | str) -> bool | ssl.SSLContext:
 class AsyncEnKashClient:
     """Async calls to EnKash with the hook's settings, protocol and retry policy.
 
-    :param hook: an ``EnKashHook`` whose settings are already known (``EnKashHook.from_connection``);
+    :param hook: an ``EnKashHook`` whose settings are already known (``EnKashHook.from_settings``);
         it is used for its settings and request builders only, never for I/O.
     """
 
@@ -115,8 +117,11 @@ class AsyncEnKashClient:
 
     @classmethod
     async def for_connection(cls, conn_id: str) -> AsyncEnKashClient:
-        """A client for Airflow connection ``conn_id``, resolved without blocking the event loop."""
-        return cls(EnKashHook.from_connection(await BaseHook.aget_connection(conn_id)))
+        """A client for Airflow connection ``conn_id``, resolved and masked without blocking the event loop."""
+        settings = settings_from_connection(await BaseHook.aget_connection(conn_id))
+        await amask_secret(settings.password)
+        await amask_secret(settings.client_secret)
+        return cls(EnKashHook.from_settings(settings, conn_id))
 
     @property
     def identity(self) -> tuple[Any, ...]:
@@ -156,7 +161,9 @@ class AsyncEnKashClient:
                 )
         except httpx.HTTPError as exc:
             raise token_transport_error(exc) from None
-        return read_token_answer(response)
+        access_token, expires_in = read_token_answer(response)
+        await amask_secret(access_token)
+        return access_token, expires_in
 
     async def get_token(self) -> str:
         """A valid bearer token; concurrent callers of one loop share a single fetch."""

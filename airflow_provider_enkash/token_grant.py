@@ -10,7 +10,6 @@ import hashlib
 import logging
 from typing import TYPE_CHECKING
 
-from airflow.sdk.log import mask_secret
 from airflow_provider_enkash.crypto import loads_payload
 from airflow_provider_enkash.exceptions import EnKashAuthError, EnKashConnectionError, EnKashLoginRefused
 
@@ -47,7 +46,7 @@ def token_transport_error(exc: Exception) -> EnKashConnectionError:
 
 
 def read_token_answer(response: HTTPResponse) -> tuple[str, float]:
-    """``(access_token, expires_in_s)`` from the token endpoint's answer; the token is masked at once.
+    """``(access_token, expires_in_s)`` from the token endpoint's answer; the caller masks the token.
 
     :raises EnKashRedirectError: a 3xx answer (never followed: it would send the password elsewhere).
     :raises EnKashLoginRefused: HTTP 400/401/403 (remembered by the token cache, never retried).
@@ -69,6 +68,5 @@ def read_token_answer(response: HTTPResponse) -> tuple[str, float]:
         expires_in = float(body.get("expires_in", body.get("expiresIn", 300)))
     except (ValueError, KeyError, TypeError, AttributeError):
         raise EnKashAuthError("token endpoint answered without an access token") from None
-    mask_secret(access_token)
     log.info("Fetched an EnKash access token valid for %s s", int(expires_in))
     return str(access_token), expires_in
