@@ -85,6 +85,7 @@ class _LoopResources:
     in_flight: asyncio.Semaphore
     clients: dict[tuple[Any, ...], httpx.AsyncClient] = field(default_factory=dict)
     token_locks: dict[TokenKey, asyncio.Lock] = field(default_factory=dict)
+    client_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
 
 def _new_resources() -> _LoopResources:
@@ -129,22 +130,29 @@ class AsyncEnKashClient:
         s = self.settings
         return (s.base_url, s.verify, *token_key(s))
 
-    def _http(self, url: str) -> httpx.AsyncClient:
+    async def _http(self, url: str) -> httpx.AsyncClient:
         """This loop's shared ``httpx.AsyncClient`` for ``url``'s TLS and proxy setting."""
         resources = _RESOURCES.get()
         proxy = requests.utils.get_environ_proxies(url).get(urlsplit(url).scheme)
         key = (self.settings.verify, proxy)
         client = resources.clients.get(key)
         if client is None:
-            client = resources.clients[key] = httpx.AsyncClient(
-                verify=_tls(self.settings.verify),
-                proxy=proxy,
-                trust_env=False,  # proxies resolved above, as the sync hook does
-                follow_redirects=False,  # credentials go to the configured host only
-                headers={"User-Agent": USER_AGENT},
-                limits=httpx.Limits(max_connections=resources.limit, max_keepalive_connections=resources.limit),
-            )
+            async with resources.client_lock:
+                client = resources.clients.get(key)
+                if client is None:  # reading the CA bundle takes ~0.1 s: once per process, not on the loop
+                    client = await asyncio.to_thread(self._new_http_client, proxy, resources.limit)
+                    resources.clients[key] = client
         return client
+
+    def _new_http_client(self, proxy: str | None, limit: int) -> httpx.AsyncClient:
+        return httpx.AsyncClient(
+            verify=_tls(self.settings.verify),
+            proxy=proxy,
+            trust_env=False,  # proxies resolved by the caller, as the sync hook does
+            follow_redirects=False,  # credentials go to the configured host only
+            headers={"User-Agent": USER_AGENT},
+            limits=httpx.Limits(max_connections=limit, max_keepalive_connections=limit),
+        )
 
     def _timeout(self) -> httpx.Timeout:
         s = self.settings
@@ -154,9 +162,10 @@ class AsyncEnKashClient:
 
     async def _fetch_token(self) -> tuple[str, float]:
         s = self.settings
+        http = await self._http(s.token_url)
         try:
             async with _RESOURCES.get().in_flight:
-                response = await self._http(s.token_url).post(
+                response = await http.post(
                     s.token_url, data=token_form(s), auth=(s.client_id, s.client_secret), timeout=self._timeout()
                 )
         except httpx.HTTPError as exc:
@@ -177,9 +186,10 @@ class AsyncEnKashClient:
         s = self.settings
         known = self.hook.exchange_secrets(body, token)
         url, content, headers = card_request(s, operation, body, token)
+        http = await self._http(url)
         try:
             async with _RESOURCES.get().in_flight:
-                response = await self._http(url).post(url, content=content, headers=headers, timeout=self._timeout())
+                response = await http.post(url, content=content, headers=headers, timeout=self._timeout())
         except httpx.HTTPError as exc:
             sent = not isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout, httpx.UnsupportedProtocol))
             raise connection_error(operation, exc, sent=sent) from None

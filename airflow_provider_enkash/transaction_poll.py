@@ -242,7 +242,9 @@ class WindowWatch:
         if tally.pending_ids:
             return PollResult(
                 PollState.PENDING,
-                f"{self.describe()}: transaction(s) {', '.join(tally.pending_ids)} not settled yet",
+                f"{self.describe()}: still waiting for {tally.pending} of the {tally.total} transaction(s) read "
+                f"so far ({', '.join(tally.pending_ids)}{', ...' if tally.pending > len(tally.pending_ids) else ''}); "
+                f"by status {summary['by_status']}",
                 summary=summary,
             )
         return PollResult(
@@ -285,6 +287,7 @@ class _Tally:
 
     by_status: dict[str, int] = field(default_factory=dict)
     pending_ids: list[str] = field(default_factory=list)
+    pending: int = 0
 
     @property
     def total(self) -> int:
@@ -294,8 +297,10 @@ class _Tally:
         for record in records:
             status = str(record.get("status"))
             self.by_status[status] = self.by_status.get(status, 0) + 1
-            if not statuses.is_terminal(status) and len(self.pending_ids) < SAMPLE_SIZE:
-                self.pending_ids.append(f"{record.get('enKashCardTransactionId')} ({status})")
+            if not statuses.is_terminal(status):
+                self.pending += 1
+                if len(self.pending_ids) < SAMPLE_SIZE:
+                    self.pending_ids.append(f"{record.get('enKashCardTransactionId')} ({status})")
 
     def summary(self, watch: WindowWatch) -> dict[str, Any]:
         return {

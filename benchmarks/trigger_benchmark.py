@@ -17,7 +17,7 @@ one has its first poll result. Reported: polls/s against the ideal N/interval, l
 ticker), CPU (% of one core), peak RSS, threads, and search requests per interval.
 Runs alternate the order of implementations and repeat; the table shows min/median/max.
 
-    .venv/bin/python benchmarks/trigger_benchmark.py                # the issue's matrix, ~40 min
+    .venv/bin/python benchmarks/trigger_benchmark.py                # the issue's matrix, ~50 min
     .venv/bin/python benchmarks/trigger_benchmark.py --quick        # a 3-minute smoke run
 """
 

@@ -10,6 +10,7 @@ more logins could lock the partner account.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -31,11 +32,14 @@ from airflow_provider_enkash.exceptions import (
     EnKashOutcomeUnknown,
     EnKashValidationError,
 )
+from airflow_provider_enkash.progress import LoadProgress
 from airflow_provider_enkash.references import batch_row_reference
 
 if TYPE_CHECKING:
     from airflow_provider_enkash.batch.rows import BatchRow
     from airflow_provider_enkash.hooks.enkash import EnKashHook
+
+log = logging.getLogger(__name__)
 
 DEFAULT_CONCURRENCY = 8
 ABORTED_CODE = "NOT_SENT_BATCH_ABORTED"
@@ -160,6 +164,7 @@ class BatchRunner:
         decide = lookup_first if callable(lookup_first) else (lambda _row, _v=bool(lookup_first): _v)
         self._abort.clear()
         outcomes: list[RowOutcome] = []
+        progress = LoadProgress(log, batch_id=batch_id, total=len(rows))
         pending_rows = iter(rows)
         in_flight: set[Future[RowOutcome]] = set()
         with ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="enkash-batch") as pool:
@@ -184,6 +189,7 @@ class BatchRunner:
                     in_flight.discard(future)
                     outcome = future.result()
                     outcomes.append(outcome)
+                    progress.add(outcome)
                     if on_outcome is not None:
                         on_outcome(outcome)
                     submit_next()

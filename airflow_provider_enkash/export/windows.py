@@ -194,11 +194,13 @@ class WindowReader:
             None if self.page_size else False
         )  # None: not yet confirmed
         self._last_reported: int | None = None  # recordsCount of the latest response, when an int
+        self.covered_until: datetime | None = None  # everything before it has been read (progress lines)
 
     def batches(self, window: Window) -> Iterator[list[dict[str, Any]]]:
         """Yield the records of ``window`` in time order of sub-windows; every record at least once."""
         cursor, span = window.start, min(self.initial_sub_window, window.span)
         while cursor < window.end:
+            self.covered_until = cursor
             sub = Window(cursor, min(cursor + span, window.end))
             if self._paging is not False:
                 yield from self._pages(sub)

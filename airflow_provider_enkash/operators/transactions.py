@@ -108,6 +108,7 @@ class _TransactionExportOperator(BaseOperator):
         from airflow_provider_enkash.export.records import RowStats, window_rows
         from airflow_provider_enkash.export.windows import WindowReader
         from airflow_provider_enkash.hooks.enkash import EnKashHook
+        from airflow_provider_enkash.progress import export_progress
 
         hook = EnKashHook(self.enkash_conn_id)
         reader = WindowReader(
@@ -124,6 +125,10 @@ class _TransactionExportOperator(BaseOperator):
         batches = prefetched(reader.batches(window), depth=_PREFETCH_DEPTH)
         local_tz = ZoneInfo(hook.settings.response_timezone)
         rows = window_rows(batches, window, exported_at=exported_at, stats=stats, local_tz=local_tz)
+        covered = (
+            lambda: None if reader.covered_until is None else (reader.covered_until - window.start) / window.span
+        )
+        rows = export_progress(rows, self.log, label=f"Export {window.start} - {window.end}", covered=covered)
         return rows, reader, stats
 
     def summary(

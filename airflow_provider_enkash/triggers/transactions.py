@@ -135,7 +135,17 @@ class EnKashTransactionTrigger(BaseTrigger):
             return
         yield await self._wait(client)
 
+    def _coalesced(self) -> bool:
+        watch = self.watch
+        return isinstance(watch, TransactionWatch) and watch.enkash_transaction_id is not None and coalescing_enabled()
+
     async def _wait(self, client: AsyncEnKashClient) -> TriggerEvent:
+        self.log.info(
+            "Waiting for %s with native async polls every %.1f s (%s)",
+            self.watch.describe(),
+            self.poll_interval,
+            "searches shared with other triggers of the account" if self._coalesced() else "one search per poll",
+        )
         transient_failures = 0
         due = time.time()  # the first poll at once: a restarted triggerer checks right away
         while True:
@@ -161,7 +171,7 @@ class EnKashTransactionTrigger(BaseTrigger):
     async def _poll(self, client: AsyncEnKashClient, *, due: float, may_run_early: bool) -> PollResult:
         """One poll at ``due`` (epoch seconds): coalesced with other triggers of the account when it can be."""
         watch = self.watch
-        if isinstance(watch, TransactionWatch) and watch.enkash_transaction_id is not None and coalescing_enabled():
+        if isinstance(watch, TransactionWatch) and self._coalesced():
             early_s = self.poll_interval * EARLY_FRACTION if may_run_early else 0.0
             return watch.classify(await poll_coalesced(client, watch, due=due, early_s=early_s), self.statuses)
         await asyncio.sleep(max(0.0, due - time.time()))

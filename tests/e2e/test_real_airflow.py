@@ -306,6 +306,10 @@ def test_sensor_deferred_to_the_real_triggerer(runs: Runs) -> None:
     assert any("trigger completed" in path.read_text() for path in trigger_logs), (
         "the triggerer never ran the trigger"
     )
+    # the line only the native async path writes: no thread-pool poll ran in the triggerer
+    assert any("with native async polls" in path.read_text() for path in trigger_logs), (
+        "the trigger did not poll on the async path"
+    )
 
 
 def test_no_secret_in_logs_xcom_or_rendered_fields(

@@ -12,7 +12,9 @@ from typing import Any, ClassVar
 import pytest
 
 from airflow_provider_enkash.async_client import AsyncEnKashClient
+from airflow_provider_enkash.coalesced_poll import poll_coalesced
 from airflow_provider_enkash.exceptions import EnKashHTTPError
+from airflow_provider_enkash.transaction_poll import TransactionWatch
 from airflow_provider_enkash.triggers.transactions import EnKashTransactionTrigger
 
 
@@ -107,9 +109,18 @@ def test_many_triggers_share_one_token_and_coalesce_their_searches(sandbox, load
 def test_batches_respect_poll_batch_size(sandbox, load, monkeypatch):
     monkeypatch.setenv("AIRFLOW__ENKASH__POLL_BATCH_SIZE", "7")
     ids = _pending_loads(sandbox, load, 20)
-    searches = _searches_until_timeout(sandbox, ids, 0.5)
-    rounds = searches / 3  # ceil(20 / 7) searches per round
-    assert searches % 3 == 0 and 2 <= rounds <= 4, searches
+    before = _searches(sandbox)
+
+    async def main() -> list[list[dict[str, Any]]]:
+        client = await AsyncEnKashClient.for_connection("enkash_default")
+        due = time.time()  # all due together: one round
+        return await asyncio.gather(
+            *(poll_coalesced(client, TransactionWatch(enkash_transaction_id=i), due=due, early_s=0) for i in ids)
+        )
+
+    found = asyncio.run(main())
+    assert [[r["enKashCardTransactionId"] for r in records] for records in found] == [[i] for i in ids]
+    assert _searches(sandbox) - before == 3  # ceil(20 / 7)
 
 
 def test_without_coalescing_each_trigger_searches_alone(sandbox, load, monkeypatch):
