@@ -28,6 +28,7 @@ import asyncio
 import json
 import os
 import resource
+import signal
 import socket
 import statistics
 import subprocess
@@ -298,6 +299,10 @@ def main() -> None:
     parser.add_argument("--window", type=float, default=30.0, help="steady-state measurement window, s (default 30)")
     parser.add_argument("--repeats", type=int, default=3, help="runs per cell, order alternating (default 3)")
     parser.add_argument("--max-in-flight", type=int, default=64, help="[enkash] max_requests_in_flight (default 64)")
+    parser.add_argument(
+        "--cells", nargs="+", default=["steady:20:5000", "steady:500:1000", "steady:500:5000", "burst:500:1000"],
+        help="scenario:latency_ms:N cells (default: the issue's matrix)",
+    )
     parser.add_argument("--quick", action="store_true", help="small smoke matrix (N 200, interval 10 s, 1 repeat)")
     args = parser.parse_args()
     if args.child:
@@ -305,21 +310,19 @@ def main() -> None:
         return
 
     if args.quick:
-        steady = [(20, 200), (500, 200)]
-        bursts, args.interval, args.window, args.repeats = [(500, 200)], 10.0, 5.0, 1
-    else:
-        steady = [(20, 5000), (500, 1000), (500, 5000)]
-        bursts = [(500, 1000)]
+        args.cells = ["steady:20:200", "steady:500:200", "burst:500:200"]
+        args.interval, args.window, args.repeats = 10.0, 5.0, 1
+    cells = [(kind, int(latency), int(n)) for kind, latency, n in (c.split(":") for c in args.cells)]
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # stop the sandbox on kill, too
     proc, conn = _start_sandbox()
     admin_url = json.loads(conn)["host"]
     try:
-        ids = _pending_loads(conn, max(n for _, n in steady + bursts))
+        ids = _pending_loads(conn, max(n for _, _, n in cells))
         print(f"# Trigger benchmark\n\n{machine_line()}; interval {args.interval:g} s, window {args.window:g} s, "
               f"max_requests_in_flight {args.max_in_flight}, {args.repeats} repeat(s), order alternating\n")
         print("| scenario | impl | polls/s (ideal) | late p50 s | late p99 s | late max s | > 1 s behind "
               "| loop lag p99 ms | loop lag max ms | CPU % core | peak RSS MiB | threads | searches/interval |")
         print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
-        cells = [("steady", lat, n) for lat, n in steady] + [("burst", lat, n) for lat, n in bursts]
         for scenario, latency_ms, n in cells:
             _admin(admin_url, "faults", {"clear": True})
             _admin(admin_url, "faults", {"mode": "latency", "operation": "get_all_transactions",
