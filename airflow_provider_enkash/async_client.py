@@ -86,6 +86,7 @@ class _LoopResources:
     clients: dict[tuple[Any, ...], httpx.AsyncClient] = field(default_factory=dict)
     token_locks: dict[TokenKey, asyncio.Lock] = field(default_factory=dict)
     client_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    proxies: dict[tuple[str, str], str | None] = field(default_factory=dict)
 
 
 def _new_resources() -> _LoopResources:
@@ -133,7 +134,10 @@ class AsyncEnKashClient:
     async def _http(self, url: str) -> httpx.AsyncClient:
         """This loop's shared ``httpx.AsyncClient`` for ``url``'s TLS and proxy setting."""
         resources = _RESOURCES.get()
-        proxy = requests.utils.get_environ_proxies(url).get(urlsplit(url).scheme)
+        origin = urlsplit(url)[:2]
+        if origin not in resources.proxies:  # reading the environment costs more than a request's CPU
+            resources.proxies[origin] = requests.utils.get_environ_proxies(url).get(origin[0])
+        proxy = resources.proxies[origin]
         key = (self.settings.verify, proxy)
         client = resources.clients.get(key)
         if client is None:

@@ -84,6 +84,7 @@ def _baseline_trigger_class() -> type:
                         return event
                 if deadline_reached:
                     return self._event("timeout", "deadline", result)
+                self.log.info("%s; next poll in %.1f s", result.message if result else self.watch.describe(), wait_s)
                 await asyncio.sleep(max(0.0, min(wait_s, self.end_time - time.time())))
 
     return ThreadPoolTrigger
@@ -172,9 +173,14 @@ async def _child(spec: dict[str, Any]) -> dict[str, Any]:
         summary = {"first_polls_done": len(firsts), "all_first_polls_s": max(firsts) if len(firsts) == len(ids) else None}
     else:
         spread = interval / len(triggers)
-        for trigger in triggers:  # arrivals spread over one interval, as in a triggerer that has been running
+        pending = iter(enumerate(triggers))
+        # arrivals spread over one interval (as in a triggerer that has been running), on a fixed
+        # schedule, so a busy loop starts late ones together instead of stretching the spread
+        for index, trigger in pending:
             tasks.append(asyncio.create_task(drive(trigger)))
-            await asyncio.sleep(spread)
+            while (index := index + 1) < len(triggers) and started + index * spread <= time.time():
+                tasks.append(asyncio.create_task(drive(next(pending)[1])))
+            await asyncio.sleep(max(0.0, started + index * spread - time.time()))
         monitor.recording = True
         window_start, before, cpu0 = time.time(), _searches(spec["admin_url"]), _cpu_s()
         await asyncio.sleep(spec["window_s"])
