@@ -41,6 +41,8 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _machine import machine_line  # noqa: E402
 
+from airflow_provider_enkash.sandbox.app import connection_json_from_line  # noqa: E402
+
 IMPLEMENTATIONS = ("threads", "async", "coalesced")
 LAG_TICK_S = 0.05
 
@@ -255,10 +257,12 @@ def _start_sandbox() -> tuple[subprocess.Popen[str], str]:
     )
     assert proc.stdout is not None
     line = proc.stdout.readline()
-    if not line.startswith("AIRFLOW_CONN_ENKASH_DEFAULT="):
+    try:
+        conn = connection_json_from_line(line)
+    except ValueError:
         proc.kill()
-        raise SystemExit(f"sandbox did not start: {line!r}")
-    return proc, line.split("=", 1)[1].strip()
+        raise SystemExit(f"sandbox did not start: {line!r}") from None
+    return proc, conn
 
 
 def _pending_loads(conn: str, count: int) -> list[str]:
