@@ -188,7 +188,7 @@ class AsyncEnKashClient:
 
     async def _exchange(self, operation: str, body: dict[str, Any], token: str) -> Any:
         s = self.settings
-        known = self.hook.exchange_secrets(body, token)
+        secrets = self.hook.exchange_secrets(body, token)
         url, content, headers = card_request(s, operation, body, token)
         http = await self._http(url)
         try:
@@ -197,8 +197,8 @@ class AsyncEnKashClient:
         except httpx.HTTPError as exc:
             sent = not isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout, httpx.UnsupportedProtocol))
             raise connection_error(operation, exc, sent=sent) from None
-        check_status(response, operation=operation, known=known)
-        return self.hook.open_response(response, operation, known)
+        check_status(response, operation=operation, secrets=secrets)
+        return self.hook.open_response(response, operation, secrets)
 
     async def _call_once(self, operation: str, body: dict[str, Any]) -> Any:
         """One exchange; a 401 drops the token, fetches a new one and retries exactly once."""
