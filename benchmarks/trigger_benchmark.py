@@ -129,8 +129,12 @@ class _Monitor:
 def _searches(admin_url: str) -> int:
     import requests
 
-    counters = requests.get(f"{admin_url}/_sandbox/counters", timeout=10).json()
-    return int(counters["operations"].get("get_all_transactions", 0))
+    for _attempt in range(3):  # a sandbox busy with thousands of requests may answer an admin call late
+        response = requests.get(f"{admin_url}/_sandbox/counters", timeout=30)
+        if response.status_code == 200 and "operations" in response.json():
+            return int(response.json()["operations"].get("get_all_transactions", 0))
+        time.sleep(1)
+    raise RuntimeError(f"sandbox counters unavailable: HTTP {response.status_code} {response.text[:200]}")
 
 
 def _cpu_s() -> float:
