@@ -170,7 +170,7 @@ class AsyncEnKashClient:
         try:
             async with _RESOURCES.get().in_flight:
                 response = await http.post(
-                    s.token_url, data=token_form(s), auth=(s.client_id, s.client_secret), timeout=self._timeout()
+                    s.token_url, data=token_form(s), headers=s.token_auth_headers(), timeout=self._timeout()
                 )
         except httpx.HTTPError as exc:
             raise token_transport_error(exc) from None

@@ -201,3 +201,16 @@ def test_amounts_reach_xcom_as_strings_even_when_whole(sandbox, hook):
     out = EnKashGetCardAccountDetailsOperator(task_id="read").execute({})
     assert out["available_balance"] == str(hook.get_card_account_details()["availableBalance"])
     assert isinstance(out["available_balance"], str) and Decimal(out["available_balance"]) > 0
+
+
+@pytest.mark.parametrize("mode", ["empty", "none"])
+def test_the_async_client_logs_in_with_the_basic_auth_mode_too(sandbox, sandbox_server, monkeypatch, mode):
+    import asyncio
+
+    from airflow_provider_enkash.async_client import AsyncEnKashClient
+
+    sandbox.post("config", {"basic_auth": mode})
+    hook = _hook(monkeypatch, sandbox_server, basic_auth=mode)
+    records = asyncio.run(AsyncEnKashClient(hook).get_all_transactions())
+    assert records["data"] == []
+    assert _ops(sandbox)["auth_token"] == 1
