@@ -13,6 +13,12 @@ validate -> optional human approval -> chunked loads (``.expand``) -> reconcile 
 - **reconcile** looks every ledger reference up at EnKash; **report** logs the result and fails on
   any inconsistency.
 
+Deployment knobs (environment, read when the DAG is parsed): ``ENKASH_PAYROLL_LEDGER_CONN_ID``
+puts the ledger in a SQL table on that common.sql connection instead of the ``ledger_path``
+folder (use it when workers do not share a disk, e.g. on Celery or Kubernetes);
+``ENKASH_PAYROLL_CHUNK_SIZE`` sets the rows per mapped load task (default 500);
+``ENKASH_PAYROLL_RETRY_DELAY_S`` the seconds before a failed task's retry (default 120).
+
 Demo against the sandbox (the sample file's cards are the 12 cards the sandbox seeds with
 ``--seed-cards 12`` and the default random seed)::
 
@@ -40,7 +46,10 @@ from airflow_provider_enkash.operators.batch_load import (
 IST = ZoneInfo("Asia/Kolkata")
 SAMPLE_FILE = Path(__file__).resolve().parent / "data" / "payroll_sample.csv"
 DEFAULT_LEDGER = Path(os.environ.get("AIRFLOW_HOME", Path.home() / "airflow")) / "enkash_ledgers"
-CHUNK_SIZE = 500
+CHUNK_SIZE = int(os.environ.get("ENKASH_PAYROLL_CHUNK_SIZE", "500"))
+# A SQL ledger (a common.sql connection id) for workers without a shared disk; unset: the ledger_path folder.
+LEDGER_CONN_ID = os.environ.get("ENKASH_PAYROLL_LEDGER_CONN_ID") or None
+RETRY_DELAY = timedelta(seconds=float(os.environ.get("ENKASH_PAYROLL_RETRY_DELAY_S", "120")))
 MAX_PER_CARD = "200000.00"  # rupees one employee may receive in one payroll run
 MAX_BATCH_TOTAL = "5000000.00"  # rupees one payroll run may move
 
@@ -51,7 +60,7 @@ MAX_BATCH_TOTAL = "5000000.00"  # rupees one payroll run may move
     start_date=pendulum.datetime(2025, 1, 1, tz="Asia/Kolkata"),
     catchup=False,
     max_active_runs=1,
-    default_args={"retries": 2, "retry_delay": timedelta(minutes=2)},
+    default_args={"retries": 2, "retry_delay": RETRY_DELAY},
     params={
         "payroll_file": Param(
             str(SAMPLE_FILE),
@@ -71,7 +80,7 @@ MAX_BATCH_TOTAL = "5000000.00"  # rupees one payroll run may move
         "ledger_path": Param(
             str(DEFAULT_LEDGER),
             type="string",
-            description="folder of the per-row ledger",
+            description="folder of the per-row ledger (unused when ENKASH_PAYROLL_LEDGER_CONN_ID is set)",
         ),
     },
     tags=["enkash", "payroll"],
@@ -110,7 +119,8 @@ def enkash_payroll_card_loads():
     load = EnKashBatchLoadOperator.partial(
         task_id="load",
         batch_id=batch_id,
-        ledger_path="{{ params.ledger_path }}",
+        ledger_path=None if LEDGER_CONN_ID else "{{ params.ledger_path }}",
+        ledger_conn_id=LEDGER_CONN_ID,
         concurrency=8,
         description="Payroll top-up",
         trigger_rule="none_failed_min_one_success",
@@ -119,11 +129,15 @@ def enkash_payroll_card_loads():
     @task(trigger_rule="all_done")
     def reconcile(batch: str) -> dict:
         """Compare every ledger row with EnKash's transactions by reference."""
-        from airflow_provider_enkash.batch.ledger import FileLedger
+        from airflow_provider_enkash.batch.ledger import open_ledger
         from airflow_provider_enkash.batch.reconcile import reconcile_ledger
         from airflow_provider_enkash.hooks.enkash import EnKashHook
 
-        ledger = FileLedger(get_current_context()["params"]["ledger_path"])
+        params = get_current_context()["params"]
+        ledger = open_ledger(
+            ledger_path=None if LEDGER_CONN_ID else params["ledger_path"],
+            ledger_conn_id=LEDGER_CONN_ID,
+        )
         return {
             "batch_id": batch,
             **reconcile_ledger(EnKashHook(), ledger.read(batch).values()),

@@ -1,13 +1,16 @@
 """A real, throwaway Airflow 3 stack on 127.0.0.1: api-server, scheduler, dag-processor and triggerer.
 
-The stack runs the LocalExecutor on a fresh ``AIRFLOW_HOME`` with a SQLite metadata DB, on free
-loopback ports, with the simple auth manager letting every caller in as admin (it is a test stack).
-Every process is started in its own session (process group) and stopped by that id, on success
-and on failure alike. Used by ``tests/e2e`` and runnable by hand::
+By default the stack runs the LocalExecutor on a fresh ``AIRFLOW_HOME`` with a SQLite metadata DB.
+Given :class:`CeleryOptions` (and a PostgreSQL ``database_uri``) it runs the CeleryExecutor
+instead, with one ``airflow celery worker`` process per worker name; each worker reports its name
+as the task instances' hostname, as separate machines would. Services listen on free loopback
+ports; the simple auth manager lets every caller in as admin (it is a test stack). Every process
+is started in its own session (process group) and stopped by that id, on success and on failure
+alike. Used by ``tests/e2e`` and runnable by hand::
 
     .venv/bin/python scripts/airflow_stack.py --dag-file dags_examples/enkash_payroll_card_loads.py
 
-which prints the UI address and runs until Ctrl-C.
+which prints the UI address and runs until Ctrl-C (``--help`` shows the Celery options).
 """
 
 from __future__ import annotations
@@ -24,10 +27,13 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import requests
+
+from scripts.airflow_rest import AirflowRestClient, AirflowStackError
 
 log = logging.getLogger(__name__)
 
@@ -38,8 +44,35 @@ SERVICES: dict[str, tuple[str, ...]] = {
     "scheduler": ("scheduler", "--skip-serve-logs"),
     "triggerer": ("triggerer", "--skip-serve-logs"),
 }
-TERMINAL_RUN_STATES = frozenset({"success", "failed"})
 _STOP_GRACE_S = 20.0
+#: Set in each Celery worker's environment; :func:`worker_hostname` reports it to Airflow.
+HOSTNAME_VARIABLE = "AIRFLOW_STACK_HOSTNAME"
+_REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+def worker_hostname() -> str:
+    """The ``[core] hostname_callable`` of the stack's Celery workers: the worker's name, else the FQDN."""
+    return os.environ.get(HOSTNAME_VARIABLE) or socket.getfqdn()
+
+
+@dataclass(frozen=True)
+class CeleryOptions:
+    """Run the stack on the CeleryExecutor.
+
+    :param broker_url: the Celery broker, e.g. ``redis://127.0.0.1:6379/0``.
+    :param result_backend: where task states go, e.g. ``db+postgresql://user@127.0.0.1:5432/results``.
+    :param workers: one ``airflow celery worker`` per name (its ``--celery-hostname`` and the hostname
+        its task instances record); default two.
+    :param concurrency: task slots per worker (``--concurrency``); default 2.
+    :param visibility_timeout_s: seconds Redis waits for a worker's acknowledgement before handing
+        a task message to another worker (``[celery_broker_transport_options]``); default 3600.
+    """
+
+    broker_url: str
+    result_backend: str
+    workers: tuple[str, ...] = ("worker-1", "worker-2")
+    concurrency: int = 2
+    visibility_timeout_s: int = 3600
 
 
 def free_port() -> int:
@@ -49,12 +82,8 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-class AirflowStackError(RuntimeError):
-    """The stack did not start, or a DAG run did not reach the expected state in time."""
-
-
-class AirflowStack:
-    """Start, drive (REST API /api/v2) and stop a real Airflow 3 deployment.
+class AirflowStack(AirflowRestClient):
+    """Start, drive (REST API /api/v2, see :class:`AirflowRestClient`) and stop a real Airflow 3 deployment.
 
     :param dag_files: DAG files to link into the stack's DAGs folder (only these are parsed).
     :param env: extra environment for every service, e.g. ``AIRFLOW_CONN_*`` connections.
@@ -62,6 +91,9 @@ class AirflowStack:
         :meth:`stop` unless ``keep_home`` is true.
     :param keep_home: leave ``home`` (logs, metadata DB) on disk after :meth:`stop`; default False.
     :param python: the interpreter whose ``airflow`` package runs the services; default this one.
+    :param database_uri: the metadata DB (SQLAlchemy URI); default a SQLite file in ``home``.
+        The CeleryExecutor needs a server database such as PostgreSQL.
+    :param celery: run the CeleryExecutor with these options; default None (LocalExecutor).
     """
 
     def __init__(
@@ -72,7 +104,15 @@ class AirflowStack:
         home: str | os.PathLike[str] | None = None,
         keep_home: bool = False,
         python: str = sys.executable,
+        database_uri: str | None = None,
+        celery: CeleryOptions | None = None,
     ) -> None:
+        if celery is not None and (
+            database_uri is None or database_uri.startswith("sqlite")
+        ):
+            raise AirflowStackError(
+                "the CeleryExecutor needs a server database_uri (e.g. PostgreSQL)"
+            )
         self.dag_files = [Path(f).resolve() for f in dag_files]
         self.extra_env = dict(env or {})
         self._owns_home = home is None
@@ -83,12 +123,13 @@ class AirflowStack:
         )
         self.keep_home = keep_home
         self.python = python
+        self.database_uri = database_uri or f"sqlite:///{self.home / 'airflow.db'}"
+        self.celery = celery
         self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
+        super().__init__(f"http://127.0.0.1:{self.port}", requests.Session())
         self.dags_folder = self.home / "dags"
         self.service_logs = self.home / "service-logs"
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
-        self.session = requests.Session()
         # One signing secret for all services: the api-server must accept the scheduler's task tokens.
         self._api_secret_key = secrets.token_hex(16)
         self._jwt_secret = secrets.token_hex(32)
@@ -102,12 +143,14 @@ class AirflowStack:
             {
                 "AIRFLOW_HOME": str(self.home),
                 "AIRFLOW__CORE__DAGS_FOLDER": str(self.dags_folder),
-                "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
+                "AIRFLOW__CORE__EXECUTOR": "CeleryExecutor"
+                if self.celery
+                else "LocalExecutor",
                 "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
                 "AIRFLOW__CORE__UNIT_TEST_MODE": "False",
                 "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "True",
                 "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{self.url}/execution/",
-                "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{self.home / 'airflow.db'}",
+                "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": self.database_uri,
                 "AIRFLOW__API__HOST": "127.0.0.1",
                 "AIRFLOW__API__PORT": str(self.port),
                 "AIRFLOW__API__BASE_URL": self.url,
@@ -122,6 +165,22 @@ class AirflowStack:
                 "PYTHONUNBUFFERED": "1",
             }
         )
+        if self.celery is not None:
+            env.update(
+                {
+                    "AIRFLOW__CELERY__BROKER_URL": self.celery.broker_url,
+                    "AIRFLOW__CELERY__RESULT_BACKEND": self.celery.result_backend,
+                    "AIRFLOW__CELERY__WORKER_CONCURRENCY": str(self.celery.concurrency),
+                    "AIRFLOW__CELERY_BROKER_TRANSPORT_OPTIONS__VISIBILITY_TIMEOUT": str(
+                        self.celery.visibility_timeout_s
+                    ),
+                    # The workers import worker_hostname from this file.
+                    "AIRFLOW__CORE__HOSTNAME_CALLABLE": "scripts.airflow_stack.worker_hostname",
+                    "PYTHONPATH": os.pathsep.join(
+                        filter(None, (str(_REPO_ROOT), env.get("PYTHONPATH")))
+                    ),
+                }
+            )
         env.update(self.extra_env)
         return env
 
@@ -136,6 +195,22 @@ class AirflowStack:
             self._migrate()
             for name, args in SERVICES.items():
                 self._spawn(name, args)
+            for worker in self.celery.workers if self.celery else ():
+                self._spawn(
+                    worker,
+                    (
+                        "celery",
+                        "worker",
+                        "--celery-hostname",
+                        worker,
+                        "--skip-serve-logs",
+                        "--concurrency",
+                        str(self.celery.concurrency),
+                        "--without-mingle",
+                        "--without-gossip",
+                    ),
+                    env={HOSTNAME_VARIABLE: worker},
+                )
             self._wait_healthy(timeout_s)
             token = self.session.get(f"{self.url}/auth/token", timeout=10)
             token.raise_for_status()
@@ -185,11 +260,13 @@ class AirflowStack:
                 f"airflow db migrate failed:\n{self.service_log('db-migrate')}"
             )
 
-    def _spawn(self, name: str, args: tuple[str, ...]) -> None:
+    def _spawn(
+        self, name: str, args: tuple[str, ...], env: Mapping[str, str] | None = None
+    ) -> None:
         with open(self.service_logs / f"{name}.log", "wb") as out:
             self.processes[name] = subprocess.Popen(
                 [self.python, "-m", "airflow", *args],
-                env=self.environment(),
+                env={**self.environment(), **(env or {})},
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
@@ -213,105 +290,42 @@ class AirflowStack:
             except (requests.RequestException, ValueError):
                 health = {}
             parts = ("metadatabase", "scheduler", "triggerer", "dag_processor")
-            if health and all(
-                health.get(p, {}).get("status") == "healthy" for p in parts
+            if (
+                health
+                and all(health.get(p, {}).get("status") == "healthy" for p in parts)
+                and all(
+                    f"{w} ready" in self.service_log(w)
+                    for w in (self.celery.workers if self.celery else ())
+                )
             ):
                 return
             time.sleep(0.5)
         raise AirflowStackError(f"stack not healthy after {timeout_s:.0f}s: {health}")
 
+    def kill_worker(self, name: str) -> list[int]:
+        """SIGKILL the Celery worker ``name`` and every process under it at once, as a lost machine would.
+
+        The task runners sit in process groups of their own, so the worker's descendants are frozen
+        (SIGSTOP) first, listed again, then killed. Returns the killed pids, the worker's first.
+        """
+        import psutil
+
+        process = self.processes[name]
+        worker = psutil.Process(process.pid)
+        for found in (worker, *worker.children(recursive=True)):
+            found.suspend()
+        doomed = [worker, *worker.children(recursive=True)]
+        for found in doomed:
+            found.kill()
+        process.wait(timeout=_STOP_GRACE_S)
+        psutil.wait_procs(doomed[1:], timeout=_STOP_GRACE_S)
+        log.info("killed %s: pids %s", name, [p.pid for p in doomed])
+        return [p.pid for p in doomed]
+
     def service_log(self, name: str) -> str:
         """The combined stdout/stderr of service ``name`` (or ``db-migrate``) so far."""
         path = self.service_logs / f"{name}.log"
         return path.read_text(errors="replace") if path.exists() else ""
-
-    # -- REST API --------------------------------------------------------------------------------
-
-    def api(self, method: str, path: str, **kwargs: Any) -> Any:
-        """Call ``/api/v2{path}`` and return the decoded JSON body; raise on an error status."""
-        response = self.session.request(
-            method, f"{self.url}/api/v2{path}", timeout=30, **kwargs
-        )
-        if response.status_code >= 400:
-            raise AirflowStackError(
-                f"{method} {path} -> {response.status_code}: {response.text[:2000]}"
-            )
-        return response.json() if response.content else None
-
-    def wait_for_dag(self, dag_id: str, *, timeout_s: float = 90.0) -> dict[str, Any]:
-        """Wait until the dag-processor has parsed ``dag_id``; fail early on an import error."""
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            response = self.session.get(f"{self.url}/api/v2/dags/{dag_id}", timeout=10)
-            if response.status_code == 200:
-                return response.json()
-            errors = self.api("GET", "/importErrors")["import_errors"]
-            if errors:
-                raise AirflowStackError(f"DAG import errors: {errors}")
-            time.sleep(0.5)
-        raise AirflowStackError(f"DAG {dag_id} not parsed after {timeout_s:.0f}s")
-
-    def create_pool(self, name: str, *, slots: int) -> None:
-        """Create the pool ``name`` with ``slots`` slots (a DAG's tasks never start in a missing pool)."""
-        self.api("POST", "/pools", json={"name": name, "slots": slots})
-
-    def trigger(
-        self,
-        dag_id: str,
-        *,
-        conf: Mapping[str, Any] | None = None,
-        logical_date: str | None = None,
-        data_interval: tuple[str, str] | None = None,
-    ) -> str:
-        """Unpause ``dag_id`` and create a run; return its run_id.
-
-        :param conf: the run's params (``dag_run.conf``); default none.
-        :param logical_date: ISO-8601 logical date; default none (a run with no logical date).
-        :param data_interval: ISO-8601 ``(start, end)``; default the one the timetable infers.
-        """
-        self.api("PATCH", f"/dags/{dag_id}", json={"is_paused": False})
-        body: dict[str, Any] = {"logical_date": logical_date, "conf": dict(conf or {})}
-        if data_interval is not None:
-            body["data_interval_start"], body["data_interval_end"] = data_interval
-        return str(self.api("POST", f"/dags/{dag_id}/dagRuns", json=body)["dag_run_id"])
-
-    def wait_for_run(
-        self, dag_id: str, run_id: str, *, timeout_s: float = 180.0, on_poll: Any = None
-    ) -> str:
-        """Poll the run until it succeeds or fails; return the final state.
-
-        :param timeout_s: seconds before :class:`AirflowStackError`; default 180.
-        :param on_poll: optional callable run after every poll (e.g. to record task states).
-        """
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            state = self.api("GET", f"/dags/{dag_id}/dagRuns/{run_id}")["state"]
-            if on_poll is not None:
-                on_poll()
-            if state in TERMINAL_RUN_STATES:
-                return str(state)
-            time.sleep(0.5)
-        raise AirflowStackError(
-            f"run {dag_id}/{run_id} not finished after {timeout_s:.0f}s"
-        )
-
-    def dag_runs(self, dag_id: str) -> list[dict[str, Any]]:
-        """Every run of ``dag_id``: triggered ones and those the scheduler created on unpausing."""
-        return list(
-            self.api("GET", f"/dags/{dag_id}/dagRuns", params={"limit": 100})[
-                "dag_runs"
-            ]
-        )
-
-    def task_instances(self, dag_id: str, run_id: str) -> list[dict[str, Any]]:
-        """Every task instance of the run, mapped ones included, with ``rendered_fields``."""
-        path = f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances"
-        found: list[dict[str, Any]] = []
-        while True:
-            page = self.api("GET", path, params={"limit": 100, "offset": len(found)})
-            found.extend(page["task_instances"])
-            if len(found) >= page["total_entries"] or not page["task_instances"]:
-                return found
 
 
 def _stop_process_group(name: str, process: subprocess.Popen[bytes]) -> None:
@@ -351,14 +365,43 @@ def main(argv: list[str] | None = None) -> int:
         metavar="NAME=VALUE",
         help="extra environment",
     )
+    parser.add_argument(
+        "--database-uri", help="metadata DB URI; default a SQLite file in the home"
+    )
+    parser.add_argument(
+        "--celery-broker",
+        metavar="URL",
+        help="run the CeleryExecutor with this broker (e.g. redis://127.0.0.1:6379/0); needs --database-uri on PostgreSQL",
+    )
+    parser.add_argument(
+        "--celery-result-backend",
+        metavar="URL",
+        help="default db+ and the --database-uri",
+    )
+    parser.add_argument(
+        "--celery-worker",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="a Celery worker (repeatable); default worker-1 and worker-2",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     env = dict(item.split("=", 1) for item in args.env)
+    celery = None
+    if args.celery_broker:
+        celery = CeleryOptions(
+            broker_url=args.celery_broker,
+            result_backend=args.celery_result_backend or f"db+{args.database_uri}",
+            **({"workers": tuple(args.celery_worker)} if args.celery_worker else {}),
+        )
     stack = AirflowStack(
         dag_files=args.dag_file,
         env=env,
         home=args.home,
         keep_home=args.home is not None,
+        database_uri=args.database_uri,
+        celery=celery,
     )
     stop_requested = False
 

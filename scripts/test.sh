@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# The whole test suite: .venv from the lock file, a throwaway PostgreSQL and Airflow home, then pytest.
+# The whole test suite: .venv from the lock file, a throwaway PostgreSQL, Redis and Airflow home, then pytest.
 # Extra arguments go to pytest (e.g. scripts/test.sh -k crypto). Fails when no test ran.
 source "$(dirname "$0")/_venv.sh"
 source scripts/_postgres.sh
 RUN_DIR="$(mktemp -d /tmp/enkash-test.XXXXXX)"
-cleanup() { stop_postgres; rm -rf "$RUN_DIR"; }
+cleanup() { if declare -F stop_redis >/dev/null; then stop_redis; fi; stop_postgres; rm -rf "$RUN_DIR"; }
 trap cleanup EXIT
+source scripts/_redis.sh
 export AIRFLOW_HOME="$RUN_DIR/airflow"
 # dag.test() needs each DAG file inside the DAGs folder: link the example DAGs and the test DAGs there.
 export AIRFLOW__CORE__DAGS_FOLDER="$RUN_DIR/dags"

@@ -15,20 +15,15 @@ import json
 import os
 import sqlite3
 import time
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
 import pytest
-import requests
-from airflow.sdk import Connection
 
 from airflow_provider_enkash.batch.rows import CARD_ID_COLUMNS
-from airflow_provider_enkash.hooks.enkash import EnKashHook
 from airflow_provider_enkash.references import batch_row_reference
 from airflow_provider_enkash.sandbox import Sandbox, SandboxConfig
 from scripts.airflow_stack import AirflowStack
@@ -38,6 +33,7 @@ from tests.e2e.secrets_scan import (
     stack_api_records,
     stack_files,
 )
+from tests.e2e.stack_runs import Runs, sandbox_admin, sandbox_hook, utc_midnight
 
 REPO = Path(__file__).resolve().parents[2]
 PAYROLL_DAG = "enkash_payroll_card_loads"
@@ -61,51 +57,6 @@ EXPORT_DAG_ENV = {"ENKASH_EXPORT_POKE_INTERVAL_S": "2"}
 # Every process logs at DEBUG (urllib3 included), so the secrets scan also covers what only
 # DEBUG prints; DEBUG output is a superset of INFO's, so this one pass covers INFO as well.
 DEBUG_LOGGING_ENV = {"AIRFLOW__LOGGING__LOGGING_LEVEL": "DEBUG"}
-RUN_TIMEOUT_S = 180
-
-
-@dataclass
-class Runs:
-    """The finished DAG runs and what the test saw of them while they ran."""
-
-    stack: AirflowStack
-    run_ids: dict[str, list[str]] = field(default_factory=dict)
-    states: dict[str, str] = field(default_factory=dict)
-    task_states_seen: dict[str, set[str]] = field(
-        default_factory=lambda: defaultdict(set)
-    )
-    seconds: dict[str, float] = field(default_factory=dict)
-
-    def record_task_states(self) -> None:
-        for dag_id in self.run_ids:
-            for run in self.stack.dag_runs(dag_id):
-                for ti in self.stack.task_instances(dag_id, run["dag_run_id"]):
-                    self.task_states_seen[f"{dag_id}.{ti['task_id']}"].add(
-                        str(ti["state"])
-                    )
-
-    def run_to_the_end(self, dag_id: str, **trigger: Any) -> None:
-        """Unpause and trigger ``dag_id``; wait for that run and every run the scheduler added."""
-        self.run_ids[dag_id] = [self.stack.trigger(dag_id, **trigger)]
-        self.states[dag_id] = "success"
-        waiting = list(self.run_ids[dag_id])
-        while waiting:
-            for run_id in waiting:
-                state = self.stack.wait_for_run(
-                    dag_id,
-                    run_id,
-                    timeout_s=RUN_TIMEOUT_S,
-                    on_poll=self.record_task_states,
-                )
-                if state != "success":
-                    self.states[dag_id] = f"{run_id}: {state}"
-            # Unpausing lets the scheduler start the runs the timetable owes: check and scan those too.
-            waiting = [
-                r["dag_run_id"]
-                for r in self.stack.dag_runs(dag_id)
-                if r["dag_run_id"] not in self.run_ids[dag_id]
-            ]
-            self.run_ids[dag_id].extend(waiting)
 
 
 @pytest.fixture(scope="module")
@@ -115,23 +66,6 @@ def e2e_sandbox() -> Iterator[Sandbox]:
     ).start()
     yield sandbox
     sandbox.stop()
-
-
-def _admin(sandbox: Sandbox, name: str, body: dict[str, Any] | None = None) -> Any:
-    url = f"{sandbox.url}/_sandbox/{name}"
-    response = (
-        requests.post(url, json=body, timeout=10)
-        if body is not None
-        else requests.get(url, timeout=10)
-    )
-    response.raise_for_status()
-    return response.json()
-
-
-def _hook(sandbox: Sandbox) -> EnKashHook:
-    return EnKashHook.from_connection(
-        Connection.from_json(sandbox.connection_json(), conn_id="enkash_default")
-    )
 
 
 @pytest.fixture(scope="module")
@@ -144,9 +78,7 @@ def runs(e2e_sandbox: Sandbox, warehouse: Path) -> Iterator[Runs]:
     """Payroll first; then the export of today, with one load still settling when its sensor looks."""
     connection = json.loads(e2e_sandbox.connection_json())
     connection["extra"] = {**connection["extra"], **CONNECTION_EXTRAS}
-    today = datetime.now(timezone.utc).replace(
-        hour=0, minute=0, second=0, microsecond=0
-    )
+    today = utc_midnight()
     env = {
         "AIRFLOW_CONN_ENKASH_DEFAULT": json.dumps(connection),
         f"AIRFLOW_CONN_{WAREHOUSE_CONN_ID.upper()}": json.dumps(
@@ -171,31 +103,19 @@ def runs(e2e_sandbox: Sandbox, warehouse: Path) -> Iterator[Runs]:
         result.run_to_the_end(PAYROLL_DAG, conf={"pay_period": PAY_PERIOD})
         result.seconds["payroll done"] = time.monotonic() - started
 
-        _admin(e2e_sandbox, "config", {"settle_delay_s": PENDING_SETTLE_S})
-        last_card = _admin(e2e_sandbox, "cards")["cards"][-1]["enkash_card_id"]
-        _hook(e2e_sandbox).load_card_balance(
+        last_card = sandbox_admin(e2e_sandbox, "cards")["cards"][-1]["enkash_card_id"]
+        result.export_today_while_a_load_settles(
+            EXPORT_DAG,
+            e2e_sandbox,
             enkash_card_id=last_card,
-            amount="1.00",
-            unique_reference_number=PENDING_LOAD_REFERENCE,
+            reference=PENDING_LOAD_REFERENCE,
+            settle_s=PENDING_SETTLE_S,
         )
-        day = (today.isoformat(), (today + timedelta(days=1)).isoformat())
-        result.run_to_the_end(EXPORT_DAG, logical_date=day[0], data_interval=day)
         result.seconds["export done"] = time.monotonic() - started
         yield result
         print(f"\ne2e timings (seconds since start): {result.seconds}")
         if any(state != "success" for state in result.states.values()):
             print(stack.service_log("scheduler")[-6000:])
-
-
-def _task_instances_of(runs: Runs, dag_id: str, operator: str) -> list[dict[str, Any]]:
-    found = [
-        ti
-        for run_id in runs.run_ids[dag_id]
-        for ti in runs.stack.task_instances(dag_id, run_id)
-        if ti["operator"] == operator
-    ]
-    assert found, f"{dag_id} has no {operator} task"
-    return found
 
 
 def test_both_example_dags_succeed(runs: Runs) -> None:
@@ -228,7 +148,7 @@ def test_each_payroll_row_loaded_exactly_once(runs: Runs, e2e_sandbox: Sandbox) 
     }
     assert f"payroll-{PAY_PERIOD}" in batches
     rows = _payroll_rows()
-    ledger = _admin(e2e_sandbox, "ledger")["loads"]
+    ledger = sandbox_admin(e2e_sandbox, "ledger")["loads"]
     loads = {
         entry["reference"]: entry
         for entry in ledger
@@ -248,7 +168,7 @@ def test_each_payroll_row_loaded_exactly_once(runs: Runs, e2e_sandbox: Sandbox) 
         expected_balances[card_id] += amount * len(batches)
     cards = {
         card["enkash_card_id"]: Decimal(card["balance"])
-        for card in _admin(e2e_sandbox, "cards")["cards"]
+        for card in sandbox_admin(e2e_sandbox, "cards")["cards"]
     }
     assert {card_id: cards[card_id] for card_id in expected_balances} == dict(
         expected_balances
@@ -258,26 +178,11 @@ def test_each_payroll_row_loaded_exactly_once(runs: Runs, e2e_sandbox: Sandbox) 
 def test_export_wrote_every_transaction_of_its_windows_once(
     runs: Runs, e2e_sandbox: Sandbox, warehouse: Path
 ) -> None:
-    hook = EnKashHook.from_connection(
-        Connection.from_json(e2e_sandbox.connection_json(), conn_id="enkash_default")
+    exports = runs.task_instances_of(EXPORT_DAG, "EnKashTransactionsToSqlOperator")
+    assert {e["rendered_fields"]["conn_id"] for e in exports} == {WAREHOUSE_CONN_ID}
+    table, at_enkash = runs.exported_at_enkash(
+        EXPORT_DAG, "EnKashTransactionsToSqlOperator", sandbox_hook(e2e_sandbox)
     )
-    at_enkash: set[str] = set()
-    tables = set()
-    for export in _task_instances_of(
-        runs, EXPORT_DAG, "EnKashTransactionsToSqlOperator"
-    ):
-        assert export["rendered_fields"]["conn_id"] == WAREHOUSE_CONN_ID
-        summary = runs.stack.api(
-            "GET",
-            f"/dags/{EXPORT_DAG}/dagRuns/{export['dag_run_id']}/taskInstances/{export['task_id']}"
-            "/xcomEntries/return_value",
-        )["value"]
-        tables.add(summary["table"])
-        found = hook.get_all_transactions(
-            txn_date_from=summary["window_start"], txn_date_to=summary["window_end"]
-        )
-        at_enkash |= {t["enKashCardTransactionId"] for t in found["data"]}
-    (table,) = tables
     with sqlite3.connect(warehouse) as db:
         stored = [
             row[0] for row in db.execute(f"SELECT enkash_transaction_id FROM {table}")
@@ -287,24 +192,8 @@ def test_export_wrote_every_transaction_of_its_windows_once(
 
 
 def test_sensor_deferred_to_the_real_triggerer(runs: Runs) -> None:
-    sensor_tasks = {
-        ti["task_id"]
-        for ti in _task_instances_of(
-            runs, EXPORT_DAG, "EnKashTransactionsSettledSensor"
-        )
-    }
-    assert any(
-        "deferred" in runs.task_states_seen[f"{EXPORT_DAG}.{task}"]
-        for task in sensor_tasks
-    ), runs.task_states_seen
-    task_logs = runs.stack.home / "logs" / f"dag_id={EXPORT_DAG}"
-    trigger_logs = [
-        p
-        for task in sensor_tasks
-        for p in task_logs.rglob(f"task_id={task}/*.log.trigger.*.log")
-    ]
-    assert any("trigger completed" in path.read_text() for path in trigger_logs), (
-        "the triggerer never ran the trigger"
+    runs.assert_sensor_deferred_to_the_triggerer(
+        EXPORT_DAG, "EnKashTransactionsSettledSensor"
     )
     # the line only the native async path writes: no thread-pool poll ran in the triggerer
     assert any("with native async polls" in path.read_text() for path in trigger_logs), (
@@ -315,7 +204,7 @@ def test_sensor_deferred_to_the_real_triggerer(runs: Runs) -> None:
 def test_no_secret_in_logs_xcom_or_rendered_fields(
     runs: Runs, e2e_sandbox: Sandbox
 ) -> None:
-    secrets = _admin(e2e_sandbox, "secrets")
+    secrets = sandbox_admin(e2e_sandbox, "secrets")
     assert secrets["access_tokens"] and secrets["card_numbers"] and secrets["cvvs"], (
         secrets.keys()
     )
