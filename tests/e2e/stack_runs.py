@@ -17,7 +17,7 @@ from airflow_provider_enkash.hooks.enkash import EnKashHook
 from airflow_provider_enkash.sandbox import Sandbox
 from scripts.airflow_stack import AirflowStack
 
-RUN_TIMEOUT_S = 180
+RUN_TIMEOUT_S = 300  # per run; a loaded 2-core machine needs the margin
 _PAGE_SIZE = 500
 
 
@@ -94,7 +94,7 @@ class Runs:
     ) -> None:
         """Unpause and trigger ``dag_id``; wait for that run and every run the scheduler added.
 
-        :param timeout_s: seconds each run may take; default 180.
+        :param timeout_s: seconds each run may take; default 300.
         :param on_poll: also called after every poll (after the task states are recorded).
         """
 
