@@ -23,6 +23,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from airflow.exceptions import AirflowNotFoundException
 from airflow_provider_enkash.connection import KNOWN_EXTRAS
@@ -35,6 +36,7 @@ from airflow_provider_enkash.exceptions import (
     EnKashLoginRefused,
     EnKashUnexpectedResponse,
 )
+from airflow_provider_enkash.export.timestamps import parse_timestamp
 from airflow_provider_enkash.hooks.card_api import format_txn_date, records_of
 from airflow_provider_enkash.operations import OPERATIONS, OperationKind
 from airflow_provider_enkash.probe_findings import (
@@ -233,8 +235,8 @@ class Probe:
         if count > len(records):
             report.note(f"recordsCount {count} > {len(records)} returned: the search caps a response at {len(records)}")
             self.cap = len(records)
-        elif records and len(records) % 100 == 0:
-            report.note(f"{len(records)} records is a round number: possibly a cap; use smaller windows")
+        elif records:
+            self._split_check(report, window, wire, records)
         if not records:
             report.note("no transactions in the window: status words, timestamps, references and paging not checked")
             return
@@ -249,6 +251,33 @@ class Probe:
         )
         self._filters_and_paging(report, window, wire, records)
         report.note(f"largest response: {self.largest} records")
+
+    def _split_check(
+        self, report: ProbeReport, window: tuple[datetime, datetime], wire: _Wire, records: list[dict[str, Any]]
+    ) -> None:
+        """Search the window in two parts, split just after the last record returned: if the parts hold
+        more records than the whole did, the whole was capped (even though ``recordsCount`` said nothing)."""
+        whole = len(records)
+        split = window[0] + (window[1] - window[0]) / 2
+        try:
+            last = parse_timestamp(records[-1].get("txnDate"), local_tz=ZoneInfo(self.hook.settings.response_timezone))
+        except (ValueError, TypeError):
+            last = None
+        if last is not None and window[0] < last + timedelta(milliseconds=500) < window[1]:
+            split = last + timedelta(milliseconds=500)  # between records at second precision
+        try:
+            parts = [len(self._search_once(part, wire)["data"]) for part in ((window[0], split), (split, window[1]))]
+        except EnKashError as exc:
+            report.note(f"cap check refused: {exc}")
+            return
+        if sum(parts) > whole:
+            report.note(
+                f"the window split in two returned {parts[0]} + {parts[1]} records, more than the {whole} of the "
+                f"whole (whose recordsCount said nothing more): the search caps a response at {whole}"
+            )
+            self.cap = whole
+        elif whole % 100 == 0:
+            report.note(f"{whole} records is a round number: possibly a cap; use smaller windows")
 
     def _search_once(self, window: tuple[datetime, datetime], wire: _Wire, **filters: Any) -> dict[str, Any]:
         payload = {

@@ -42,6 +42,7 @@ REPORT_LINES = {  # a line each variant's report must contain
     "iso_timestamps": "txnDate formats: iso-utc-millis",
     "documented": "txnDate formats: MMM d, yyyy h:mm:ss a (no zone)",
     "capped_search": "caps a response at 25",
+    "capped_search_count_returned": "the window split in two returned",
     "paging_ignored": "paging IGNORED",
 }
 
