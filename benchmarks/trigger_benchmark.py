@@ -256,7 +256,9 @@ def _free_port() -> int:
 def _start_sandbox() -> tuple[subprocess.Popen[str], str]:
     proc = subprocess.Popen(
         [sys.executable, "-m", "airflow_provider_enkash.sandbox", "--port", str(_free_port()),
-         "--settle-delay-s", "86400"],
+         "--settle-delay-s", "86400",
+         # the thread-pool baseline keeps one idle keep-alive session per trigger: more than the default 256
+         "--max-connections", "20000"],
         stdout=subprocess.PIPE, text=True,
     )
     assert proc.stdout is not None
