@@ -13,12 +13,15 @@ from collections.abc import Iterable
 from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
 REDACTED = "***"
-# A full card number: 13 to 19 digits, optionally grouped by spaces or dashes.
-_PAN_RE = re.compile(r"(?<![0-9])[0-9](?:[ -]?[0-9]){12,18}(?![0-9])")
-# A secret named in the text: "cvv: 123", "PIN=1234", "otp 654321", "password is hunter2", "token: eyJ...".
+# A full card number: 13 to 19 digits, optionally grouped by up to three spaces, dots, dashes or slashes.
+_PAN_RE = re.compile(r"(?<![0-9])[0-9](?:[ ./_-]{0,3}[0-9]){12,18}(?![0-9])")
+# A secret named in the text, possibly after filler words: "cvv: 123", "CVV number 835", "PIN=1234",
+# "otp is 654321", "security code 835", "exp 10/2031", "valid thru 10/2031", "token: eyJ...".
 _NAMED_SECRET_RE = re.compile(
-    r"(?i)\b(cvv2?|cvc|pin(?:block)?|otp|mfa(?:code)?|password|passwd|secret|client_secret|access_token|token|"
-    r"card ?number|cardnumber|expiry|exp(?:iry)?date)\b(\W{0,4}(?:is\W{1,3})?)((?=[A-Za-z+/=._-]*[0-9])[A-Za-z0-9+/=._-]+)"
+    r"(?i)\b(cvv2?|cvc2?|security\s+code|pin(?:block)?|otp|mfa(?:code)?|password|passwd|secret|client_secret|"
+    r"access_token|token|card\s*(?:number|no)|cardnumber|exp(?:iry|ires?)?(?:\s*date)?|valid\s+(?:thru|through|till|until))\b"
+    r"((?:\W{1,4}(?:number|no|code|value|is|was|date|of))*\W{1,4})"
+    r"((?=[A-Za-z+/=._-]*[0-9])[A-Za-z0-9+/=._-]+)"
 )
 
 

@@ -34,6 +34,13 @@ def test_otp_card_number_and_cvv_echoed_by_enkash_are_cut(sandbox, hook, caplog)
         ("wrong pin 12", " 12"),
         ("OTP is 482913", "482913"),
         ('{"otp": "4829"}', "4829"),
+        # other wordings EnKash might use (found by an outside review)
+        ("Invalid OTP for card 6083.2607.9576.1003", "2607.9576"),
+        ("Card 6083  2607  9576  1003 is locked", "2607  9576"),
+        ("CVV number 835 does not match", "835"),
+        ("security code 835 does not match", "835"),
+        ("exp 10/2031", "10/2031"),
+        ("valid thru 10/2031", "10/2031"),
     ],
 )
 def test_card_data_patterns_are_redacted_without_known_values(text, secret):
