@@ -8,6 +8,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any
 
 import requests
@@ -184,8 +185,9 @@ class Runs:
 
     def assert_sensor_deferred_to_the_triggerer(
         self, dag_id: str, operator: str
-    ) -> None:
-        """A task of ``operator`` was seen deferred, and the triggerer's log shows its trigger completing."""
+    ) -> list[Path]:
+        """A task of ``operator`` was seen deferred, and the triggerer's log shows its trigger
+        completing; return the trigger log files of those tasks."""
         sensor_tasks = {
             ti["task_id"] for ti in self.task_instances_of(dag_id, operator)
         }
@@ -202,3 +204,4 @@ class Runs:
         assert any("trigger completed" in path.read_text() for path in trigger_logs), (
             "the triggerer never ran the trigger"
         )
+        return trigger_logs

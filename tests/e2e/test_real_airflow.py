@@ -192,13 +192,13 @@ def test_export_wrote_every_transaction_of_its_windows_once(
 
 
 def test_sensor_deferred_to_the_real_triggerer(runs: Runs) -> None:
-    runs.assert_sensor_deferred_to_the_triggerer(
+    trigger_logs = runs.assert_sensor_deferred_to_the_triggerer(
         EXPORT_DAG, "EnKashTransactionsSettledSensor"
     )
     # the line only the native async path writes: no thread-pool poll ran in the triggerer
-    assert any("with native async polls" in path.read_text() for path in trigger_logs), (
-        "the trigger did not poll on the async path"
-    )
+    assert any(
+        "with native async polls" in path.read_text() for path in trigger_logs
+    ), "the trigger did not poll on the async path"
 
 
 def test_no_secret_in_logs_xcom_or_rendered_fields(
