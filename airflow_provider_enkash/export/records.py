@@ -11,6 +11,7 @@ it goes anywhere.
 from __future__ import annotations
 
 import functools
+import operator
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -98,7 +99,13 @@ def mask_card_number(value: Any) -> str | None:
     """The masked card number as sent; an unmasked one (12+ digits, no mask characters) is cut to its last 4."""
     if value in (None, ""):
         return None
-    text = str(value)
+    if value.__class__ is str:
+        return _mask_text(value)
+    return _mask_text(str(value))
+
+
+@functools.lru_cache(maxsize=4096)  # a card's transactions repeat its masked number
+def _mask_text(text: str) -> str:
     digits = _NON_DIGITS.sub("", text)
     if len(digits) >= 12 and not _MASK_CHARS.search(text):
         return "XXXX XXXX XXXX " + digits[-4:]
@@ -118,10 +125,10 @@ def _text(value: Any, txn_id: str, field: str) -> str | None:
 
 
 def _amount(value: Any, txn_id: str, field: str) -> Decimal | None:
-    if value is None or value == "":
-        return None
     if value.__class__ is Decimal and value.is_finite():
         return value
+    if value is None or value == "":
+        return None
     try:
         amount = Decimal(repr(value) if isinstance(value, float) else value)
     except (InvalidOperation, TypeError, ValueError):
@@ -191,6 +198,13 @@ _CONVERT_AT = [
     for i, c in enumerate(_MIDDLE)
     if c.kind not in _TEXT_KINDS
 ]
+# Gathering in C: the record's fields, then txnDetails' fields, put in column order by one itemgetter.
+_TOP_KEYS = [key for nested, key in _SOURCES if not nested]
+_NESTED_KEYS = [key for nested, key in _SOURCES if nested]
+_gathered_at = {source: n for n, source in enumerate([(False, k) for k in _TOP_KEYS] + [(True, k) for k in _NESTED_KEYS])}
+_IN_COLUMN_ORDER = operator.itemgetter(*(_gathered_at[source] for source in _SOURCES))
+_TEXTS = operator.itemgetter(*(i for i, _ in _TEXT_AT))
+_PLAIN_TEXT_TYPES = frozenset({str, type(None)})
 
 
 def to_row(record: Mapping[str, Any], *, exported_at: datetime, local_tz: tzinfo = IST) -> tuple[Any, ...]:
@@ -207,12 +221,13 @@ def to_row(record: Mapping[str, Any], *, exported_at: datetime, local_tz: tzinfo
         raise EnKashRecordError(
             transaction_id=txn_id, field="txnDetails", problem="expected an object"
         )
-    get, detail = record.get, details.get
-    values = [detail(key) if nested else get(key) for nested, key in _SOURCES]
-    for i, field in _TEXT_AT:
-        value = values[i]
-        if value.__class__ is not str or not value:
-            values[i] = _text(value, txn_id, field)
+    values = list(_IN_COLUMN_ORDER((*map(record.get, _TOP_KEYS), *map(details.get, _NESTED_KEYS))))
+    texts = _TEXTS(values)
+    if "" in texts or not _PLAIN_TEXT_TYPES.issuperset(map(type, texts)):
+        for i, field in _TEXT_AT:  # an empty string, or a value that is not text (e.g. txnDetails.id)
+            value = values[i]
+            if value is not None and (value.__class__ is not str or not value):
+                values[i] = _text(value, txn_id, field)
     for i, field, convert in _CONVERT_AT:
         values[i] = (
             _timestamp(values[i], txn_id, field, local_tz) if convert is _timestamp else convert(values[i], txn_id, field)
