@@ -1,10 +1,13 @@
 """The SQL destination: create the table when missing, upsert rows keyed by the transaction id.
 
-DDL comes from SQLAlchemy (types rendered per database) and the upsert from
-common.sql's own dialect support, ``DbApiHook.insert_rows(replace=True,
-replace_index=...)``: ``INSERT ... ON CONFLICT (...) DO UPDATE`` on Postgres,
-``REPLACE INTO`` on SQLite, ``MERGE`` where a dialect provides it. Rows stream
-through in chunks of ``chunk_size``, one transaction per chunk.
+DDL comes from SQLAlchemy (types rendered per database) and the upsert
+statement from common.sql's dialect (``hook.dialect.generate_replace_sql``, as
+``DbApiHook.insert_rows(replace=True)`` builds it): ``INSERT ... ON CONFLICT
+(...) DO UPDATE`` on Postgres, ``REPLACE INTO`` on SQLite, ``MERGE`` where a
+dialect provides it. Rows go to the DBAPI cursor's ``executemany`` in chunks of
+``chunk_size``, one transaction per chunk, with each cell already in the form
+the hook's ``_serialize_cell`` gives it (worked out once per column, not per
+cell: that per-cell pass cost more than the database's own work).
 
 SQLite has no timestamp or decimal type: timestamps are stored as fixed-width
 UTC text (``2025-01-23T11:08:36.000Z``, so text order is time order and
@@ -15,9 +18,12 @@ binary float); ``principal_amount_paise`` is exact everywhere.
 from __future__ import annotations
 
 import functools
+import itertools
 import re
-from collections.abc import Iterable, Iterator, Sequence
-from datetime import datetime
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import closing
+from datetime import datetime, timezone
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
@@ -67,6 +73,47 @@ _TIMESTAMP_AT = tuple(
 _utc_text = functools.lru_cache(maxsize=4096)(
     format_utc
 )  # neighbouring rows share seconds
+# A value of each Python type a row cell holds (besides None), per column kind.
+_SAMPLES: dict[str, Any] = {
+    "id": "x",
+    "text": "x",
+    "card": "x",
+    "amount": Decimal("1.25"),
+    "foreign_amount": Decimal("1.25"),
+    "paise": 125,
+    "timestamp": datetime(2025, 1, 2, 3, 4, 5, 6000, tzinfo=timezone.utc),
+    "export_time": datetime(2025, 1, 2, 3, 4, 5, 6000, tzinfo=timezone.utc),
+}
+
+
+def _cell_converters(hook: DbApiHook, *, text_timestamps: bool) -> list[tuple[int, Callable[[Any], Any]]]:
+    """``(column index, function)`` for every column whose cells the database needs converted.
+
+    What each column needs is the hook's own ``_serialize_cell`` (common.sql's default turns every cell
+    into text, Postgres passes cells through), found once from a sample of the column's type: a sample
+    returned unchanged needs nothing, one returned as ``str(sample)`` needs ``str``; anything else keeps
+    calling ``_serialize_cell``. SQLite timestamps become fixed-width UTC text first.
+    """
+    serialize = hook._serialize_cell
+    converters: list[tuple[int, Callable[[Any], Any]]] = []
+    for i, column in enumerate(COLUMNS):
+        if text_timestamps and i in _TIMESTAMP_AT:
+            sample: Any = _utc_text(_SAMPLES[column.kind])
+            first: Callable[[Any], Any] | None = _utc_text
+        else:
+            sample, first = _SAMPLES[column.kind], None
+        serialized = serialize(sample)
+        if serialized is sample:
+            then = None
+        elif serialized == str(sample) and type(serialized) is str:
+            then = str
+        else:
+            then = serialize
+        if first is not None and then is not None:
+            converters.append((i, lambda value, f=first, g=then: g(f(value))))
+        elif first is not None or then is not None:
+            converters.append((i, first or then))  # type: ignore[arg-type]
+    return converters
 
 
 def check_table_name(table: Any) -> str:
@@ -139,29 +186,35 @@ class SqlTransactionSink:
 
     def upsert(self, batches: Iterable[list[tuple[Any, ...]]]) -> int:
         """Insert or replace every row of ``batches`` (streamed, never all in memory); return the rows sent."""
-        sent = 0
+        from airflow.providers.common.sql.hooks.lineage import send_sql_hook_lineage
 
-        def cells() -> Iterator[Sequence[Any]]:
-            nonlocal sent
-            for batch in batches:
-                sent += len(batch)
-                if self._text_timestamps:
-                    for row in batch:
-                        cells = list(row)
-                        for i in _TIMESTAMP_AT:
-                            if cells[i] is not None:
-                                cells[i] = _utc_text(cells[i])
-                        yield cells
-                else:
-                    yield from batch
-
-        self.hook.insert_rows(
-            self.table,
-            cells(),
-            target_fields=list(COLUMN_NAMES),
-            commit_every=self.chunk_size,
-            replace=True,
-            replace_index=[KEY_COLUMN],
-            executemany=True,
+        hook = self.hook
+        sql = hook.dialect.generate_replace_sql(
+            self.table, COLUMN_NAMES, list(COLUMN_NAMES), replace_index=[KEY_COLUMN]
         )
+        converters = _cell_converters(hook, text_timestamps=self._text_timestamps)
+
+        def cells() -> Iterator[tuple[Any, ...]]:
+            for batch in batches:
+                for row in batch:
+                    values = list(row)
+                    for i, convert in converters:
+                        value = values[i]
+                        if value is not None:
+                            values[i] = convert(value)
+                    yield tuple(values)
+
+        sent = 0
+        rows = cells()
+        with closing(hook.get_conn()) as conn:
+            if hook.supports_autocommit:
+                hook.set_autocommit(conn, False)
+            with closing(conn.cursor()) as cursor:
+                while chunk := list(itertools.islice(rows, self.chunk_size)):
+                    cursor.executemany(sql, chunk)
+                    conn.commit()
+                    sent += len(chunk)
+                    self.hook.log.info("Upserted %s rows into %s so far", sent, self.table)
+        if sent:
+            send_sql_hook_lineage(context=hook, sql=sql, row_count=sent)
         return sent
