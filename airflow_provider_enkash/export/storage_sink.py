@@ -4,8 +4,9 @@ Each format is written to a temporary sibling object first and renamed over
 the final name when complete, so readers never see a partial file and a
 rerun replaces the previous one (``file://`` renames atomically; object
 stores copy server-side, and the final key only ever holds a whole object).
-Rows stream through: JSON Lines line by line, Parquet one row group per
-``row_group_size`` rows.
+Rows stream through: JSON Lines line by line; Parquet turns each batch into
+an Arrow record batch as it arrives (columnar, a fraction of the memory of
+Python rows) and writes one row group per ``row_group_size`` rows.
 """
 
 from __future__ import annotations
@@ -103,25 +104,22 @@ class _ParquetWriter:
         }
         self._schema = pa.schema([pa.field(c.name, types[c.kind]) for c in COLUMNS])
         self._writer = pq.ParquetWriter(stream, self._schema)
-        self._pending: list[tuple[Any, ...]] = []
+        self._batches: list[Any] = []  # Arrow record batches of the row group being filled
+        self._pending = 0
         self._row_group_size = row_group_size
 
     def write(self, rows: list[tuple[Any, ...]]) -> None:
-        self._pending.extend(rows)
-        if len(self._pending) >= self._row_group_size:
+        if rows:
+            arrays = [self._pa.array(column, type=f.type) for column, f in zip(zip(*rows), self._schema)]
+            self._batches.append(self._pa.RecordBatch.from_arrays(arrays, schema=self._schema))
+            self._pending += len(rows)
+        if self._pending >= self._row_group_size:
             self._flush()
 
     def _flush(self) -> None:
-        if self._pending:
-            columns = list(zip(*self._pending))
-            arrays = [
-                self._pa.array(col, type=f.type)
-                for col, f in zip(columns, self._schema)
-            ]
-            self._writer.write_table(
-                self._pa.Table.from_arrays(arrays, schema=self._schema)
-            )
-            self._pending = []
+        if self._batches:
+            self._writer.write_table(self._pa.Table.from_batches(self._batches, schema=self._schema))
+            self._batches, self._pending = [], 0
 
     def close(self) -> None:
         self._flush()
@@ -137,7 +135,7 @@ def write_files(
     """Stream ``batches`` into one object per format, each published atomically; return the rows written.
 
     :param targets: final path per format, e.g. ``{"jsonl": path / "x.jsonl"}``.
-    :param row_group_size: Parquet rows buffered per row group (default 50,000).
+    :param row_group_size: Parquet rows per row group (default 50,000), buffered as Arrow batches.
     """
     if "parquet" in targets and not pyarrow_available():
         raise EnKashConfigError(
