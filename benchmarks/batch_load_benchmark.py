@@ -1,36 +1,47 @@
-"""Batch loads: wall time of EnKashBatchLoadOperator against the ideal N x latency / concurrency.
+"""Batch card loads: EnKashBatchLoadOperator against a minimal batch client, same sandbox, same latency.
 
-Starts the sandbox in a child process on 127.0.0.1 (so client and server do not share a GIL)
-with ``latency`` injected on every load, creates the cards, then loads N rows through the
-operator (whole-batch validation, one shared hook, thread pool, file ledger) at each
-concurrency, and a sequential loop (concurrency 1) on a sample of rows, extrapolated to N.
-After each run it checks in the sandbox ledger that every reference moved money exactly once.
+Each round starts a fresh sandbox process with ``--latency-ms`` injected on every load and ``--cards``
+cards, then runs each client in a fresh process (order alternating between rounds), each loading
+``--rows`` rows ``--concurrency`` at a time with its own references. Clients:
 
-    .venv/bin/python benchmarks/batch_load_benchmark.py [--rows 10000] [--latency-ms 20]
-        [--concurrency 16 8] [--sequential-sample 300]
+- ``provider operator``: ``EnKashBatchLoadOperator`` (whole-batch validation, deterministic references,
+  one shared hook, thread pool, file ledger with a ``sending`` marker per row before the first load);
+- ``minimal client``: ``ThreadPoolExecutor`` + one ``requests.Session`` (trust_env=False) + AES, one POST
+  per row, response decrypted and its code checked; no validation, ledger or settlement.
+
+After every run the sandbox's ledger must show each of that run's references applied exactly once.
+Client CPU is the child's user+system time (kernel's) per row, imports excluded (timed from the start of
+the load).
+
+    .venv/bin/python benchmarks/batch_load_benchmark.py [--rows 10000] [--latency-ms 20] [--concurrency 16]
 """
 
 from __future__ import annotations
 
 import argparse
-import os
-import socket
-import subprocess
+import json
+import statistics
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import requests
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _machine import machine_line
-from airflow_provider_enkash.sandbox.app import connection_json_from_line
+from _common import (
+    PYTHON,
+    MinimalEnKash,
+    Sandbox,
+    machine_line,
+    run_child,
+    spread,
+    table,
+)
 
-TARGET_RATIO = 1.3
+CLIENTS = ("provider operator", "minimal client")
 
 
 @dataclass
@@ -47,145 +58,131 @@ class _TaskInstance:
         self.xcoms[key] = value
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def _rows(cards: list[str], count: int) -> list[dict[str, str]]:
+    return [{"enkash_card_id": cards[i % len(cards)], "amount": str(Decimal("100.01") + Decimal(i % 97) / 100),
+             "reference": f"row-{i}"} for i in range(count)]  # fmt: skip
 
 
-def _start_sandbox() -> tuple[subprocess.Popen, str, str]:
-    port = _free_port()
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "airflow_provider_enkash.sandbox",
-            "--port",
-            str(port),
-            "--settle-delay-s",
-            "1",
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert proc.stdout is not None
-    line = proc.stdout.readline()
-    try:
-        conn = connection_json_from_line(line)
-    except ValueError:
-        proc.kill()
-        raise SystemExit(f"sandbox did not start: {line!r}") from None
-    return proc, conn, f"http://127.0.0.1:{port}"
+def child(
+    client: str, rows: list[dict[str, str]], concurrency: int, tag: str, connection: str
+) -> None:
+    if client == "provider operator":
+        from airflow_provider_enkash.operators.batch_load import EnKashBatchLoadOperator
 
+        ledger = tempfile.mkdtemp(prefix="enkash-batch-bench-")
+        operator = EnKashBatchLoadOperator(task_id="load", rows=rows, batch_id=tag, ledger_path=ledger,
+                                           concurrency=concurrency)  # fmt: skip
+        cpu, started = time.process_time(), time.perf_counter()
+        summary = operator.execute({"ti": _TaskInstance()})  # type: ignore[arg-type]
+        loaded = summary["counts"]["loaded"]
+        references = None
+    else:
+        cpu, started = time.process_time(), time.perf_counter()
+        bare = MinimalEnKash(connection, pool=concurrency)
+        references = [f"{tag}-{row['reference']}" for row in rows]
 
-def _admin(url: str, name: str, body: dict | None = None) -> Any:
-    if body is None:
-        return requests.get(f"{url}/_sandbox/{name}", timeout=60).json()
-    response = requests.post(f"{url}/_sandbox/{name}", json=body, timeout=60)
-    response.raise_for_status()
-    return response.json()
+        def load(i: int) -> None:
+            row = rows[i]
+            bare.post("/api/v0/partner/enKashCard/balance", bare.encrypt({
+                "companyId": bare.company_id, "cardAccountId": bare.card_account_id,
+                "enKashCardId": row["enkash_card_id"], "amount": float(row["amount"]), "transactionType": "CR",
+                "type": "LOAD_MONEY", "uniqueReferenceNumber": references[i],
+            }))  # fmt: skip
 
-
-def _rows(cards: list[str], count: int, tag: str) -> list[dict[str, str]]:
-    return [
-        {
-            "enkash_card_id": cards[i % len(cards)],
-            "amount": str(Decimal("100.01") + Decimal(i % 97) / 100),
-            "reference": f"{tag}-{i}",
-        }
-        for i in range(count)
-    ]
-
-
-def _load(rows: list[dict[str, str]], *, concurrency: int, batch_id: str, ledger: str) -> float:
-    from airflow_provider_enkash.operators.batch_load import EnKashBatchLoadOperator
-
-    operator = EnKashBatchLoadOperator(
-        task_id="load",
-        rows=rows,
-        batch_id=batch_id,
-        ledger_path=ledger,
-        concurrency=concurrency,
-    )
-    started = time.perf_counter()
-    summary = operator.execute({"ti": _TaskInstance()})
-    elapsed = time.perf_counter() - started
-    if summary["counts"]["loaded"] != len(rows):
-        raise SystemExit(f"not every row loaded: {summary['counts']}")
-    return elapsed
-
-
-def _check_exactly_once(url: str, expected: int) -> None:
-    loads = _admin(url, "ledger")["loads"]
-    if len(loads) != expected or any(entry["times_applied"] != 1 for entry in loads):
-        raise SystemExit(f"ledger check failed: {len(loads)} references for {expected} rows, or a double load")
+        with ThreadPoolExecutor(concurrency) as pool:
+            list(pool.map(load, range(len(rows))))
+        loaded = len(rows)
+    wall, cpu = time.perf_counter() - started, time.process_time() - cpu
+    print(json.dumps({"loaded": loaded, "wall_s": wall, "cpu_s": cpu}))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=10_000)
-    parser.add_argument("--latency-ms", type=float, default=20.0)
-    parser.add_argument("--concurrency", type=int, nargs="+", default=[16, 8])
-    parser.add_argument("--sequential-sample", type=int, default=300)
+    parser.add_argument("--latency-ms", type=int, default=20)
+    parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--cards", type=int, default=2_000)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--tag", help=argparse.SUPPRESS)
+    parser.add_argument("--rows-file", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--connection", help=argparse.SUPPRESS)
     args = parser.parse_args()
-
-    proc, conn_json, url = _start_sandbox()
-    os.environ["AIRFLOW_CONN_ENKASH_DEFAULT"] = conn_json
-    latency_s = args.latency_ms / 1000
-    results = []
-    loaded = 0
-    try:
-        cards = _admin(url, "cards", {"count": args.cards})["enkash_card_ids"]
-        # a whole number goes as a JSON integer (the sandbox's fault parser mishandles 20.0)
-        latency_ms = int(args.latency_ms) if args.latency_ms == int(args.latency_ms) else args.latency_ms
-        _admin(
-            url,
-            "faults",
-            {
-                "operation": "load_card_balance",
-                "mode": "latency",
-                "latency_ms": latency_ms,
-            },
+    if args.child:
+        child(
+            args.child,
+            json.loads(args.rows_file.read_text()),
+            args.concurrency,
+            args.tag,
+            args.connection,
         )
-        with tempfile.TemporaryDirectory() as ledger:
-            runs = [(c, args.rows) for c in args.concurrency] + [(1, args.sequential_sample)]
-            for concurrency, count in runs:
-                rows = _rows(cards, count, f"c{concurrency}")
-                wall = _load(
-                    rows,
-                    concurrency=concurrency,
-                    batch_id=f"bench-c{concurrency}",
-                    ledger=ledger,
-                )
-                loaded += count
-                _check_exactly_once(url, loaded)
-                results.append((concurrency, count, wall))
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+        return
 
-    sequential_per_row = next(wall / count for c, count, wall in results if c == 1)
-    print(f"machine: {machine_line()}")
-    print(f"rows: {args.rows}, injected latency: {args.latency_ms:.0f} ms per load, sandbox in a child process")
-    print(f"{'run':<30} {'rows':>7} {'wall s':>8} {'ideal s':>8} {'x ideal':>8} {'rows/s':>8}")
-    for concurrency, count, wall in results:
-        ideal = count * latency_s / concurrency
-        name = f"concurrency {concurrency}" if concurrency > 1 else f"sequential (sample of {count})"
-        print(f"{name:<30} {count:>7} {wall:>8.2f} {ideal:>8.2f} {wall / ideal:>8.2f} {count / wall:>8.0f}")
-    print(
-        f"{'sequential, extrapolated':<30} {args.rows:>7} {sequential_per_row * args.rows:>8.1f} "
-        f"{args.rows * latency_s:>8.1f} {sequential_per_row / latency_s:>8.2f} {1 / sequential_per_row:>8.0f}"
-    )
-    for concurrency, count, wall in results:
-        if concurrency == 16:
-            ratio = wall / (count * latency_s / concurrency)
-            verdict = "met" if ratio <= TARGET_RATIO else "MISSED"
-            print(
-                f"target <= {TARGET_RATIO}x ideal at concurrency 16: {ratio:.2f}x ({verdict}); "
-                f"speed-up over sequential: {sequential_per_row * count / wall:.1f}x"
+    machine = machine_line()
+    runs: dict[str, list[dict[str, float]]] = {c: [] for c in CLIENTS}
+    for round_no in range(args.repeats):
+        with (
+            Sandbox("--settle-delay-s", "1") as sandbox,
+            tempfile.TemporaryDirectory() as tmp,
+        ):
+            cards = sandbox.admin("cards", {"count": args.cards})["enkash_card_ids"]
+            sandbox.admin(
+                "faults",
+                {
+                    "operation": "load_card_balance",
+                    "mode": "latency",
+                    "latency_ms": args.latency_ms,
+                },
             )
-    print("every reference applied exactly once (sandbox ledger)")
+            rows_file = Path(tmp) / "rows.json"
+            rows_file.write_text(json.dumps(_rows(cards, args.rows)))
+            applied = 0
+            for client in CLIENTS if round_no % 2 == 0 else tuple(reversed(CLIENTS)):
+                tag = (
+                    f"bench{round_no}{'op' if client.startswith('provider') else 'min'}"
+                )
+                run = run_child([PYTHON, __file__, "--child", client, "--tag", tag, "--rows-file", str(rows_file),
+                                 "--concurrency", str(args.concurrency), "--connection", sandbox.connection],
+                                env={"AIRFLOW_CONN_ENKASH_DEFAULT": sandbox.connection, "AIRFLOW_HOME": f"{tmp}/airflow"})  # fmt: skip
+                if run.result["loaded"] != args.rows:
+                    raise SystemExit(
+                        f"{client} loaded {run.result['loaded']} of {args.rows} rows"
+                    )
+                applied += args.rows
+                loads = sandbox.admin("ledger")["loads"]
+                if len(loads) != applied or any(
+                    entry["times_applied"] != 1 for entry in loads
+                ):
+                    raise SystemExit(
+                        f"ledger check failed after {client}: a reference missing or applied twice"
+                    )
+                runs[client].append(run.result)
+
+    ideal = args.rows * args.latency_ms / 1000 / args.concurrency
+    print("## Batch loads\n")
+    print(f"Machine: {machine}.\n")
+    print(f"{args.rows:,} loads, {args.latency_ms} ms injected latency each, {args.concurrency} at once; {args.repeats} "
+          "rounds, each on a fresh sandbox, every client a fresh process, order alternating; every reference "
+          "checked applied exactly once. Median (min-max) over the rounds.\n")  # fmt: skip
+    print(table(("client", "wall s", "x ideal (N x latency / concurrency)", "client CPU ms/load"),
+                [(c, spread([r["wall_s"] for r in runs[c]]), spread([r["wall_s"] / ideal for r in runs[c]]),
+                  spread([r["cpu_s"] / args.rows * 1e3 for r in runs[c]], "{:.3f}")) for c in CLIENTS]))  # fmt: skip
+    print()
+    print(
+        "| figure (ratios of paired runs in the same round) | median (min-max) | goal |"
+    )
+    print("|---|---|---|")
+    for key, goal, name in (
+        ("wall_s", 1.0, "wall"),
+        ("cpu_s", 1.1, "client CPU per load"),
+    ):
+        ratios = [
+            o[key] / m[key]
+            for o, m in zip(runs["provider operator"], runs["minimal client"])
+        ]
+        median = statistics.median(ratios)
+        print(f"| operator / minimal client: {name} | **{median:.2f}** ({min(ratios):.2f}-{max(ratios):.2f}) | "
+              f"<= {goal:.1f}: {'met' if median <= goal else 'NOT met'} |")  # fmt: skip
 
 
 if __name__ == "__main__":

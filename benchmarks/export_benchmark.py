@@ -1,210 +1,342 @@
-"""Benchmark: the daily transaction export, EnKash sandbox -> SQLite, at 100,000 and 1,000,000 transactions.
+"""Transaction export: the provider's operators against a plain loop and dlt, on the same sandbox.
 
-For each size a sandbox process (``python -m airflow_provider_enkash.sandbox``)
-is seeded with that many settled transactions, 100,000 per day, and one child
-process runs ``EnKashTransactionsToSqlOperator`` over the whole seeded period
-into a fresh SQLite file; a second child only reads the same window (no
-database), to show how much of the time is the API. Each child's peak RSS
-comes from ``os.wait4`` (its ``getrusage``). This process stays small and holds
-no sandbox, because a child's ``ru_maxrss`` includes what it was forked from.
+Each round starts a fresh sandbox process seeded with ``--rows`` settled transactions in one day, then
+runs every client once, each in a fresh process (order alternates between rounds); the kernel gives
+each child's wall time, CPU time and peak RSS (``wait4``). Clients:
 
-Usage: .venv/bin/python benchmarks/export_benchmark.py [--sizes 100000 1000000]
-Targets: >= 10,000 rows/s end to end; peak RSS(1M) <= 1.2 x peak RSS(100k).
+- ``provider SQL``: ``EnKashTransactionsToSqlOperator`` into a fresh SQLite file;
+- ``plain loop``: ``requests`` (one Session, trust_env=False) + AES + ``json`` with Decimal, the same
+  34 columns (flattened, masked card, paise, UTC timestamps), ``INSERT OR REPLACE`` through sqlite3's
+  ``executemany``, 10-minute windows (it knows the data's density, so it never needs to bisect);
+- ``dlt``: the same requests feeding a ``dlt`` resource, to DuckDB, ``merge`` on the transaction id,
+  Parquet loader files (the ``bench`` extra);
+- ``provider JSONL`` / ``provider Parquet``: ``EnKashTransactionsToStorageOperator`` to local files;
+- ``provider SQL, no read-ahead``: the SQL operator with its read-ahead thread replaced by a plain loop.
+
+With ``--large`` (default 1,000,000) one more sandbox holds that many transactions over 10 days and
+each provider format runs once more, for RSS(large) / RSS(rows).
+
+    .venv/bin/python benchmarks/export_benchmark.py [--rows 100000] [--repeats 3] [--large 1000000]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
-import subprocess
+import statistics
 import sys
 import tempfile
 import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from airflow_provider_enkash.sandbox.app import connection_json_from_line
 
-PER_DAY = 100_000
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import PYTHON, Sandbox, machine_line, run_child, spread, table
+
 SEED_END = datetime(2025, 1, 1, tzinfo=timezone.utc)
+PER_DAY = 100_000
+CLIENTS = (
+    "provider SQL",
+    "plain loop",
+    "dlt",
+    "provider JSONL",
+    "provider Parquet",
+    "provider SQL, no read-ahead",
+)
+LARGE_CLIENTS = ("provider SQL", "provider JSONL", "provider Parquet")
 
 
-def machine() -> str:
-    model = next(
-        (
-            line.split(":", 1)[1].strip()
-            for line in Path("/proc/cpuinfo").read_text().splitlines()
-            if line.startswith("model name")
-        ),
-        platform.processor() or "unknown CPU",
+# -- the clients (each runs in its own child process) --------------------------------------------
+
+
+def _provider(kind: str, start: datetime, end: datetime, workdir: Path) -> int:
+    from airflow_provider_enkash.operators.transactions import (
+        EnKashTransactionsToSqlOperator,
+        EnKashTransactionsToStorageOperator,
     )
-    mem_kb = next(
-        int(line.split()[1])
-        for line in Path("/proc/meminfo").read_text().splitlines()
-        if line.startswith("MemTotal")
+
+    if kind == "provider SQL, no read-ahead":
+        from airflow_provider_enkash.export import prefetch
+
+        prefetch.prefetched = lambda source, depth: iter(source)  # type: ignore[assignment]
+    if kind.startswith("provider SQL"):
+        operator = EnKashTransactionsToSqlOperator(
+            task_id="export", conn_id="warehouse", lookback=timedelta(0)
+        )
+    else:
+        operator = EnKashTransactionsToStorageOperator(
+            task_id="export", destination=f"file://{workdir}/files",
+            formats=("jsonl",) if kind == "provider JSONL" else ("parquet",),
+        )  # fmt: skip
+    return operator.execute({"data_interval_start": start, "data_interval_end": end})[
+        "fetched"
+    ]  # type: ignore[arg-type]
+
+
+def _windows(start: datetime, end: datetime, span: timedelta = timedelta(minutes=10)):
+    while start < end:
+        yield start, min(start + span, end)
+        start += span
+
+
+def _search_pages(connection: str, start: datetime, end: datetime):
+    """The plain loop's reading: one encrypted search per 10-minute window."""
+    from _common import MinimalEnKash
+
+    client = MinimalEnKash(connection)
+    iso = lambda t: t.strftime("%Y-%m-%dT%H:%M:%S.") + f"{t.microsecond // 1000:03d}Z"
+    for lo, hi in _windows(start, end):
+        body = client.encrypt({"companyId": client.company_id, "cardAccountId": client.card_account_id,
+                               "txnDateFrom": iso(lo), "txnDateTo": iso(hi)})  # fmt: skip
+        records = client.post("/api/v0/partner/enKashCard/transaction/all", body)[
+            "data"
+        ]
+        if len(records) >= 1000:
+            raise SystemExit(
+                "a 10-minute window hit the response cap: the plain loop would lose rows"
+            )
+        yield records
+
+
+_PLAIN_COLUMNS = (
+    "enkash_transaction_id", "txn_date", "created_on", "modified_on", "status", "card_transaction_type",
+    "transaction_type", "principal_amount", "principal_amount_paise", "currency", "balance", "fcy_amount",
+    "fcy_currency", "enkash_card_id", "masked_card", "card_kit_number", "card_holder_name", "user_id",
+    "company_id", "company_name", "pg_reference_number", "description", "txn_details_id", "txn_ref_no",
+    "merchant_name", "txn_details_transaction_type", "mcc", "channel", "retrieval_ref_no", "trace_no",
+    "txn_currency", "network", "transaction_fees", "exported_at",
+)  # fmt: skip
+
+
+def _plain(connection: str, start: datetime, end: datetime, workdir: Path) -> int:
+    import functools
+    import sqlite3
+
+    ist = timezone(timedelta(hours=5, minutes=30))
+
+    @functools.lru_cache(maxsize=4096)
+    def utc(text: str | None) -> str | None:
+        if not text:
+            return None
+        local = datetime.strptime(text, "%b %d, %Y %I:%M:%S %p").replace(tzinfo=ist)
+        return local.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+
+    def money(value) -> str | None:
+        return None if value is None else str(value)
+
+    exported_at = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    db = sqlite3.connect(workdir / "plain.db")
+    db.execute(
+        f"CREATE TABLE IF NOT EXISTS t ({', '.join(_PLAIN_COLUMNS)}, PRIMARY KEY (enkash_transaction_id))"
     )
-    return f"{os.cpu_count()} CPUs ({model}), {mem_kb / 1024**2:.1f} GiB RAM, Python {platform.python_version()}, {platform.system()} {platform.release()}"
+    sql = f"INSERT OR REPLACE INTO t ({', '.join(_PLAIN_COLUMNS)}) VALUES ({', '.join('?' * len(_PLAIN_COLUMNS))})"
+    written = pending = 0
+    for records in _search_pages(connection, start, end):
+        rows = []
+        for r in records:
+            d = r.get("txnDetails") or {}
+            amount = r.get("principalAmount")
+            rows.append((
+                r["enKashCardTransactionId"], utc(r.get("txnDate")), utc(r.get("createdOn")), utc(r.get("modifiedOn")),
+                r.get("status"), r.get("cardTransactionType"), r.get("type"), money(amount),
+                None if amount is None else int(amount * 100), r.get("currency"), money(r.get("balance")),
+                money(r.get("fcyAmount")), r.get("fcyCurrency"), r.get("enkashCardId"), r.get("maskedCard"),
+                r.get("cardKitNumber"), r.get("cardHolderName"), r.get("userId"), r.get("companyId"),
+                r.get("companyName"), r.get("pgReferenceNumber"), r.get("description"), d.get("id"),
+                d.get("txnRefNo"), d.get("merchantName"), d.get("transactionType"), d.get("mcc"), d.get("channel"),
+                d.get("retrievalRefNo"), d.get("traceNo"), d.get("txnCurrency"), d.get("network"),
+                money(d.get("transactionFees")), exported_at,
+            ))  # fmt: skip
+        db.executemany(sql, rows)
+        written, pending = written + len(rows), pending + len(rows)
+        if pending >= 5000:
+            db.commit()
+            pending = 0
+    db.commit()
+    db.close()
+    return written
+
+
+def _dlt(connection: str, start: datetime, end: datetime, workdir: Path) -> int:
+    import dlt
+
+    @dlt.resource(
+        name="enkash_transactions",
+        write_disposition="merge",
+        primary_key="enKashCardTransactionId",
+    )
+    def transactions():
+        yield from _search_pages(connection, start, end)
+
+    pipeline = dlt.pipeline(
+        pipeline_name="enkash_bench", pipelines_dir=str(workdir / "dlt"),
+        destination=dlt.destinations.duckdb(str(workdir / "dlt.duckdb")), dataset_name="enkash",
+    )  # fmt: skip
+    pipeline.run(transactions(), loader_file_format="parquet")
+    with pipeline.sql_client() as client:
+        return client.execute_sql("SELECT COUNT(*) FROM enkash_transactions")[0][0]
 
 
 def child(args: argparse.Namespace) -> None:
-    """Run one export (or one read-only pass) of ``[start, end)`` and print its summary as JSON."""
-    from airflow_provider_enkash.export.records import RowStats, window_rows
-    from airflow_provider_enkash.export.windows import Window, WindowReader
-    from airflow_provider_enkash.hooks.enkash import EnKashHook
-    from airflow_provider_enkash.operators.transactions import (
-        EnKashTransactionsToSqlOperator,
+    start, end, workdir = (
+        datetime.fromisoformat(args.start),
+        datetime.fromisoformat(args.end),
+        Path(args.workdir),
     )
+    connection = json.loads(args.connection_file.read_text())
+    # Steady-state throughput: what each client imports is imported before the clock starts (an Airflow
+    # worker has most of it loaded already; the plain loop's imports are cheap, dlt's are not).
+    if args.client.startswith("provider"):
+        import airflow.providers.sqlite.hooks.sqlite  # noqa: F401
 
-    start, end = datetime.fromisoformat(args.start), datetime.fromisoformat(args.end)
-    began = time.monotonic()
-    if args.read_only:
-        reader, stats = WindowReader(EnKashHook()), RowStats()
-        for _ in window_rows(
-            reader.batches(Window(start, end)),
-            Window(start, end),
-            exported_at=start,
-            stats=stats,
-        ):
-            pass
-        summary = {"fetched": stats.rows, "requests": reader.stats.requests}
+        import airflow_provider_enkash.export.sql_sink
+        import airflow_provider_enkash.hooks.enkash
+        import airflow_provider_enkash.operators.transactions  # noqa: F401
+
+        if args.client == "provider Parquet":
+            import pyarrow.parquet  # noqa: F401
+    elif args.client == "dlt":
+        import dlt  # noqa: F401
+        import duckdb  # noqa: F401
     else:
-        operator = EnKashTransactionsToSqlOperator(
-            task_id="export", conn_id="enkash_warehouse", lookback=timedelta(0)
-        )
-        summary = operator.execute(
-            {"data_interval_start": start, "data_interval_end": end}
-        )  # type: ignore[arg-type]
-    summary["elapsed_s"] = time.monotonic() - began
-    summary["vm_hwm_mib"] = (
-        int(
-            next(
-                l.split()[1]
-                for l in Path("/proc/self/status").read_text().splitlines()
-                if l.startswith("VmHWM")
-            )
-        )
-        / 1024
-    )
-    print(json.dumps(summary))
+        import requests  # noqa: F401
+    began = time.perf_counter()
+    if args.client.startswith("provider"):
+        rows = _provider(args.client, start, end, workdir)
+    elif args.client == "plain loop":
+        rows = _plain(connection, start, end, workdir)
+    else:
+        rows = _dlt(connection, start, end, workdir)
+    print(json.dumps({"rows": rows, "seconds": time.perf_counter() - began}))
 
 
-def start_sandbox(size: int, days: int) -> tuple[subprocess.Popen, str]:
-    """A seeded sandbox process and its connection JSON (printed once seeding is done)."""
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "airflow_provider_enkash.sandbox", "--port", "0", "--settle-delay-s", "0",
-         "--seed-transactions", str(size), "--days", str(days), "--seed-end", SEED_END.isoformat()],
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-    )  # fmt: skip
-    line = proc.stdout.readline()  # type: ignore[union-attr]
-    try:
-        conn = connection_json_from_line(line)
-    except ValueError:
-        proc.kill()
-        raise SystemExit(f"the sandbox did not start: {line!r}") from None
-    return proc, conn
+# -- the driver ----------------------------------------------------------------------------------
 
 
-def run_child(
-    connection: str, start: datetime, end: datetime, workdir: Path, *, read_only: bool
-) -> tuple[dict, float]:
-    """(summary, peak RSS in MiB) of one child run."""
-    env = {
-        **os.environ,
-        "AIRFLOW_HOME": str(workdir / "airflow"),
-        "AIRFLOW_CONN_ENKASH_DEFAULT": connection,
-        "AIRFLOW_CONN_ENKASH_WAREHOUSE": json.dumps(
-            {"conn_type": "sqlite", "host": str(workdir / "warehouse.db")}
-        ),
-        "AIRFLOW__LOGGING__LOGGING_LEVEL": "WARNING",
+def run_client(
+    client: str, sandbox: Sandbox, start: datetime, end: datetime
+) -> dict[str, float]:
+    with tempfile.TemporaryDirectory(prefix="enkash-export-bench-") as tmp:
+        workdir = Path(tmp)
+        (workdir / "conn.json").write_text(json.dumps(sandbox.connection))
+        env = {
+            "AIRFLOW_HOME": str(workdir / "airflow"),
+            "AIRFLOW_CONN_ENKASH_DEFAULT": sandbox.connection,
+            "AIRFLOW_CONN_WAREHOUSE": json.dumps(
+                {"conn_type": "sqlite", "host": str(workdir / "warehouse.db")}
+            ),
+        }
+        run = run_child([PYTHON, __file__, "--child", client, "--start", start.isoformat(), "--end", end.isoformat(),
+                         "--workdir", tmp, "--connection-file", str(workdir / "conn.json")],
+                        env=env, log=Path(tempfile.gettempdir()) / "enkash-export-bench.log")  # fmt: skip
+    return {
+        "rows": run.result["rows"],
+        "seconds": run.result["seconds"],
+        "cpu_s": run.cpu_s,
+        "rss": run.peak_rss_mib,
     }
-    cmd = [
-        sys.executable,
-        __file__,
-        "--child",
-        "--start",
-        start.isoformat(),
-        "--end",
-        end.isoformat(),
-    ]
-    if read_only:
-        cmd.append("--read-only")
-    with open(workdir / "child.log", "ab") as log:
-        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=log)
-        out = proc.stdout.read()  # type: ignore[union-attr]
-        _, status, usage = os.wait4(proc.pid, 0)
-    if status != 0:
-        raise SystemExit(f"child failed ({status}); see {workdir / 'child.log'}")
-    return json.loads(
-        out.decode().strip().splitlines()[-1]
-    ), usage.ru_maxrss / 1024  # ru_maxrss is KiB on Linux
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument(
+        "--large", type=int, default=1_000_000, help="0 skips the large run"
     )
-    parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
-    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
-    parser.add_argument("--read-only", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--start", help=argparse.SUPPRESS)
     parser.add_argument("--end", help=argparse.SUPPRESS)
+    parser.add_argument("--workdir", help=argparse.SUPPRESS)
+    parser.add_argument("--connection-file", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
+        args.client = args.child
         child(args)
         return
 
-    print(f"Machine: {machine()}")
-    print(f"Command: {' '.join([Path(sys.executable).name, *sys.argv])}")
-    rows = []
-    for size in args.sizes:
-        days = max(1, round(size / PER_DAY))
-        start = SEED_END - timedelta(days=days)
-        seeded = time.monotonic()
-        sandbox, connection = start_sandbox(size, days)
-        seed_s = time.monotonic() - seeded
-        try:
-            with tempfile.TemporaryDirectory(prefix="enkash-export-bench-") as tmp:
-                export, rss = run_child(
-                    connection, start, SEED_END, Path(tmp), read_only=False
+    machine = machine_line()
+    start = SEED_END - timedelta(days=1)
+    runs: dict[str, list[dict[str, float]]] = {c: [] for c in CLIENTS}
+    for round_no in range(args.repeats):
+        with Sandbox("--settle-delay-s", "0", "--seed-transactions", str(args.rows), "--days", "1",
+                     "--seed-end", SEED_END.isoformat()) as sandbox:  # fmt: skip
+            for client in CLIENTS if round_no % 2 == 0 else tuple(reversed(CLIENTS)):
+                result = run_client(client, sandbox, start, SEED_END)
+                if result["rows"] != args.rows:
+                    raise SystemExit(
+                        f"{client} exported {result['rows']} rows, expected {args.rows}"
+                    )
+                runs[client].append(result)
+    large: dict[str, dict[str, float]] = {}
+    if args.large:
+        days = max(1, round(args.large / PER_DAY))
+        with Sandbox("--settle-delay-s", "0", "--seed-transactions", str(args.large), "--days", str(days),
+                     "--seed-end", SEED_END.isoformat()) as sandbox:  # fmt: skip
+            for client in LARGE_CLIENTS:
+                large[client] = run_client(
+                    client, sandbox, SEED_END - timedelta(days=days), SEED_END
                 )
-                read, read_rss = run_child(
-                    connection, start, SEED_END, Path(tmp), read_only=True
-                )
-        finally:
-            sandbox.terminate()
-            sandbox.wait()
-        if export["fetched"] != size:
-            raise SystemExit(f"exported {export['fetched']} rows, expected {size}")
-        rows.append((size, days, seed_s, export, rss, read, read_rss))
+                if large[client]["rows"] != args.large:
+                    raise SystemExit(
+                        f"{client} exported {large[client]['rows']} rows, expected {args.large}"
+                    )
 
-    print()
-    header = (
-        "transactions",
-        "days",
-        "seed s",
-        "export s",
-        "rows/s",
-        "requests",
-        "peak RSS MiB",
-        "VmHWM MiB",
-        "read-only rows/s",
-        "read-only RSS MiB",
+    rate = {c: [r["rows"] / r["seconds"] for r in runs[c]] for c in CLIENTS}
+    print("## Transaction export\n")
+    print(f"Machine: {machine}.\n")
+    print(f"{args.rows:,} transactions in one day; {args.repeats} rounds, each on a fresh sandbox, every client a fresh "
+          "process, order alternating. Median (min-max) over the rounds.\n")  # fmt: skip
+    rows = [(c, spread(rate[c], "{:,.0f}"), spread([r["seconds"] for r in runs[c]], "{:.1f}"),
+             spread([r["cpu_s"] / r["rows"] * 1e6 for r in runs[c]], "{:.0f}"),
+             spread([r["rss"] for r in runs[c]], "{:.0f}")) for c in CLIENTS]  # fmt: skip
+    print(
+        table(("client", "rows/s", "wall s", "client CPU µs/row", "peak RSS MiB"), rows)
     )
-    print(" | ".join(header))
-    print(" | ".join("---" for _ in header))
-    for size, days, seed_s, export, rss, read, read_rss in rows:
-        print(" | ".join(str(v) for v in (
-            f"{size:,}", days, f"{seed_s:.1f}", f"{export['elapsed_s']:.1f}", f"{export['fetched'] / export['elapsed_s']:,.0f}",
-            export["requests"], f"{rss:.0f}", f"{export['vm_hwm_mib']:.0f}", f"{read['fetched'] / read['elapsed_s']:,.0f}", f"{read_rss:.0f}",
-        )))  # fmt: skip
-    if len(rows) >= 2:
-        ratio = rows[-1][4] / rows[0][4]
-        print(
-            f"\npeak RSS ratio {rows[-1][0]:,} / {rows[0][0]:,}: {ratio:.2f} (target <= 1.20)"
-        )
-    slowest = min(r[3]["fetched"] / r[3]["elapsed_s"] for r in rows)
-    print(f"slowest end-to-end rate: {slowest:,.0f} rows/s (target >= 10,000)")
+    seconds = {c: [r["seconds"] for r in runs[c]] for c in CLIENTS}
+    ours = seconds["provider SQL"]
+    vs_plain = [
+        p / o for o, p in zip(ours, seconds["plain loop"])
+    ]  # a rows/s ratio is the inverse time ratio
+    vs_dlt = [d / o for o, d in zip(ours, seconds["dlt"])]
+    noread = seconds["provider SQL, no read-ahead"]
+    jsonl_rss = [r["rss"] for r in runs["provider JSONL"]]
+    parquet_rss = [r["rss"] for r in runs["provider Parquet"]]
+    print()
+    print(
+        "| figure (ratios of paired runs in the same round) | median (min-max) | goal |"
+    )
+    print("|---|---|---|")
+    print(
+        f"| provider SQL rows/s / plain loop rows/s | {ratio_line(vs_plain)} | >= 0.85: {verdict(vs_plain, 0.85)} |"
+    )
+    print(
+        f"| provider SQL rows/s / dlt rows/s | {ratio_line(vs_dlt)} | >= 1.5: {verdict(vs_dlt, 1.5)} |"
+    )
+    gain = [n / o for o, n in zip(ours, noread)]
+    print(
+        f"| no read-ahead wall / provider SQL wall | {ratio_line(gain)} | (> 1: the read-ahead thread pays) |"
+    )
+    pq_ratio = [p / j for p, j in zip(parquet_rss, jsonl_rss)]
+    print(
+        f"| Parquet peak RSS / JSONL peak RSS | {ratio_line(pq_ratio)} | <= 1.2: {verdict(pq_ratio, 1.2, upper=True)} |"
+    )
+    if large:
+        for client in LARGE_CLIENTS:
+            small = statistics.median(r["rss"] for r in runs[client])
+            r_ = large[client]["rss"] / small
+            print(f"| {client}: RSS({args.large:,}) / RSS({args.rows:,}) | **{r_:.2f}** "
+                  f"({large[client]['rss']:.0f} / {small:.0f} MiB; {args.large / large[client]['seconds']:,.0f} rows/s) "
+                  f"| <= 1.2: {'met' if r_ <= 1.2 else 'NOT met'} |")  # fmt: skip
+
+
+def ratio_line(values: list[float]) -> str:
+    return f"**{statistics.median(values):.2f}** ({min(values):.2f}-{max(values):.2f})"
+
+
+def verdict(values: list[float], goal: float, *, upper: bool = False) -> str:
+    median = statistics.median(values)
+    return "met" if (median <= goal if upper else median >= goal) else "NOT met"
 
 
 if __name__ == "__main__":

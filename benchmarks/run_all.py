@@ -1,0 +1,105 @@
+"""Regenerate benchmarks/RESULTS.md: every benchmark, each against its baseline in the same run.
+
+    .venv/bin/python benchmarks/run_all.py            # the whole set (about 20 minutes on 2 cores)
+    .venv/bin/python benchmarks/run_all.py --quick    # small sizes, to check the scripts work
+
+Runs the benchmarks one after another (each prints its own markdown section) and writes their output,
+under a header naming the command, the time and the machine, to ``benchmarks/RESULTS.md``. The trigger
+benchmark (``trigger_benchmark.py``, about 50 minutes on its own) runs only with ``--with-trigger``;
+otherwise its section is carried over from the previous RESULTS.md, marked as such.
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from _common import PYTHON, machine_line
+
+# Sized to finish in about 20 minutes on 2 shared cores; the scripts' own defaults are larger
+# (export: 100,000 rows and 1,000,000 for the RSS ratio; hook: 2,000 calls).
+FULL = [
+    ("parse_benchmark.py", ["--repeats", "5"]),
+    ("hook_benchmark.py", ["--calls", "1000"]),
+    ("batch_load_benchmark.py", []),
+    ("export_benchmark.py", ["--rows", "20000", "--large", "200000"]),
+]
+QUICK = {
+    "parse_benchmark.py": ["--repeats", "3"],
+    "hook_benchmark.py": ["--calls", "200"],
+    "batch_load_benchmark.py": ["--rows", "500"],
+    "export_benchmark.py": ["--rows", "5000", "--large", "20000"],
+    "trigger_benchmark.py": ["--quick"],
+}
+
+
+TRIGGER_HEADING = "## Trigger benchmark"
+
+
+def _section(heading: str) -> str | None:
+    """The section of the current RESULTS.md starting with ``heading``, up to the next ``## `` heading."""
+    path = HERE / "RESULTS.md"
+    text = path.read_text() if path.exists() else ""
+    start = text.find(heading)
+    if start < 0:
+        return None
+    end = text.find("\n## ", start + len(heading))
+    return text[start : end if end >= 0 else len(text)].strip()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--quick", action="store_true", help="small sizes; does not write RESULTS.md"
+    )
+    parser.add_argument(
+        "--with-trigger", action="store_true", help="also run trigger_benchmark.py"
+    )
+    args = parser.parse_args()
+    benchmarks = list(FULL)
+    if args.with_trigger:
+        benchmarks.append(("trigger_benchmark.py", []))
+    started = datetime.now(timezone.utc)
+    sections = []
+    for script, extra in benchmarks:
+        argv = [PYTHON, str(HERE / script), *(QUICK[script] if args.quick else extra)]
+        print(f"== {' '.join(argv[1:])}", flush=True)
+        began = time.monotonic()
+        done = subprocess.run(argv, capture_output=True, text=True, check=False)
+        if done.returncode != 0:
+            sys.stderr.write(done.stdout + done.stderr)
+            raise SystemExit(f"{script} failed")
+        print(done.stdout, flush=True)
+        sections.append(
+            done.stdout.strip()
+            + f"\n\n(`benchmarks/{script}`, {time.monotonic() - began:.0f} s)"
+        )
+    header = f"""# Benchmark results
+
+Produced by one command, `.venv/bin/python benchmarks/run_all.py` (after `source scripts/_venv.sh`),
+started {started:%Y-%m-%d %H:%M} UTC on: {machine_line()}.
+
+Every figure that has a goal is a ratio between the provider and its baseline measured in the same run,
+on the same sandbox, in fresh processes, in alternating order, over several rounds (median, with the
+range over the rounds). Absolute times on this shared 2-core machine move with whatever else runs; the
+ratios move much less. See each script's docstring for what exactly it measures."""
+    if not args.with_trigger and (carried := _section(TRIGGER_HEADING)):
+        sections.append(carried.replace(
+            "\n", "\n\n_(Carried over from the previous RESULTS.md: `run_all.py --with-trigger` regenerates it.)_\n", 1
+        ))  # fmt: skip
+    text = header + "\n\n" + "\n\n".join(sections) + "\n"
+    if args.quick:
+        print("(--quick: RESULTS.md not written)")
+        return
+    (HERE / "RESULTS.md").write_text(text)
+    print(f"wrote {HERE / 'RESULTS.md'}")
+
+
+if __name__ == "__main__":
+    main()
