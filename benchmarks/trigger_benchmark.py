@@ -334,7 +334,7 @@ def main() -> None:
     admin_url = json.loads(conn)["host"]
     try:
         ids = _pending_loads(conn, max(n for _, _, n in cells))
-        print(f"# Trigger benchmark\n\n{machine_line()}; interval {args.interval:g} s, window {args.window:g} s, "
+        print(f"## Trigger benchmark (issue 18: waiting sensors in the triggerer)\n\n{machine_line()}; interval {args.interval:g} s, window {args.window:g} s, "
               f"max_requests_in_flight {args.max_in_flight}, {args.repeats} repeat(s), order alternating\n")
         print("| scenario | impl | polls/s (ideal) | late p50 s | late p99 s | late max s | > 1 s behind "
               "| loop lag p99 ms | loop lag max ms | CPU % core | peak RSS MiB | threads | searches/interval |")
