@@ -6,6 +6,9 @@ from typing import Any
 
 from airflow_provider_enkash.operations import DEFAULT_TOKEN_URL
 
+# The documentation's entry page. Nothing hosts the built site yet, so this is its path in the
+# repository (and the source distribution); Airflow 3.3 takes the Admin > Providers link from
+# the ``Documentation`` project URL in pyproject.toml, which must say the same.
 DOCUMENTATION_URL = "docs/index.md"
 
 # The extras shown in the connection form: label, JSON schema, description and placeholder of each.

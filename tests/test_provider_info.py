@@ -49,3 +49,12 @@ def test_airflow_cli_lists_provider_and_hook():
     assert any(p["package_name"] == "airflow-provider-enkash" for p in providers)
     hooks = json.loads(_airflow_cli("providers", "hooks"))
     assert any(h.get("connection_type") == "enkash" and h["class"].endswith("EnKashHook") for h in hooks)
+
+
+def test_documentation_url_reaches_airflow_and_names_a_docs_page():
+    """Airflow takes the Providers-page link from the package's Documentation URL, not from get_provider_info."""
+    from airflow_provider_enkash.get_provider_info import DOCUMENTATION_URL
+
+    (provider,) = [p for p in json.loads(_airflow_cli("providers", "get", "airflow-provider-enkash", "--full"))]
+    assert provider["documentation-url"] == get_provider_info()["documentation-url"] == DOCUMENTATION_URL
+    assert (Path(__file__).parents[1] / DOCUMENTATION_URL).is_file()
