@@ -146,6 +146,10 @@ def get_provider_info() -> dict[str, Any]:
         "triggers": [
             {"integration-name": "EnKash", "python-modules": ["airflow_provider_enkash.triggers.transactions"]},
         ],
+        "extra-links": [
+            "airflow_provider_enkash.operators.links.EnKashLedgerLink",
+            "airflow_provider_enkash.operators.links.EnKashExportDestinationLink",
+        ],
         "connection-types": [
             {
                 "connection-type": "enkash",

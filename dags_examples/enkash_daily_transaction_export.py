@@ -13,15 +13,21 @@ warehouse table, check the result, and optionally write the day as files.
 4. **export_files** (when the `export_files` param is true) - `EnKashTransactionsToStorageOperator`:
    the interval as JSON Lines (and Parquet when pyarrow is installed) under `file_destination`.
 
-Catch-up is on: enabling the DAG backfills from `start_date` (env `ENKASH_EXPORT_START_DATE`,
-default 2025-01-01: one run per day since then), and reruns converge to one row per transaction.
-`ENKASH_EXPORT_POKE_INTERVAL_S` sets the sensor's poll interval (default 300 s). Every EnKash call runs in the pool `enkash_api`, so concurrent runs share its
-rate limit.
+Catch-up is on: enabling the DAG backfills from `start_date` (Airflow Variable
+`enkash_export_start_date`, default 2025-01-01: one run per day since then), and reruns converge
+to one row per transaction. The Variable `enkash_export_poke_interval_s` sets the sensor's poll
+interval (default 300 s). Both are read when the DAG file is parsed. Every EnKash call runs in the
+pool `enkash_api`, so concurrent runs share its rate limit.
+
+Assets: the warehouse table (`WAREHOUSE_ASSET`) and the files folder are the exports' outlets; each
+asset event carries the window and row counts. `enkash_transactions_daily_summary` runs after every
+warehouse update.
 
 Setup:
 
 ```bash
 airflow pools set enkash_api 4 "EnKash API calls"
+airflow variables set enkash_export_start_date 2025-01-01   # optional: first day to export
 export AIRFLOW_CONN_ENKASH_DEFAULT='{"conn_type": "enkash", ...}'   # or: enkash-sandbox
 export AIRFLOW_CONN_ENKASH_WAREHOUSE='{"conn_type": "sqlite", "host": "'"$AIRFLOW_HOME"'/enkash_warehouse.db"}'
 ```
@@ -36,8 +42,9 @@ from datetime import timedelta
 
 import pendulum
 from airflow.providers.common.sql.operators.sql import SQLCheckOperator
-from airflow.sdk import CronDataIntervalTimetable, Param, dag, task
+from airflow.sdk import CronDataIntervalTimetable, Param, Variable, dag, task
 
+from airflow_provider_enkash.export.lineage import files_asset, table_asset
 from airflow_provider_enkash.export.storage_sink import pyarrow_available
 from airflow_provider_enkash.operators.transactions import (
     EnKashTransactionsToSqlOperator,
@@ -51,10 +58,24 @@ TABLE = "enkash_transactions"
 EXPORT_TASK = "export_to_sql"
 SUMMARY = f"ti.xcom_pull(task_ids='{EXPORT_TASK}')"
 AIRFLOW_HOME = os.environ.get("AIRFLOW_HOME", os.path.expanduser("~/airflow"))
+DEFAULT_FILE_DESTINATION = f"file://{AIRFLOW_HOME}/enkash_exports"
+WAREHOUSE_ASSET = table_asset(conn_id=WAREHOUSE_CONN_ID, table=TABLE)
+# The files' asset is the default destination; each event names the files actually written.
+FILES_ASSET = files_asset(DEFAULT_FILE_DESTINATION)
+START_DATE_VARIABLE = "enkash_export_start_date"
+POKE_INTERVAL_VARIABLE = "enkash_export_poke_interval_s"
+
+
+def _variable(name: str, default: str) -> str:
+    """The Airflow Variable ``name``, or ``default`` when it is not set."""
+    value = Variable.get(name, default=None)  # default None: nothing to mask, no warning when unset
+    return default if value is None else str(value)
+
+
 # Catch-up starts here when the DAG is enabled; set it to the first day you want in the warehouse.
-START_DATE = pendulum.parse(os.environ.get("ENKASH_EXPORT_START_DATE", "2025-01-01"), tz="UTC")
+START_DATE = pendulum.parse(_variable(START_DATE_VARIABLE, "2025-01-01"), tz="UTC")
 # Seconds between the settled sensor's polls (the triggerer does the waiting).
-POKE_INTERVAL_S = float(os.environ.get("ENKASH_EXPORT_POKE_INTERVAL_S", "300"))
+POKE_INTERVAL_S = float(_variable(POKE_INTERVAL_VARIABLE, "300"))
 
 QUALITY_SQL = f"""
 SELECT
@@ -78,7 +99,7 @@ WHERE txn_date >= '{{{{ {SUMMARY}['window_start'] }}}}' AND txn_date < '{{{{ {SU
             False, type="boolean", description="also write the day as files"
         ),
         "file_destination": Param(
-            f"file://{AIRFLOW_HOME}/enkash_exports",
+            DEFAULT_FILE_DESTINATION,
             type="string",
             description="directory URL for the files",
         ),
@@ -102,6 +123,7 @@ def enkash_daily_transaction_export():
         table=TABLE,
         lookback=timedelta(days=1),
         pool=ENKASH_POOL,
+        outlets=[WAREHOUSE_ASSET],
     )
     check = SQLCheckOperator(
         task_id="check_export", conn_id=WAREHOUSE_CONN_ID, sql=QUALITY_SQL
@@ -116,6 +138,7 @@ def enkash_daily_transaction_export():
         destination="{{ params.file_destination }}",
         formats=("jsonl", "parquet") if pyarrow_available() else ("jsonl",),
         pool=ENKASH_POOL,
+        outlets=[FILES_ASSET],
     )
     settled >> export >> check >> files_requested() >> files
 

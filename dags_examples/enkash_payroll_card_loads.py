@@ -1,17 +1,32 @@
 """Payroll top-ups onto employee prepaid cards, on the 1st and 15th at 09:00 Asia/Kolkata.
 
-validate -> optional human approval -> chunked loads (``.expand``) -> reconcile -> report
+pay_period (guard) -> validate -> optional human approval -> chunked loads (``.expand``) -> reconcile
+-> report
 
+- **batch_name** decides which pay period this run pays and names the batch ``payroll-<pay day>``;
+  it pays nothing (every later task is skipped, with the reason in its log) rather than pay a
+  period nobody asked for:
+
+  - a *scheduled* run pays its own pay day (the 1st or 15th), but only when it starts within
+    ``late_scheduled_run_hours`` (default 6) of it. The run the scheduler adds when the DAG is
+    unpaused weeks later (e.g. by "Unpause on trigger" in the Trigger dialog) is skipped;
+  - a *manual* run pays ``pay_period``: a date (``2025-01-15``), or ``current`` (the default):
+    the latest 1st or 15th at or before now in IST, whatever logical date the run carries.
+
+  The same pay day always names the same batch, so a manual run next to the scheduled run of
+  the same period, a retry, or a cleared task pays nobody twice.
 - **validate** reads the payroll file and checks the whole batch (amounts, duplicates, a per-card cap
   and a batch cap); a bad file fails here with a row-level report and nothing is loaded.
 - **approval** (param ``require_approval``, off by default so scheduled runs and the demo run
-  unattended) is Airflow's ``ApprovalOperator``: the run waits for an "Approve" in the UI.
+  unattended) is Airflow's ``ApprovalOperator``: the run waits for an "Approve" in the UI, which
+  shows the plan's rows and rupee total.
 - **load** runs one mapped task per chunk of ``CHUNK_SIZE`` rows, so on Celery or Kubernetes the batch
   spreads over workers; each task loads its rows 8 at a time through one hook and writes the ledger.
-  The batch id is ``payroll-<pay period>``: a retry, a cleared task or a manual rerun for the same
-  period reuses every reference, so nobody is paid twice.
-- **reconcile** looks every ledger reference up at EnKash; **report** logs the result and fails on
-  any inconsistency.
+- **reconcile** looks every ledger reference up at EnKash; **report** writes ``report.csv`` (every
+  row, its outcome and EnKash transaction id) and ``needs_action.csv`` (rows not known to be paid,
+  in the payroll file's own columns, ready to be fixed and re-submitted for the same pay period)
+  beside the ledger, emits an event of the ``enkash_payroll_ledger`` asset, and fails on any row
+  that needs action or any disagreement with EnKash.
 
 Deployment knobs (environment, read when the DAG is parsed): ``ENKASH_PAYROLL_LEDGER_CONN_ID``
 puts the ledger in a SQL table on that common.sql connection instead of the ``ledger_path``
@@ -29,14 +44,21 @@ Demo against the sandbox (the sample file's cards are the 12 cards the sandbox s
 from __future__ import annotations
 
 import os
-from datetime import timedelta
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pendulum
 from airflow.providers.standard.operators.empty import EmptyOperator
 from airflow.providers.standard.operators.hitl import ApprovalOperator
-from airflow.sdk import CronTriggerTimetable, Param, XComArg, dag, get_current_context, task
+from airflow.sdk import (
+    Asset,
+    CronTriggerTimetable,
+    Param,
+    dag,
+    get_current_context,
+    task,
+)
 
 from airflow_provider_enkash.operators.batch_load import (
     EnKashBatchLoadOperator,
@@ -44,6 +66,7 @@ from airflow_provider_enkash.operators.batch_load import (
 )
 
 IST = ZoneInfo("Asia/Kolkata")
+PAY_DAYS = (1, 15)  # days of the month payroll is paid; the schedule below runs on them
 SAMPLE_FILE = Path(__file__).resolve().parent / "data" / "payroll_sample.csv"
 DEFAULT_LEDGER = Path(os.environ.get("AIRFLOW_HOME", Path.home() / "airflow")) / "enkash_ledgers"
 CHUNK_SIZE = int(os.environ.get("ENKASH_PAYROLL_CHUNK_SIZE", "500"))
@@ -52,6 +75,59 @@ LEDGER_CONN_ID = os.environ.get("ENKASH_PAYROLL_LEDGER_CONN_ID") or None
 RETRY_DELAY = timedelta(seconds=float(os.environ.get("ENKASH_PAYROLL_RETRY_DELAY_S", "120")))
 MAX_PER_CARD = "200000.00"  # rupees one employee may receive in one payroll run
 MAX_BATCH_TOTAL = "5000000.00"  # rupees one payroll run may move
+CURRENT_PERIOD = "current"
+#: Updated by every payroll run that reaches its report (extra: batch, counts, rupees, report files).
+PAYROLL_LEDGER = Asset(name="enkash_payroll_ledger", uri=DEFAULT_LEDGER.as_uri())
+
+APPROVAL_BODY = """\
+{% set plan = ti.xcom_pull(task_ids='validate', key='summary') %}
+Pay period **{{ ti.xcom_pull(task_ids='batch_name') }}** from `{{ params.payroll_file }}`:
+
+| rows | total (rupees) | chunks |
+|---:|---:|---:|
+| {{ plan.rows }} | {{ plan.total_amount }} | {{ plan.chunks }} |
+
+Approve to load every row; reject to load nothing.
+"""
+
+
+def latest_pay_day(moment: datetime) -> date:
+    """The latest pay day (1st or 15th) on or before ``moment``'s date in IST."""
+    today = moment.astimezone(IST).date()
+    return today.replace(day=max(d for d in PAY_DAYS if d <= today.day))
+
+
+def period_to_pay(
+    *, run_type: str, logical_date: datetime | None, requested: str, late_after: timedelta, now: datetime
+) -> tuple[str | None, str]:
+    """The pay day (``YYYY-MM-DD``) this run pays, or ``None`` when it must pay nothing; and why.
+
+    :param run_type: the DAG run's type (``scheduled``, ``manual``, ...; a string or Airflow's enum).
+    :param logical_date: the run's logical date: for a scheduled run, its pay day at 09:00 IST.
+    :param requested: the ``pay_period`` param: ``current`` or a ``YYYY-MM-DD`` date.
+    :param late_after: a scheduled run starting later than this after its pay day pays nothing.
+    """
+    run_type = getattr(run_type, "value", run_type)  # the enum's str() is "DagRunType.SCHEDULED"
+    if run_type == "scheduled":
+        if logical_date is None:
+            return None, "a scheduled run without a logical date has no pay day"
+        pay_day = logical_date.astimezone(IST).date().isoformat()
+        late = now - logical_date
+        if late > late_after:
+            return None, (
+                f"scheduled run for pay day {pay_day} started {late} after it, more than "
+                f"late_scheduled_run_hours ({late_after}): skipped, so unpausing the DAG never pays an old "
+                f"period. To pay it, trigger the DAG with pay_period={pay_day}."
+            )
+        return pay_day, f"scheduled run for pay day {pay_day}"
+    if requested == CURRENT_PERIOD:
+        pay_day = latest_pay_day(now).isoformat()
+        return pay_day, f"{run_type} run, pay_period=current: the latest pay day, {pay_day}"
+    try:
+        date.fromisoformat(requested)
+    except ValueError:
+        raise ValueError(f"pay_period: {requested!r} is neither 'current' nor a YYYY-MM-DD date") from None
+    return requested, f"{run_type} run for the requested pay_period {requested}"
 
 
 @dag(
@@ -65,34 +141,54 @@ MAX_BATCH_TOTAL = "5000000.00"  # rupees one payroll run may move
         "payroll_file": Param(
             str(SAMPLE_FILE),
             type="string",
+            minLength=1,
             description="CSV or JSON Lines payroll file (any ObjectStoragePath URL)",
         ),
         "pay_period": Param(
-            "",
+            CURRENT_PERIOD,
             type="string",
-            description="e.g. 2025-01-15; empty: the run's date in IST. Names the batch.",
+            pattern=r"^(current|\d{4}-\d{2}-\d{2})$",
+            description="Pay day this manual run pays, e.g. 2025-01-15; 'current': the latest 1st or 15th "
+            "(IST). Names the batch: the same pay day is never paid twice. Scheduled runs pay their own pay day.",
+        ),
+        "late_scheduled_run_hours": Param(
+            6,
+            type="integer",
+            minimum=0,
+            description="A scheduled run starting more than this many hours after its pay day pays nothing "
+            "(e.g. the run added when the DAG is unpaused weeks later)",
         ),
         "require_approval": Param(
             False,
             type="boolean",
-            description="wait for a human 'Approve' before loading",
+            description="wait for a human 'Approve' (showing the plan's totals) before loading",
         ),
         "ledger_path": Param(
             str(DEFAULT_LEDGER),
             type="string",
-            description="folder of the per-row ledger (unused when ENKASH_PAYROLL_LEDGER_CONN_ID is set)",
+            minLength=1,
+            description="folder of the per-row ledger (unless ENKASH_PAYROLL_LEDGER_CONN_ID is set); "
+            "report.csv and needs_action.csv are written in the batch's folder here",
         ),
     },
     tags=["enkash", "payroll"],
     doc_md=__doc__,
 )
 def enkash_payroll_card_loads():
-    @task
-    def batch_name() -> str:
-        """``payroll-<pay period>``: the same period always names the same batch (and the same references)."""
+    @task.short_circuit
+    def batch_name() -> str | bool:
+        """``payroll-<pay day>``, or False (skip every later task) when the run must pay nothing."""
         context = get_current_context()
-        period = context["params"]["pay_period"] or context["dag_run"].run_after.astimezone(IST).date().isoformat()
-        return f"payroll-{period}"
+        params, run = context["params"], context["dag_run"]
+        pay_day, reason = period_to_pay(
+            run_type=run.run_type,
+            logical_date=run.logical_date,
+            requested=params["pay_period"],
+            late_after=timedelta(hours=params["late_scheduled_run_hours"]),
+            now=datetime.now(timezone.utc),
+        )
+        print(f"Pays {'nothing' if pay_day is None else pay_day}: {reason}")
+        return False if pay_day is None else f"payroll-{pay_day}"
 
     batch_id = batch_name()
     validate = EnKashBatchPlanOperator(
@@ -111,7 +207,7 @@ def enkash_payroll_card_loads():
     approve = ApprovalOperator(
         task_id="approve",
         subject="Approve payroll top-ups {{ ti.xcom_pull(task_ids='batch_name') }}",
-        body="{{ ti.xcom_pull(task_ids='validate', key='summary') }}",
+        body=APPROVAL_BODY,
         response_timeout=timedelta(hours=6),
     )
     no_approval_needed = EmptyOperator(task_id="no_approval_needed")
@@ -143,24 +239,48 @@ def enkash_payroll_card_loads():
             **reconcile_ledger(EnKashHook(), ledger.read(batch).values()),
         }
 
-    @task
-    def report(plan: dict, result: dict) -> dict:
-        """Log the outcome; fail when EnKash and the ledger disagree."""
+    @task(trigger_rule="all_done", outlets=[PAYROLL_LEDGER])
+    def report(batch: str, result: dict) -> dict:
+        """Write report.csv and needs_action.csv beside the ledger; fail on any row needing action."""
+        from airflow_provider_enkash.batch.ledger import FileLedger, open_ledger
+        from airflow_provider_enkash.batch.plan import read_batch
+        from airflow_provider_enkash.batch.report import write_batch_report
+        from airflow_provider_enkash.batch.validation import validate_rows
         from airflow_provider_enkash.exceptions import EnKashError
 
-        print(f"Payroll batch {result['batch_id']}: {plan['rows']} rows, {plan['total_amount']} rupees planned")
-        for verdict, count in sorted(result["verdicts"].items()):
-            print(f"  {verdict:<34} {count:>6}")
-        print(f"  credited at EnKash: {result['settled_amount_at_enkash']} rupees; still pending: {result['pending']}")
-        if not result["consistent"]:
+        context = get_current_context()
+        params = context["params"]
+        plan = context["ti"].xcom_pull(task_ids="validate", key="summary")
+        if plan is None:  # fail, so the run fails (this task is its leaf)
+            raise EnKashError("no report: the payroll file did not validate (see task 'validate'); nothing was loaded")
+        source_rows = read_batch(source_path=params["payroll_file"])
+        ledger = open_ledger(
+            ledger_path=None if LEDGER_CONN_ID else params["ledger_path"],
+            ledger_conn_id=LEDGER_CONN_ID,
+        )
+        written = write_batch_report(
+            rows=validate_rows(source_rows),
+            source_rows=source_rows,
+            outcomes=ledger.read(batch),
+            directory=FileLedger(params["ledger_path"]).folder(batch),  # the batch's folder
+        )
+        print(f"Payroll batch {batch}: {plan['rows']} rows, {plan['total_amount']} rupees planned")
+        for outcome, count in written.counts.items():
+            print(f"  {outcome:<34} {count:>6}")
+        print(f"  settled {written.settled_amount} rupees; credited at EnKash: {result['settled_amount_at_enkash']}")
+        print(f"  report: {written.report_path}\n  needs action ({written.needs_action} rows, "
+              f"{written.needs_action_amount} rupees): {written.needs_action_path}")  # fmt: skip
+        context["outlet_events"][PAYROLL_LEDGER].extra = {"batch_id": batch, "ledger": ledger.location, **written.to_dict()}
+        if written.needs_action or not result["consistent"]:
             raise EnKashError(
-                f"ledger and EnKash disagree on {len(result['problems'])}+ rows: {result['problems'][:5]}"
+                f"batch {batch}: {written.needs_action} row(s) need action (see {written.needs_action_path}); "
+                f"ledger and EnKash {'agree' if result['consistent'] else 'disagree'}: {result['problems'][:5]}"
             )
-        return result
+        return {**result, "report": written.to_dict()}
 
     checked = reconcile(batch_id)
     validate >> approval_gate() >> [approve, no_approval_needed] >> load >> checked
-    report(XComArg(validate, key="summary"), checked)
+    report(batch_id, checked)
 
 
 payroll_dag = enkash_payroll_card_loads()

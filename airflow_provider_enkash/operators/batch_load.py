@@ -20,6 +20,7 @@ from airflow.sdk import BaseOperator, Context
 from airflow_provider_enkash.batch.ledger import (
     DEFAULT_LEDGER_TABLE,
     BatchLedger,
+    FileLedger,
     open_ledger,
 )
 from airflow_provider_enkash.batch.outcomes import (
@@ -39,6 +40,7 @@ from airflow_provider_enkash.batch.runner import DEFAULT_CONCURRENCY, BatchRunne
 from airflow_provider_enkash.batch.validation import check_batch_arguments, check_cards, validate_rows
 from airflow_provider_enkash.connection import DEFAULT_CONN_ID
 from airflow_provider_enkash.exceptions import EnKashValidationError
+from airflow_provider_enkash.operators.links import EnKashLedgerLink
 from airflow_provider_enkash.references import batch_row_reference
 
 if TYPE_CHECKING:
@@ -242,6 +244,7 @@ class EnKashBatchLoadOperator(_BatchSourceMixin, BaseOperator):
     """
 
     template_fields: Sequence[str] = (*_SOURCE_FIELDS, "ledger_path")
+    operator_extra_links = (EnKashLedgerLink(),)
 
     def __init__(
         self,
@@ -314,6 +317,7 @@ class EnKashBatchLoadOperator(_BatchSourceMixin, BaseOperator):
         self.created_by = created_by
         self.ledger_flush_rows = ledger_flush_rows
         self.ledger_flush_interval_s = ledger_flush_interval_s
+        self.ledger_location: str | None = None  # set by execute; the "EnKash batch ledger" link
 
     def make_hook(self) -> EnKashHook:
         """One hook for the whole task: its pool fits ``concurrency``; rate-limited when asked."""
@@ -338,6 +342,8 @@ class EnKashBatchLoadOperator(_BatchSourceMixin, BaseOperator):
             ledger_conn_id=self.ledger_conn_id,
             ledger_table=self.ledger_table,
         )
+        # The UI's ledger link: a folder of part files (a SQL ledger has no address to open).
+        self.ledger_location = str(ledger.folder(batch_id)) if isinstance(ledger, FileLedger) else None
         previous = ledger.read(batch_id)
         carried = [previous[r.row_key] for r in rows if r.row_key in previous and previous[r.row_key].settled]
         todo = [r for r in rows if not (r.row_key in previous and previous[r.row_key].settled)]

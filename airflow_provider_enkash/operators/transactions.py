@@ -6,6 +6,11 @@ sub-window (see :mod:`airflow_provider_enkash.export.windows`), turn records
 into typed rows with the masked card number only, and stream them to the
 destination: memory holds a few sub-windows, never the whole interval, and
 XCom receives only a summary.
+
+Each operator declares its destination as an Airflow Asset (unless ``outlets`` is given or the
+destination is templated) and attaches the window and row counts to the asset event; it reports
+OpenLineage lineage (EnKash's transactions of the card account in, the table or files out, row
+counts) and links to its destination folder from the task's page.
 """
 
 from __future__ import annotations
@@ -20,9 +25,18 @@ from airflow.sdk import BaseOperator, ObjectStoragePath
 
 from airflow_provider_enkash.connection import DEFAULT_CONN_ID
 from airflow_provider_enkash.exceptions import EnKashConfigError, EnKashValidationError
+from airflow_provider_enkash.export.lineage import (
+    ExportLineage,
+    enkash_source,
+    file_dataset,
+    files_asset,
+    sql_table_dataset,
+    table_asset,
+)
 from airflow_provider_enkash.export.sql_sink import DEFAULT_CHUNK_SIZE, check_table_name
 from airflow_provider_enkash.export.storage_sink import DEFAULT_ROW_GROUP_SIZE, check_file_prefix, check_formats
 from airflow_provider_enkash.export.windows import Window, check_read_settings, export_window
+from airflow_provider_enkash.operators.links import EnKashExportDestinationLink
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -55,6 +69,7 @@ class _TransactionExportOperator(BaseOperator):
 
     template_fields: Sequence[str] = ("enkash_conn_id", "card_account_id")
     ui_color = "#e8f4ea"
+    operator_extra_links = (EnKashExportDestinationLink(),)
 
     def __init__(
         self,
@@ -76,6 +91,10 @@ class _TransactionExportOperator(BaseOperator):
         self.initial_sub_window = initial_sub_window
         self.page_size = page_size
         self.card_account_id = card_account_id
+        #: Set by ``execute``: EnKash's (namespace, name) for lineage, the summary, the folder written.
+        self.lineage_source: tuple[str, str] | None = None
+        self.exported: dict[str, Any] | None = None
+        self.destination_location: str | None = None
         if not isinstance(lookback, timedelta) or lookback < timedelta(0):
             raise EnKashValidationError(
                 "lookback", f"must be a non-negative timedelta, got {lookback!r}"
@@ -111,6 +130,10 @@ class _TransactionExportOperator(BaseOperator):
         from airflow_provider_enkash.progress import export_progress
 
         hook = EnKashHook(self.enkash_conn_id)
+        self.lineage_source = enkash_source(
+            base_url=hook.settings.base_url,
+            card_account_id=self.card_account_id or hook.settings.card_account_id,
+        )
         reader = WindowReader(
             hook,
             truncation_limit=self.truncation_limit,
@@ -159,6 +182,37 @@ class _TransactionExportOperator(BaseOperator):
             "seconds": round(elapsed, 3),
         }
 
+    def finish(self, context: Context, summary: dict[str, Any], **event: Any) -> dict[str, Any]:
+        """Record ``summary`` for lineage and attach the window, row count and ``event`` to every asset event."""
+        from airflow.sdk import Asset
+
+        self.exported = summary
+        extra = {
+            "window_start": summary["window_start"],
+            "window_end": summary["window_end"],
+            "rows": summary["fetched"],
+            **event,
+        }
+        events = context.get("outlet_events")  # absent when execute is called outside a task run
+        for outlet in self.outlets if events is not None else ():
+            if isinstance(outlet, Asset):
+                events[outlet].extra = extra
+        return summary
+
+    def lineage_outputs(self) -> list[tuple[str, str]]:
+        """OpenLineage ``(namespace, name)`` of what this export wrote."""
+        raise NotImplementedError
+
+    def get_openlineage_facets_on_complete(self, task_instance: Any) -> Any:
+        """OpenLineage: the card account's transactions in, the table or files out, with row counts."""
+        if self.exported is None or self.lineage_source is None:
+            return None
+        return ExportLineage(
+            source=self.lineage_source,
+            outputs=self.lineage_outputs(),
+            rows=int(self.exported["fetched"]),
+        ).operator_lineage()
+
 
 class EnKashTransactionsToSqlOperator(_TransactionExportOperator):
     """Upsert the run window's EnKash transactions into a table of any common.sql connection.
@@ -176,6 +230,9 @@ class EnKashTransactionsToSqlOperator(_TransactionExportOperator):
     :param table: ``name`` or ``schema.name`` (default ``enkash_transactions``).
     :param chunk_size: rows per statement batch and per transaction (default 5000).
     :param lookback: see the base class; default 1 day, so yesterday's late changes land today.
+    :param outlets: default ``[table_asset(conn_id=..., table=...)]`` (none when either is templated);
+        each asset event's extra holds ``window_start``, ``window_end``, ``rows``, ``inserted``,
+        ``updated`` and ``table``.
     """
 
     template_fields: Sequence[str] = (
@@ -193,6 +250,8 @@ class EnKashTransactionsToSqlOperator(_TransactionExportOperator):
         lookback: timedelta = timedelta(days=1),
         **kwargs: Any,
     ) -> None:
+        if kwargs.get("outlets") is None and "{{" not in f"{conn_id}{table}":
+            kwargs["outlets"] = [table_asset(conn_id=conn_id, table=table)]
         super().__init__(lookback=lookback, **kwargs)
         self.conn_id = conn_id
         self.table = table
@@ -226,12 +285,13 @@ class EnKashTransactionsToSqlOperator(_TransactionExportOperator):
             inserted,
             stats.rows - inserted,
         )
-        return {
-            **summary,
-            "table": self.table,
-            "inserted": inserted,
-            "updated": stats.rows - inserted,
-        }
+        counts = {"inserted": inserted, "updated": stats.rows - inserted}
+        return self.finish(
+            context, {**summary, "table": self.table, **counts}, table=self.table, **counts
+        )
+
+    def lineage_outputs(self) -> list[tuple[str, str]]:
+        return [sql_table_dataset(conn_id=self.conn_id, table=self.table)]
 
 
 class EnKashTransactionsToStorageOperator(_TransactionExportOperator):
@@ -251,6 +311,8 @@ class EnKashTransactionsToStorageOperator(_TransactionExportOperator):
         (the ``parquet`` extra).
     :param file_prefix: object name prefix (default ``enkash_transactions_``).
     :param row_group_size: Parquet rows per row group (default 50,000).
+    :param outlets: default ``[files_asset(destination)]`` (none when ``destination`` is templated);
+        each asset event's extra holds ``window_start``, ``window_end``, ``rows`` and ``paths``.
     """
 
     template_fields: Sequence[str] = (
@@ -267,6 +329,8 @@ class EnKashTransactionsToStorageOperator(_TransactionExportOperator):
         row_group_size: int = DEFAULT_ROW_GROUP_SIZE,
         **kwargs: Any,
     ) -> None:
+        if kwargs.get("outlets") is None and "{{" not in str(destination):
+            kwargs["outlets"] = [files_asset(destination)]
         super().__init__(**kwargs)
         self.destination = destination
         self.storage_conn_id = storage_conn_id
@@ -297,8 +361,13 @@ class EnKashTransactionsToStorageOperator(_TransactionExportOperator):
             fmt: base / f"{prefix}{window.label()}.{fmt}"
             for fmt in self.formats
         }
+        self.destination_location = str(base)
         rows, reader, stats = self.read_rows(window)
         write_files(targets, rows, row_group_size=self.row_group_size)
         summary = self.summary(window, reader, stats, started)
         self.log.info("Wrote %s", ", ".join(str(p) for p in targets.values()))
-        return {**summary, "paths": {fmt: str(path) for fmt, path in targets.items()}}
+        paths = {fmt: str(path) for fmt, path in targets.items()}
+        return self.finish(context, {**summary, "paths": paths}, paths=paths)
+
+    def lineage_outputs(self) -> list[tuple[str, str]]:
+        return [file_dataset(path) for path in (self.exported or {}).get("paths", {}).values()]
