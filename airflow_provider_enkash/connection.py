@@ -18,8 +18,8 @@ import os
 import re
 import threading
 import warnings
-from decimal import Decimal, InvalidOperation
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from urllib3.exceptions import LocationParseError
@@ -30,6 +30,7 @@ from airflow.exceptions import AirflowProviderDeprecationWarning
 from airflow_provider_enkash.crypto import KEY_DERIVATIONS
 from airflow_provider_enkash.exceptions import EnKashConfigError
 from airflow_provider_enkash.operations import DEFAULT_TOKEN_URL, OPERATIONS, TOKEN_PATH
+from airflow_provider_enkash.statuses import StatusSets
 
 DEFAULT_CONN_ID = "enkash_default"  # the connection hooks, operators and sensors use unless told
 DEFAULT_CONNECT_TIMEOUT_S = 10.0
@@ -71,8 +72,20 @@ KNOWN_EXTRAS = frozenset(
         "reference_max_length",
         "request_date_format",
         "response_timezone",
+        "reference_fields",
+        "search_cap",
+        "success_statuses",
+        "failure_statuses",
+        "pending_statuses",
+        "resend_quiet_period",
     }
 )
+DEFAULT_REFERENCE_FIELDS = ("pgReferenceNumber", "uniqueReferenceNumber")
+DEFAULT_SEARCH_CAP = 1000
+# Why 15 minutes: EnKash documents neither de-duplication nor how long a queued or lagging credit
+# can take to show in the search; a gateway timeout plus a retrying backend queue is commonly
+# minutes, and an extra quarter hour on an already-failed payroll row costs far less than paying twice.
+DEFAULT_RESEND_QUIET_PERIOD_S = 900.0
 
 
 @dataclass(frozen=True)
@@ -93,6 +106,14 @@ class EnKashSettings:
     :param request_date_format: ``millis`` (``2025-01-24T08:47:01.505Z``, documented, default) or
         ``seconds`` (``2025-01-24T08:47:01Z``) for ``txnDateFrom``/``txnDateTo``.
     :param response_timezone: IANA zone of zoneless response timestamps (default ``Asia/Kolkata``).
+    :param reference_fields: record fields that may carry a load's reference, in order
+        (default ``pgReferenceNumber``, ``uniqueReferenceNumber``).
+    :param search_cap: records per search response at which an answer is taken as possibly
+        truncated (default 1000).
+    :param statuses: the success, failure and pending status words (extras ``success_statuses``,
+        ``failure_statuses``, ``pending_statuses``; defaults in ``statuses.py``).
+    :param resend_quiet_period_s: seconds after an unclear send before the reference may be
+        resent (default 900; see docs/money-safety.md).
     """
 
     base_url: str
@@ -120,6 +141,10 @@ class EnKashSettings:
     reference_max_length: int = DEFAULT_REFERENCE_MAX_LENGTH
     request_date_format: str = "millis"
     response_timezone: str = DEFAULT_RESPONSE_TIMEZONE
+    reference_fields: tuple[str, ...] = DEFAULT_REFERENCE_FIELDS
+    search_cap: int = DEFAULT_SEARCH_CAP
+    statuses: StatusSets = field(default_factory=StatusSets)
+    resend_quiet_period_s: float = DEFAULT_RESEND_QUIET_PERIOD_S
 
     def token_auth_headers(self) -> dict[str, str]:
         """The ``Authorization`` header of the token call for the ``basic_auth`` mode (empty for ``none``)."""
@@ -174,6 +199,28 @@ def _as_positive_float(extras: dict[str, Any], name: str, default: float) -> flo
     if not number >= 0 or number == float("inf"):
         raise EnKashConfigError(f"extra {name!r} must be a finite number >= 0, got {value!r}")
     return number
+
+
+def _as_words(extras: dict[str, Any], name: str) -> tuple[str, ...] | None:
+    """A list extra given as a JSON list or a comma-separated string; None when absent."""
+    value = extras.get(name)
+    if value is None:
+        return None
+    words = value.split(",") if isinstance(value, str) else value
+    if not isinstance(words, (list, tuple)) or not all(isinstance(w, str) and w.strip() for w in words) or not words:
+        raise EnKashConfigError(f"extra {name!r} must be a non-empty list of words (or a comma-separated string)")
+    return tuple(w.strip() for w in words)
+
+
+def _statuses(extras: dict[str, Any]) -> StatusSets:
+    try:
+        return StatusSets(
+            success=_as_words(extras, "success_statuses"),
+            failure=_as_words(extras, "failure_statuses"),
+            pending=_as_words(extras, "pending_statuses"),
+        )
+    except ValueError as exc:
+        raise EnKashConfigError(f"extras success_statuses/failure_statuses: {exc}") from None
 
 
 def _is_loopback(host: str | None) -> bool:
@@ -388,4 +435,9 @@ def settings_from_connection(conn: Any) -> EnKashSettings:
         reference_max_length=_whole_in(extras, "reference_max_length", DEFAULT_REFERENCE_MAX_LENGTH, 1, 1000),
         request_date_format=_one_of(extras, "request_date_format", REQUEST_DATE_FORMATS, "millis"),
         response_timezone=_time_zone(extras),
+        reference_fields=_as_words(extras, "reference_fields") or DEFAULT_REFERENCE_FIELDS,
+        search_cap=_whole_in(extras, "search_cap", DEFAULT_SEARCH_CAP, 1, 1_000_000),
+        statuses=_statuses(extras),
+        resend_quiet_period_s=_as_positive_float(extras, "resend_quiet_period", DEFAULT_RESEND_QUIET_PERIOD_S),
     )
+

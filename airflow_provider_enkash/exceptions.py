@@ -217,6 +217,24 @@ class EnKashTransactionFailed(EnKashError, AirflowFailException):
         super().__init__(message)
 
 
+class EnKashAmountMismatch(EnKashError, AirflowFailException):
+    """The reference was found at EnKash with another amount than the one requested.
+
+    Not settled and never "fixed" by sending the difference under the same reference: a
+    human decides (e.g. load the difference under a new reference). The task fails without retries.
+
+    :param reference: the load reference. :param requested: rupees asked for.
+    :param found: rupees EnKash recorded. :param transaction_id: EnKash's transaction id.
+    """
+
+    def __init__(self, message: str, *, reference: str, requested: object, found: object, transaction_id: str | None) -> None:
+        self.reference = reference
+        self.requested = requested
+        self.found = found
+        self.transaction_id = transaction_id
+        super().__init__(message)
+
+
 class EnKashTransactionNotFound(EnKashError):
     """No transaction matched within the "not found yet" grace period."""
 

@@ -11,9 +11,15 @@ import logging
 from typing import TYPE_CHECKING
 
 from airflow_provider_enkash.crypto import loads_payload
-from airflow_provider_enkash.exceptions import EnKashAuthError, EnKashConnectionError, EnKashLoginRefused
+from airflow_provider_enkash.exceptions import (
+    EnKashAuthError,
+    EnKashConnectionError,
+    EnKashLoginRefused,
+    EnKashRateLimitError,
+    EnKashServerError,
+)
 
-from airflow_provider_enkash.transport import redirect_error
+from airflow_provider_enkash.transport import parse_retry_after, redirect_error
 
 if TYPE_CHECKING:
     from airflow_provider_enkash.connection import EnKashSettings
@@ -49,16 +55,29 @@ def read_token_answer(response: HTTPResponse) -> tuple[str, float]:
     """``(access_token, expires_in_s)`` from the token endpoint's answer; the caller masks the token.
 
     :raises EnKashRedirectError: a 3xx answer (never followed: it would send the password elsewhere).
-    :raises EnKashLoginRefused: HTTP 400/401/403 (remembered by the token cache, never retried).
+    :raises EnKashLoginRefused: HTTP 400/401, the only refused login (remembered by the token cache, never retried).
+    :raises EnKashRateLimitError: HTTP 429; :raises EnKashServerError: HTTP 5xx (both transient: the load
+        behind the token call was never sent).
     :raises EnKashAuthError: any other failure or an answer without a token.
     """
     if 300 <= response.status_code < 400:
         raise redirect_error(response, operation=TOKEN_OPERATION)
-    if response.status_code in (400, 401, 403):
+    if response.status_code in (400, 401):
         raise EnKashLoginRefused(
             f"EnKash refused the login (HTTP {response.status_code}); not retried, because three failed "
             "logins in a row lock the partner account. Check login, password, client_id and client_secret.",
             status=response.status_code,
+        )
+    if response.status_code == 429:
+        raise EnKashRateLimitError(
+            "token endpoint answered HTTP 429",
+            status=429,
+            retry_after=parse_retry_after(response.headers.get("Retry-After")),
+            operation=TOKEN_OPERATION,
+        )
+    if response.status_code >= 500:
+        raise EnKashServerError(
+            f"token endpoint answered HTTP {response.status_code}", status=response.status_code, operation=TOKEN_OPERATION
         )
     if response.status_code != 200:
         raise EnKashAuthError(f"token endpoint answered HTTP {response.status_code}", status=response.status_code)

@@ -20,6 +20,7 @@ import uuid
 from collections.abc import Iterable
 from typing import Any, Protocol
 
+from airflow_provider_enkash.batch.lease import FileLeaseStore, SqlLeaseStore
 from airflow_provider_enkash.batch.outcomes import RowOutcome
 from airflow_provider_enkash.exceptions import EnKashValidationError
 
@@ -36,15 +37,22 @@ LEDGER_COLUMNS = (
     "error_code",
     "error_message",
     "recorded_at",
+    "sent_at",
+    "absent_checks",
+    "last_absent_at",
+    "enkash_amount",
 )
 _TABLE_NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?")
 _MESSAGE_MAX_LENGTH = 1000
 
 
 class BatchLedger(Protocol):
-    """Where row outcomes are kept between attempts."""
+    """Where row outcomes are kept between attempts, and the lease of each batch."""
 
     location: str
+
+    def lease_store(self) -> Any:
+        """The lease store beside this ledger (:mod:`~airflow_provider_enkash.batch.lease`)."""
 
     def read(self, batch_id: str) -> dict[str, RowOutcome]:
         """The latest outcome of every row of ``batch_id`` recorded so far, by row key."""
@@ -68,6 +76,9 @@ class FileLedger:
 
         self.directory = directory if isinstance(directory, ObjectStoragePath) else ObjectStoragePath(str(directory))
         self.location = str(self.directory)
+
+    def lease_store(self) -> FileLeaseStore:
+        return FileLeaseStore(self.folder, protocol=self.directory.protocol)
 
     def folder(self, batch_id: str) -> Any:
         """The folder of one batch: a readable slug of the id plus a hash, so distinct ids never collide."""
@@ -122,6 +133,9 @@ class SqlLedger:
         self.location = f"{conn_id}:{table}"
         self._db_hook: Any = None
 
+    def lease_store(self) -> SqlLeaseStore:
+        return SqlLeaseStore(lambda: self.db_hook, f"{self.table}_leases")
+
     @property
     def db_hook(self) -> Any:
         """The connection's ``DbApiHook``, resolved once; the table is created on first use."""
@@ -144,7 +158,8 @@ class SqlLedger:
             "reference VARCHAR(64) NOT NULL, enkash_card_id VARCHAR(64) NOT NULL, amount NUMERIC(16, 2) NOT NULL, "
             "outcome VARCHAR(32) NOT NULL, enkash_transaction_id VARCHAR(64), error_code VARCHAR(64), "
             f"error_message VARCHAR({_MESSAGE_MAX_LENGTH}), recorded_at VARCHAR(40), "
-            "PRIMARY KEY (batch_id, row_key))"
+            "sent_at DOUBLE PRECISION, absent_checks INTEGER, last_absent_at DOUBLE PRECISION, "
+            "enkash_amount NUMERIC(16, 2), PRIMARY KEY (batch_id, row_key))"
         )
 
     def read(self, batch_id: str) -> dict[str, RowOutcome]:
@@ -171,6 +186,28 @@ class SqlLedger:
                 replace_index=["batch_id", "row_key"],
                 commit_every=1000,
             )
+
+
+class LedgerWriter:
+    """Buffers outcomes and writes them every ``flush_rows`` rows or ``flush_interval_s`` seconds."""
+
+    def __init__(self, ledger: BatchLedger, *, flush_rows: int, flush_interval_s: float) -> None:
+        self.ledger = ledger
+        self.flush_rows = flush_rows
+        self.flush_interval_s = flush_interval_s
+        self._buffer: list[RowOutcome] = []
+        self._flushed_at = time.monotonic()
+
+    def add(self, outcome: RowOutcome) -> None:
+        self._buffer.append(outcome)
+        if len(self._buffer) >= self.flush_rows or time.monotonic() - self._flushed_at >= self.flush_interval_s:
+            self.flush()
+
+    def flush(self) -> None:
+        if self._buffer:
+            self.ledger.write(self._buffer)
+            self._buffer = []
+        self._flushed_at = time.monotonic()
 
 
 def open_ledger(

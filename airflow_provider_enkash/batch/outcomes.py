@@ -4,10 +4,15 @@ Outcomes:
 
 - ``loaded``: this batch's call moved the money;
 - ``already_loaded``: the row's reference was found at EnKash, nothing was sent again;
+- ``resent_after_unknown``: an earlier send was unclear; after the quiet period and repeated absent
+  look-ups it was sent again and accepted (settled, but a human may want to check the card);
 - ``failed``: EnKash refused the load or it was never sent; nothing moved, safe to retry;
-- ``outcome_unknown``: the load may or may not have happened; a retry looks the reference up first;
-- ``sending``: written for every row before the first load of a fresh batch; a row still in this
-  state was being sent when the task died, so the next attempt looks it up first.
+- ``outcome_unknown``: the load may or may not have happened (``sent_at`` says when it was sent);
+  it is not resent before the quiet period (:mod:`~airflow_provider_enkash.resend_gate`);
+- ``amount_mismatch``: the reference is at EnKash (or in the ledger) with another amount
+  (``enkash_amount``); never settled or resent automatically;
+- ``sending``: written for every row just before it is sent; a row still in this state was being
+  sent when its task died, so it is unclear to the next attempt.
 """
 
 from __future__ import annotations
@@ -24,9 +29,12 @@ LOADED = "loaded"
 ALREADY_LOADED = "already_loaded"
 FAILED = "failed"
 OUTCOME_UNKNOWN = "outcome_unknown"
+RESENT_AFTER_UNKNOWN = "resent_after_unknown"
+AMOUNT_MISMATCH = "amount_mismatch"
 SENDING = "sending"
-OUTCOMES = (LOADED, ALREADY_LOADED, FAILED, OUTCOME_UNKNOWN)
-SETTLED = frozenset({LOADED, ALREADY_LOADED})
+OUTCOMES = (LOADED, ALREADY_LOADED, RESENT_AFTER_UNKNOWN, FAILED, OUTCOME_UNKNOWN, AMOUNT_MISMATCH)
+SETTLED = frozenset({LOADED, ALREADY_LOADED, RESENT_AFTER_UNKNOWN})
+UNCLEAR = frozenset({OUTCOME_UNKNOWN, SENDING})
 SUMMARY_PROBLEM_ROWS = 20
 
 
@@ -35,10 +43,15 @@ class RowOutcome:
     """The ledger record of one row.
 
     :param reference: the ``uniqueReferenceNumber`` sent (``batch_row_reference(batch_id, row_key)``).
-    :param amount: rupees of the row (for ``already_loaded``, the amount EnKash recorded).
+    :param amount: rupees the row requests (never overwritten with what EnKash holds).
     :param error_code: EnKash's ``code`` for a refused load, or the error kind (e.g. ``EnKashAuthError``).
     :param error_message: what went wrong, without secrets or card data.
     :param recorded_at: ISO-8601 UTC time the outcome was recorded.
+    :param sent_at: Unix time (s) of the latest send that may have reached EnKash (``sending``,
+        ``outcome_unknown``): the start of the quiet period.
+    :param absent_checks: look-ups since ``sent_at`` that proved the reference absent, spaced apart.
+    :param last_absent_at: Unix time (s) of the latest of those.
+    :param enkash_amount: rupees EnKash (or an earlier ledger record) holds, for ``amount_mismatch``.
     """
 
     batch_id: str
@@ -52,6 +65,10 @@ class RowOutcome:
     error_code: str | None = None
     error_message: str | None = None
     recorded_at: str | None = None
+    sent_at: float | None = None
+    absent_checks: int = 0
+    last_absent_at: float | None = None
+    enkash_amount: Decimal | None = None
 
     @property
     def settled(self) -> bool:
@@ -62,6 +79,7 @@ class RowOutcome:
         """A JSON-serialisable dict (amount as a string)."""
         record = asdict(self)
         record["amount"] = str(self.amount)
+        record["enkash_amount"] = None if self.enkash_amount is None else str(self.enkash_amount)
         return record
 
     @classmethod
@@ -69,6 +87,10 @@ class RowOutcome:
         fields = {name: record.get(name) for name in cls.__dataclass_fields__}
         fields["amount"] = Decimal(str(record["amount"]))
         fields["row_number"] = int(record["row_number"])
+        fields["enkash_amount"] = None if fields["enkash_amount"] is None else Decimal(str(fields["enkash_amount"]))
+        fields["absent_checks"] = int(fields["absent_checks"] or 0)
+        for name in ("sent_at", "last_absent_at"):
+            fields[name] = None if fields[name] is None else float(fields[name])
         for name in (
             "enkash_transaction_id",
             "error_code",
@@ -101,6 +123,7 @@ def summarize(
         "settled_amount": str(settled_amount),
         "unsettled_amount": str(sum((o.amount for o in problems), Decimal(0))),
         "carried_over_from_ledger": carried_over,
+        "resent_after_unknown": [o.reference for o in outcomes if o.outcome == RESENT_AFTER_UNKNOWN],
         "ledger": ledger,
         "problem_rows": [
             {
@@ -110,6 +133,8 @@ def summarize(
                 "outcome": o.outcome,
                 "error_code": o.error_code,
                 "error_message": o.error_message,
+                "amount": str(o.amount),
+                "enkash_amount": None if o.enkash_amount is None else str(o.enkash_amount),
             }
             for o in sorted(problems, key=lambda o: o.row_number)[:SUMMARY_PROBLEM_ROWS]
         ],
@@ -117,7 +142,7 @@ def summarize(
 
 
 class BatchIncompleteError(EnKashError):
-    """Some rows of a batch are not settled (``failed`` or ``outcome_unknown``); all rows were attempted.
+    """Some rows of a batch are not settled (``failed``, ``outcome_unknown``, ``amount_mismatch``).
 
     :param summary: the batch summary (also pushed to XCom under the key ``batch_summary``).
     """

@@ -12,20 +12,23 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import replace
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
 from airflow_provider_enkash.batch.outcomes import (
     ALREADY_LOADED,
+    AMOUNT_MISMATCH,
     FAILED,
     LOADED,
     OUTCOME_UNKNOWN,
+    RESENT_AFTER_UNKNOWN,
     RowOutcome,
 )
 from airflow_provider_enkash.exceptions import (
+    EnKashAmountMismatch,
     EnKashAuthError,
     EnKashBusinessError,
     EnKashError,
@@ -38,6 +41,7 @@ from airflow_provider_enkash.references import batch_row_reference
 if TYPE_CHECKING:
     from airflow_provider_enkash.batch.rows import BatchRow
     from airflow_provider_enkash.hooks.enkash import EnKashHook
+    from airflow_provider_enkash.models import LoadResult
 
 log = logging.getLogger(__name__)
 
@@ -98,8 +102,29 @@ class BatchRunner:
     def _outcome(self, row: BatchRow, batch_id: str, outcome: str, **details: object) -> RowOutcome:
         return row_outcome(row, batch_id, outcome, **details)
 
-    def load_row(self, row: BatchRow, *, batch_id: str, lookup_first: bool) -> RowOutcome:
-        """Load one row and say what happened; never raises for an EnKash outcome."""
+    def send(self, row: BatchRow, *, batch_id: str, lookup_first: bool, resend_after_unknown: bool = False) -> LoadResult:
+        """One ``hook.load_card_balance`` for ``row`` with its batch reference; raises what the hook raises."""
+        return self.hook.load_card_balance(
+            enkash_card_id=row.enkash_card_id,
+            amount=row.amount,
+            unique_reference_number=batch_row_reference(batch_id=batch_id, row_key=row.row_key),
+            type=self.load_type,
+            transaction_code=self.transaction_code,
+            description=self.description,
+            remarks=row.remarks,
+            created_by=self.created_by,
+            lookup_first=lookup_first,
+            resend_after_unknown=resend_after_unknown,
+        )
+
+    def load_row(
+        self, row: BatchRow, *, batch_id: str, lookup_first: bool, resend_after_unknown: bool = False
+    ) -> RowOutcome:
+        """Load one row and say what happened; never raises for an EnKash outcome.
+
+        :param resend_after_unknown: the row's earlier send was unclear and the quiet period allows
+            this resend: a success is recorded ``resent_after_unknown``.
+        """
         if self._abort.is_set():
             return self._outcome(
                 row,
@@ -108,43 +133,40 @@ class BatchRunner:
                 error_code=ABORTED_CODE,
                 error_message="not sent: the batch stopped early",
             )
-        reference = batch_row_reference(batch_id=batch_id, row_key=row.row_key)
         try:
-            result = self.hook.load_card_balance(
-                enkash_card_id=row.enkash_card_id,
-                amount=row.amount,
-                unique_reference_number=reference,
-                type=self.load_type,
-                transaction_code=self.transaction_code,
-                description=self.description,
-                remarks=row.remarks,
-                created_by=self.created_by,
-                lookup_first=lookup_first,
-            )
+            result = self.send(row, batch_id=batch_id, lookup_first=lookup_first, resend_after_unknown=resend_after_unknown)
         except EnKashBusinessError as exc:
             return self._outcome(row, batch_id, FAILED, error_code=str(exc.code), error_message=exc.enkash_message)
+        except EnKashAmountMismatch as exc:
+            return self._outcome(
+                row,
+                batch_id,
+                AMOUNT_MISMATCH,
+                enkash_transaction_id=exc.transaction_id,
+                enkash_amount=exc.found,
+                error_code=type(exc).__name__,
+                error_message=str(exc),
+            )
         except Exception as exc:  # noqa: BLE001 - every row gets an outcome; the batch decides afterwards
             if isinstance(exc, EnKashAuthError):
                 self._abort.set()  # more logins could lock the partner account
             # The hook raises typed errors other than EnKashOutcomeUnknown only when the load was refused
             # or never left (4xx, connect failure, bad input); anything unexpected may follow a send.
             refused = isinstance(exc, EnKashError) and not isinstance(exc, EnKashOutcomeUnknown)
+            if refused:
+                return self._outcome(row, batch_id, FAILED, error_code=type(exc).__name__, error_message=str(exc))
             return self._outcome(
                 row,
                 batch_id,
-                FAILED if refused else OUTCOME_UNKNOWN,
+                OUTCOME_UNKNOWN,
                 error_code=type(exc).__name__,
                 error_message=str(exc),
+                sent_at=time.time(),
             )
-        outcome = LOADED if result.outcome == "loaded" else ALREADY_LOADED
-        recorded = self._outcome(row, batch_id, outcome, enkash_transaction_id=result.enkash_transaction_id)
-        if outcome == ALREADY_LOADED and result.amount != row.amount:
-            recorded = replace(
-                recorded,
-                amount=result.amount,
-                error_message=f"EnKash recorded {result.amount} for this reference; the row now says {row.amount}",
-            )
-        return recorded
+        outcome = {"loaded": LOADED, "already_loaded": ALREADY_LOADED, "resent_after_unknown": RESENT_AFTER_UNKNOWN}[
+            result.outcome
+        ]
+        return self._outcome(row, batch_id, outcome, enkash_transaction_id=result.enkash_transaction_id)
 
     def run(
         self,

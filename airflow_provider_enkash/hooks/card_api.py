@@ -483,6 +483,24 @@ class CardApiMixin:
         )
         return matching_reference(self.call("get_transaction_details", payload), payload)
 
+    def get_transaction_details_answer(
+        self,
+        *,
+        enkash_card_id: str,
+        pg_reference_number: str,
+        company_id: str | None = None,
+        card_account_id: str | None = None,
+    ) -> dict[str, Any]:
+        """The whole answer of Get Transaction Details, unfiltered: ``{"recordsCount": int, "data": [...]}``
+        (what :mod:`~airflow_provider_enkash.transaction_reader` reads to tell absent from unknown)."""
+        payload = self.transaction_details_payload(
+            enkash_card_id=enkash_card_id,
+            pg_reference_number=pg_reference_number,
+            company_id=company_id,
+            card_account_id=card_account_id,
+        )
+        return records_of(self.call("get_transaction_details", payload), operation="get_transaction_details")
+
     def transaction_details_payload(
         self,
         *,

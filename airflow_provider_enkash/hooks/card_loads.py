@@ -1,32 +1,37 @@
 """Load Card Balance without double-spending (DESIGN.md decision 1), mixed into ``EnKashHook``.
 
-A load is never resent blindly. Attempts that EnKash refused before processing (429,
-connection refused) are retried with backoff. After an attempt that may have reached EnKash
-(timeout, dropped connection, 5xx, unreadable answer) the reference is looked up: found means
-``already_loaded``; not found raises ``EnKashOutcomeUnknown`` carrying the reference, and is
-never resent in the same call, because a timed-out request may still be processed after the
-look-up. The next task retry looks the reference up first (``lookup_first``) and only then
-loads. A credit found in a failure status raises ``EnKashTransactionFailed``: the reference
-is spent and is not sent again.
+A load is never resent blindly. Attempts that EnKash refused before processing (429, connection
+refused, a failed token call) are retried with backoff. After an attempt that may have reached
+EnKash (timeout, dropped connection, 5xx, unreadable answer) the reference is looked up once
+(:mod:`~airflow_provider_enkash.transaction_reader`): found settles it; absent or unknown raises
+``EnKashOutcomeUnknown`` carrying the reference, and the load is never resent in the same call,
+because a queued request may still be committed after the look-up. Deciding when an unclear
+reference may be resent (the quiet period) is the caller's job:
+:mod:`~airflow_provider_enkash.resend_gate`.
+
+A found credit settles the load only when its status word is a success or pending word and its
+amount is the requested one: a failure word raises ``EnKashTransactionFailed`` (the reference is
+spent), another amount ``EnKashAmountMismatch``, an unknown word ``EnKashOutcomeUnknown``.
 """
 
 from __future__ import annotations
 
 import time
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_enkash.exceptions import (
+    EnKashAmountMismatch,
     EnKashBusinessError,
     EnKashConnectionError,
     EnKashCryptoError,
     EnKashError,
     EnKashHTTPError,
-    EnKashAuthError,
+    EnKashLoginRefused,
     EnKashOutcomeUnknown,
     EnKashRateLimitError,
-    EnKashTransactionFailed,
     EnKashServerError,
+    EnKashTransactionFailed,
     EnKashValidationError,
     may_have_taken_effect,
 )
@@ -40,7 +45,11 @@ from airflow_provider_enkash.models import (
     require_text,
 )
 from airflow_provider_enkash.retry import backoff_seconds
-from airflow_provider_enkash.statuses import StatusSets
+from airflow_provider_enkash.statuses import FAILURE, UNKNOWN_STATUS
+from airflow_provider_enkash.transaction_reader import (
+    ReferenceLookup,
+    look_up_reference,
+)
 
 if TYPE_CHECKING:
     import logging
@@ -48,12 +57,19 @@ if TYPE_CHECKING:
 
     from airflow_provider_enkash.connection import EnKashSettings
 
-_FAILED = StatusSets()  # the default failure statuses: FAILED, REVERSED, REJECTED
 DEFAULT_LOAD_ATTEMPTS = 3
+LOADED = "loaded"
+ALREADY_LOADED = "already_loaded"
+RESENT_AFTER_UNKNOWN = "resent_after_unknown"
 
 
 def _decimal_or_none(value: Any) -> Decimal | None:
-    return None if value is None else Decimal(str(value))
+    if value is None:
+        return None
+    try:
+        return Decimal(str(value))
+    except InvalidOperation:
+        return None
 
 
 def _refused(exc: EnKashError) -> bool:
@@ -65,6 +81,11 @@ def _refused(exc: EnKashError) -> bool:
     )
 
 
+def _not_sent(exc: EnKashError) -> bool:
+    """True when the load request itself never left: the token call before it failed."""
+    return getattr(exc, "operation", None) == "auth_token"
+
+
 class CardLoadMixin:
     """``load_card_balance`` and the reference look-up it settles outcomes with."""
 
@@ -72,30 +93,28 @@ class CardLoadMixin:
     call: Callable[[str, dict[str, Any]], Any]
     log: logging.Logger
     _account: Callable[[str | None, str | None], dict[str, str]]
-    get_transaction_details: Callable[..., list[dict[str, Any]]]
 
-    def find_load(
+    def look_up_load(
         self,
         *,
         enkash_card_id: str,
         unique_reference_number: str,
         company_id: str | None = None,
         card_account_id: str | None = None,
-    ) -> dict[str, Any] | None:
-        """The credit transaction carrying ``unique_reference_number`` on the card, or None."""
-        records = self.get_transaction_details(
+    ) -> ReferenceLookup:
+        """Found, absent or unknown: what EnKash's search proves about the load ``unique_reference_number``."""
+        lookup = look_up_reference(
+            self,  # type: ignore[arg-type]
+            reference=unique_reference_number,
             enkash_card_id=enkash_card_id,
-            pg_reference_number=unique_reference_number,
             company_id=company_id,
             card_account_id=card_account_id,
         )
-        credits = [r for r in records if r.get("cardTransactionType", "CR") == "CR"]
-        if len(credits) > 1:
+        if len(lookup.credits) > 1:
             self.log.warning(
-                "Reference %s was applied %d times on card %s at EnKash", unique_reference_number, len(credits), enkash_card_id
+                "Reference %s was applied %d times at EnKash (card %s)", unique_reference_number, len(lookup.credits), enkash_card_id
             )
-        # a credit that did not fail wins; a failed one is still returned, so the caller never resends the reference
-        return next((r for r in credits if not _FAILED.is_failure(r.get("status"))), credits[0] if credits else None)
+        return lookup
 
     def load_card_balance(
         self,
@@ -109,6 +128,7 @@ class CardLoadMixin:
         remarks: str | None = None,
         created_by: str | None = None,
         lookup_first: bool = False,
+        resend_after_unknown: bool = False,
         max_attempts: int = DEFAULT_LOAD_ATTEMPTS,
         company_id: str | None = None,
         card_account_id: str | None = None,
@@ -118,11 +138,16 @@ class CardLoadMixin:
         :param unique_reference_number: your reference for this business item (at most 64 characters);
             reuse it on every retry, it is how an unclear outcome is settled.
         :param type: the load ``type`` (default ``LOAD_MONEY``; EnKash's examples also use ``ALLOCATE_FUND``).
-        :param lookup_first: look the reference up before sending (set on task retries).
-        :param max_attempts: sends at most (default 3); a resend happens only after attempts EnKash
-            refused before processing (429, connection refused), never after one that may have reached it.
+        :param lookup_first: look the reference up before sending; send only when the look-up proves
+            it absent (an unknown look-up raises ``EnKashOutcomeUnknown``, nothing is sent).
+        :param resend_after_unknown: this send repeats one whose outcome was unclear (after the quiet
+            period): report it as ``resent_after_unknown``, never plain ``loaded``.
+        :param max_attempts: sends at most (default 3); a resend happens only after attempts that never
+            reached EnKash (429, connection refused, failed token call).
         :raises EnKashBusinessError: EnKash refused the load (nothing moved).
         :raises EnKashOutcomeUnknown: the load may or may not have happened; look up ``exc.reference``.
+        :raises EnKashAmountMismatch: the reference exists at EnKash with another amount.
+        :raises EnKashTransactionFailed: the reference exists at EnKash in a failure status.
         """
         account = self._account(company_id, card_account_id)
         card_id = require_id(enkash_card_id, field="enKashCardId")
@@ -146,9 +171,22 @@ class CardLoadMixin:
                 "createdBy": optional_text(created_by, field="createdBy"),
             }
         )
-        lookup = {"enkash_card_id": card_id, "unique_reference_number": reference, **_account_args(account)}
-        if lookup_first and (found := self._settle(lookup)) is not None:
-            return self._already_loaded(found, reference, card_id, value)
+        lookup_args = {
+            "enkash_card_id": card_id,
+            "unique_reference_number": reference,
+            "company_id": account["companyId"],
+            "card_account_id": account["cardAccountId"],
+        }
+        if lookup_first:
+            lookup = self.look_up_load(**lookup_args)
+            if lookup.found:
+                return self.settle_found_load(lookup, card_id=card_id, amount=value)
+            if lookup.unknown:
+                raise EnKashOutcomeUnknown(
+                    f"load {reference!r}: the look-up before sending is unclear ({lookup.reason}); nothing sent",
+                    reference=reference,
+                    operation="load_card_balance",
+                )
         for attempt in range(1, max_attempts + 1):
             try:
                 result = self.call("load_card_balance", payload)
@@ -158,29 +196,25 @@ class CardLoadMixin:
                 if _refused(exc):
                     raise
                 self.log.warning("Load %s attempt %d/%d failed: %s", reference, attempt, max_attempts, exc)
-                if may_have_taken_effect(exc):
-                    # Never sent again in this call: a request that timed out may still be processed
-                    # after any look-up. Found: settled. Not found: unknown, for a later retry to settle.
-                    time.sleep(self.settings.load_lookup_delay_s)
-                    if (found := self._settle(lookup)) is not None:
-                        return self._already_loaded(found, reference, card_id, value)
-                    raise EnKashOutcomeUnknown(
-                        f"load {reference!r} of {value} to {card_id}: the request may have reached EnKash "
-                        f"({exc.__class__.__name__}) and the reference is not found yet; look up "
-                        f"pgReferenceNumber={reference!r} before loading again (a task retry does)",
-                        reference=reference,
-                        operation="load_card_balance",
-                    ) from exc
+                if may_have_taken_effect(exc) and not _not_sent(exc):
+                    return self._settle_after_unclear_send(exc, lookup_args, card_id=card_id, amount=value)
                 if attempt == max_attempts:
-                    raise  # every attempt was refused before processing (429, connection refused)
+                    raise  # no attempt reached EnKash (429, connection refused, token call failed)
                 time.sleep(
                     backoff_seconds(attempt, max_wait_s=self.settings.max_retry_wait_s, retry_after=getattr(exc, "retry_after", None))
                 )
                 continue
             payload_dict = result if isinstance(result, dict) else {}
             _check_echoed_reference(payload_dict, reference, card_id, value)
+            if resend_after_unknown:
+                self.log.warning(
+                    "Load %s of %s to %s RESENT after an unclear earlier send (quiet period passed, look-ups absent)",
+                    reference,
+                    value,
+                    card_id,
+                )
             return LoadResult(
-                outcome="loaded",
+                outcome=RESENT_AFTER_UNKNOWN if resend_after_unknown else LOADED,
                 unique_reference_number=reference,
                 enkash_card_id=card_id,
                 amount=value,
@@ -190,38 +224,75 @@ class CardLoadMixin:
             )
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _settle(self, lookup: dict[str, Any]) -> dict[str, Any] | None:
-        """Look the reference up; a failing look-up leaves the outcome unknown."""
+    def _settle_after_unclear_send(
+        self, exc: EnKashError, lookup_args: dict[str, Any], *, card_id: str, amount: Decimal
+    ) -> LoadResult:
+        """One look-up after a send that may have reached EnKash: found settles, anything else is unknown."""
+        reference = lookup_args["unique_reference_number"]
+        time.sleep(self.settings.load_lookup_delay_s)
         try:
-            return self.find_load(**lookup)
-        except EnKashAuthError:
-            raise  # a refused login is not an unknown outcome: stop before more logins lock the account
-        except EnKashError as exc:
+            lookup = self.look_up_load(**lookup_args)
+        except EnKashLoginRefused as refused:
+            # money may have moved: the outcome is unknown, not "refused"
             raise EnKashOutcomeUnknown(
-                f"could not look up load reference {lookup['unique_reference_number']!r}: {exc}",
-                reference=lookup["unique_reference_number"],
+                f"load {reference!r}: sent, then the settling look-up could not log in ({refused})",
+                reference=reference,
                 operation="load_card_balance",
             ) from exc
+        if lookup.found:
+            return self.settle_found_load(lookup, card_id=card_id, amount=amount)
+        raise EnKashOutcomeUnknown(
+            f"load {reference!r} of {amount} to {card_id}: the request may have reached EnKash "
+            f"({exc.__class__.__name__}) and the look-up is {lookup.state}"
+            f"{f' ({lookup.reason})' if lookup.reason else ''}; not resent until the quiet period has passed "
+            "and repeated look-ups prove it absent",
+            reference=reference,
+            operation="load_card_balance",
+        ) from exc
 
-    def _already_loaded(self, found: dict[str, Any], reference: str, card_id: str, amount: Decimal) -> LoadResult:
-        """The found credit as a result; a credit in a failure status raises instead (the reference is spent)."""
-        status = found.get("status")
-        if _FAILED.is_failure(status):
+    def settle_found_load(self, lookup: ReferenceLookup, *, card_id: str, amount: Decimal) -> LoadResult:
+        """The found credit as ``already_loaded``; raises when it is not a settled load of ``amount``."""
+        reference = lookup.reference
+        statuses = self.settings.statuses
+        credits = lookup.credits
+        found = next((r for r in credits if statuses.classify(r.get("status")) != FAILURE), credits[0])
+        status, transaction_id = found.get("status"), found.get("enKashCardTransactionId")
+        kind = statuses.classify(status)
+        if kind == FAILURE:
             raise EnKashTransactionFailed(
-                f"load {reference!r} to {card_id} exists at EnKash as transaction "
-                f"{found.get('enKashCardTransactionId')} with status {status}; not resent under the same "
-                "reference. Load again under a new reference if the money is still owed",
-                transaction_id=found.get("enKashCardTransactionId"),
+                f"load {reference!r} to {card_id} exists at EnKash as transaction {transaction_id} with status "
+                f"{status}; not resent under the same reference. Load again under a new reference if the money "
+                "is still owed",
+                transaction_id=transaction_id,
                 status=status,
             )
-        self.log.info("Load %s already at EnKash as transaction %s; not sent again", reference, found.get("enKashCardTransactionId"))
+        found_amount = _decimal_or_none(found.get("principalAmount"))
+        if found_amount != amount:
+            raise EnKashAmountMismatch(
+                f"load {reference!r} to {card_id}: EnKash holds transaction {transaction_id} of {found_amount} "
+                f"under this reference, the request is {amount}; not settled, nothing sent. A human decides "
+                "(e.g. load the difference under a new reference)",
+                reference=reference,
+                requested=amount,
+                found=found_amount,
+                transaction_id=transaction_id,
+            )
+        if kind == UNKNOWN_STATUS:
+            raise EnKashOutcomeUnknown(
+                f"load {reference!r} to {card_id} exists at EnKash as transaction {transaction_id} in status "
+                f"{status!r}, which is neither a success, failure nor pending word (connection extras "
+                "success_statuses/failure_statuses/pending_statuses); not resent, not taken as loaded",
+                reference=reference,
+                operation="load_card_balance",
+            )
+        self.log.info("Load %s already at EnKash as transaction %s; not sent again", reference, transaction_id)
         return LoadResult(
-            outcome="already_loaded",
+            outcome=ALREADY_LOADED,
             unique_reference_number=reference,
             enkash_card_id=card_id,
-            amount=_decimal_or_none(found.get("principalAmount")) or amount,
-            enkash_transaction_id=found.get("enKashCardTransactionId"),
-            transaction_status=found.get("status"),
+            amount=amount,
+            enkash_transaction_id=transaction_id,
+            transaction_status=status,
             otb_balance=_decimal_or_none(found.get("balance")),
             masked_number=found.get("maskedCard"),
         )
@@ -239,6 +310,3 @@ def _check_echoed_reference(answer: dict[str, Any], reference: str, card_id: str
             operation="load_card_balance",
         )
 
-
-def _account_args(account: dict[str, str]) -> dict[str, str]:
-    return {"company_id": account["companyId"], "card_account_id": account["cardAccountId"]}

@@ -4,201 +4,81 @@
 it into chunks; :class:`EnKashBatchLoadOperator` loads a batch (or one chunk,
 mapped with ``.expand(rows=...)``) on a bounded thread pool sharing one hook,
 records every row in a ledger and fails at the end if any row is not settled.
-A retry reads the ledger and re-examines only ``failed`` and
-``outcome_unknown`` rows, each after a reference look-up.
+One live attempt per batch (chunk) holds its lease in the ledger store. A
+retry reads the ledger and re-examines only rows that are not settled: ``failed``
+rows after a reference look-up, unclear rows (``outcome_unknown``, or ``sending``
+left by a dead attempt) only through the quiet period (docs/money-safety.md),
+waiting in the triggerer.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from dataclasses import replace
+from datetime import timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseOperator, Context
+from airflow.sdk.exceptions import AirflowFailException
 
+from airflow_provider_enkash.batch.lease import (
+    DEFAULT_LEASE_TTL_S,
+    HeldLease,
+    lease_owner,
+)
 from airflow_provider_enkash.batch.ledger import (
     DEFAULT_LEDGER_TABLE,
     BatchLedger,
     FileLedger,
+    LedgerWriter,
     open_ledger,
 )
 from airflow_provider_enkash.batch.outcomes import (
+    AMOUNT_MISMATCH,
+    OUTCOME_UNKNOWN,
     SENDING,
+    UNCLEAR,
     BatchIncompleteError,
     RowOutcome,
     summarize,
 )
-from airflow_provider_enkash.batch.plan import (
-    DEFAULT_CHUNK_SIZE,
-    chunk_rows,
-    default_batch_id,
-    read_batch,
-)
+from airflow_provider_enkash.batch.plan import default_batch_id
 from airflow_provider_enkash.batch.rows import BatchRow
-from airflow_provider_enkash.batch.runner import DEFAULT_CONCURRENCY, BatchRunner, row_outcome
-from airflow_provider_enkash.batch.validation import check_batch_arguments, check_cards, validate_rows
+from airflow_provider_enkash.batch.runner import (
+    DEFAULT_CONCURRENCY,
+    BatchRunner,
+    row_outcome,
+)
+from airflow_provider_enkash.batch.unclear import (
+    gave_up,
+    next_wake,
+    settle_due_rows,
+    unclear_report,
+)
+from airflow_provider_enkash.batch.validation import check_batch_arguments
 from airflow_provider_enkash.connection import DEFAULT_CONN_ID
 from airflow_provider_enkash.exceptions import EnKashValidationError
 from airflow_provider_enkash.operators.links import EnKashLedgerLink
+from airflow_provider_enkash.operators.batch_plan import (
+    _SOURCE_FIELDS,
+    EnKashBatchPlanOperator,
+    _BatchSourceMixin,
+)
 from airflow_provider_enkash.references import batch_row_reference
+from airflow_provider_enkash.resend_gate import check_on_unknown, quiet_period_seconds
+from airflow_provider_enkash.triggers.quiet_period import QuietPeriodTrigger
 
 if TYPE_CHECKING:
     from airflow_provider_enkash.hooks.enkash import EnKashHook
 
+# EnKashBatchPlanOperator lived here first; kept importable from this module.
+__all__ = ["EnKashBatchLoadOperator", "EnKashBatchPlanOperator"]
+
 DEFAULT_LEDGER_FLUSH_ROWS = 500
 DEFAULT_LEDGER_FLUSH_INTERVAL_S = 10.0
 DRY_RUN_SAMPLE_ROWS = 20
-_SOURCE_FIELDS = ("rows", "source_path", "sql", "batch_id")
-
-
-class _BatchSourceMixin:
-    """Arguments shared by the plan and load operators: the source of rows, the checks, the batch id."""
-
-    def _init_source(
-        self,
-        *,
-        enkash_conn_id: str,
-        rows: Any,
-        source_path: Any,
-        file_format: str | None,
-        sql: str | None,
-        sql_conn_id: str | None,
-        sql_parameters: Any,
-        batch_id: str | None,
-        max_amount_per_card: Decimal | str | int | None,
-        max_batch_total: Decimal | str | int | None,
-        max_rows: int | None,
-        check_cards: bool,
-    ) -> None:
-        check_batch_arguments(max_amount_per_card=max_amount_per_card, max_batch_total=max_batch_total, max_rows=max_rows)
-        self.enkash_conn_id = enkash_conn_id
-        self.rows = rows
-        self.source_path = source_path
-        self.file_format = file_format
-        self.sql = sql
-        self.sql_conn_id = sql_conn_id
-        self.sql_parameters = sql_parameters
-        self.batch_id = batch_id
-        self.max_amount_per_card = max_amount_per_card
-        self.max_batch_total = max_batch_total
-        self.max_rows = max_rows
-        self.check_cards = check_cards
-
-    def _validated_rows(self, hook_factory: Any) -> list[BatchRow]:
-        raw = read_batch(
-            rows=self.rows,
-            source_path=self.source_path,
-            file_format=self.file_format,
-            sql=self.sql,
-            sql_conn_id=self.sql_conn_id,
-            sql_parameters=self.sql_parameters,
-        )
-        rows = validate_rows(
-            raw,
-            max_amount_per_card=self.max_amount_per_card,
-            max_batch_total=self.max_batch_total,
-            max_rows=self.max_rows,
-            max_load_amount=hook_factory().settings.max_load_amount,
-        )
-        if self.check_cards:
-            check_cards(hook_factory(), rows)
-        return rows
-
-
-class EnKashBatchPlanOperator(_BatchSourceMixin, BaseOperator):
-    """Read and validate a whole batch, then split it into chunks for ``EnKashBatchLoadOperator.expand``.
-
-    Returns the chunks (lists of row dicts keeping their source row numbers), ready for
-    ``EnKashBatchLoadOperator.partial(...).expand(rows=plan.output)``, and pushes XCom ``summary``
-    (``{"batch_id", "rows", "total_amount", "chunks"}``). A bad batch fails here with a row-level report and
-    nothing is loaded. Source and check arguments are those of :class:`EnKashBatchLoadOperator`.
-
-    :param chunk_size: rows per chunk, i.e. per mapped load task (default 1000).
-    """
-
-    template_fields: Sequence[str] = _SOURCE_FIELDS
-
-    def __init__(
-        self,
-        *,
-        enkash_conn_id: str = DEFAULT_CONN_ID,
-        rows: Any = None,
-        source_path: Any = None,
-        file_format: str | None = None,
-        sql: str | None = None,
-        sql_conn_id: str | None = None,
-        sql_parameters: Any = None,
-        batch_id: str | None = None,
-        max_amount_per_card: Decimal | str | int | None = None,
-        max_batch_total: Decimal | str | int | None = None,
-        max_rows: int | None = None,
-        check_cards: bool = False,
-        chunk_size: int = DEFAULT_CHUNK_SIZE,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(**kwargs)
-        self._init_source(
-            enkash_conn_id=enkash_conn_id,
-            rows=rows,
-            source_path=source_path,
-            file_format=file_format,
-            sql=sql,
-            sql_conn_id=sql_conn_id,
-            sql_parameters=sql_parameters,
-            batch_id=batch_id,
-            max_amount_per_card=max_amount_per_card,
-            max_batch_total=max_batch_total,
-            max_rows=max_rows,
-            check_cards=check_cards,
-        )
-        check_batch_arguments(chunk_size=chunk_size)
-        self.chunk_size = chunk_size
-
-    def execute(self, context: Context) -> list[list[dict[str, Any]]]:
-        from airflow_provider_enkash.hooks.enkash import EnKashHook  # not at import: DAG parsing stays cheap
-
-        rows = self._validated_rows(lambda: EnKashHook(self.enkash_conn_id))
-        batch_id = self.batch_id or default_batch_id(context)
-        chunks = chunk_rows(rows, chunk_size=self.chunk_size)
-        total = sum((row.amount for row in rows), Decimal(0))
-        self.log.info(
-            "Batch %s: %d valid rows, %s rupees, %d chunk(s)",
-            batch_id,
-            len(rows),
-            total,
-            len(chunks),
-        )
-        summary = {
-            "batch_id": batch_id,
-            "rows": len(rows),
-            "total_amount": str(total),
-            "chunks": len(chunks),
-        }
-        context["ti"].xcom_push(key="summary", value=summary)
-        return chunks
-
-
-class _LedgerWriter:
-    """Buffers outcomes and writes them every ``flush_rows`` rows or ``flush_interval_s`` seconds."""
-
-    def __init__(self, ledger: BatchLedger, *, flush_rows: int, flush_interval_s: float) -> None:
-        self.ledger = ledger
-        self.flush_rows = flush_rows
-        self.flush_interval_s = flush_interval_s
-        self._buffer: list[RowOutcome] = []
-        self._flushed_at = time.monotonic()
-
-    def add(self, outcome: RowOutcome) -> None:
-        self._buffer.append(outcome)
-        if len(self._buffer) >= self.flush_rows or time.monotonic() - self._flushed_at >= self.flush_interval_s:
-            self.flush()
-
-    def flush(self) -> None:
-        if self._buffer:
-            self.ledger.write(self._buffer)
-            self._buffer = []
-        self._flushed_at = time.monotonic()
 
 
 class EnKashBatchLoadOperator(_BatchSourceMixin, BaseOperator):
@@ -231,10 +111,16 @@ class EnKashBatchLoadOperator(_BatchSourceMixin, BaseOperator):
         default False).
     :param dry_run: validate and return what would be loaded; load nothing (default False).
     :param lookup_first: also look every row's reference up on a fresh batch (default None: no).
-        A batch that is not fresh (a task retry, or the ledger already holds rows of this batch id,
-        including the ``sending`` marker written before the first load) is always looked up first.
+        Only a batch whose lease this attempt holds and whose ledger holds none of its rows is fresh;
+        every other row is looked up first.
     :param fail_on_failed: fail the task when any row ``failed`` (default True).
-    :param fail_on_unknown: fail the task when any row is ``outcome_unknown`` (default True).
+    :param on_unknown: what to do with rows whose outcome is unclear: ``wait`` (default) defers to the
+        triggerer through the quiet period, looks them up again and resends only when absence is
+        proven; ``fail`` fails the task at once (no retries) naming each unclear reference.
+    :param resend_quiet_period: seconds (or a ``timedelta``) after an unclear send before a resend
+        (default: the connection's ``resend_quiet_period``, 15 minutes).
+    :param lease_ttl: seconds the batch lease outlives its holder's last heartbeat (default 300); a
+        killed attempt's rows are taken over after this.
     :param load_type: the load ``type`` (default ``LOAD_MONEY``).
     :param transaction_code: the load ``transactionCode`` (default not sent).
     :param description: the load ``description`` (default not sent).
@@ -269,7 +155,9 @@ class EnKashBatchLoadOperator(_BatchSourceMixin, BaseOperator):
         dry_run: bool = False,
         lookup_first: bool | None = None,
         fail_on_failed: bool = True,
-        fail_on_unknown: bool = True,
+        on_unknown: str = "wait",
+        resend_quiet_period: float | timedelta | None = None,
+        lease_ttl: float = DEFAULT_LEASE_TTL_S,
         load_type: str = "LOAD_MONEY",
         transaction_code: str | None = None,
         description: str | None = None,
@@ -279,6 +167,13 @@ class EnKashBatchLoadOperator(_BatchSourceMixin, BaseOperator):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        check_batch_arguments(
+            concurrency=concurrency,
+            requests_per_second=requests_per_second,
+            ledger_flush_rows=ledger_flush_rows,
+            ledger_flush_interval_s=ledger_flush_interval_s,
+            load_type=load_type,
+        )
         self._init_source(
             enkash_conn_id=enkash_conn_id,
             rows=rows,
@@ -293,13 +188,6 @@ class EnKashBatchLoadOperator(_BatchSourceMixin, BaseOperator):
             max_rows=max_rows,
             check_cards=check_cards,
         )
-        check_batch_arguments(
-            concurrency=concurrency,
-            requests_per_second=requests_per_second,
-            ledger_flush_rows=ledger_flush_rows,
-            ledger_flush_interval_s=ledger_flush_interval_s,
-            load_type=load_type,
-        )
         if (ledger_path is None) == (ledger_conn_id is None):
             raise EnKashValidationError("ledger", "give exactly one of ledger_path or ledger_conn_id")
         self.ledger_path = ledger_path
@@ -310,7 +198,9 @@ class EnKashBatchLoadOperator(_BatchSourceMixin, BaseOperator):
         self.dry_run = dry_run
         self.lookup_first = lookup_first
         self.fail_on_failed = fail_on_failed
-        self.fail_on_unknown = fail_on_unknown
+        self.on_unknown = check_on_unknown(on_unknown)
+        self.resend_quiet_period = resend_quiet_period
+        self.lease_ttl = lease_ttl
         self.load_type = load_type
         self.transaction_code = transaction_code
         self.description = description
@@ -344,33 +234,66 @@ class EnKashBatchLoadOperator(_BatchSourceMixin, BaseOperator):
         )
         # The UI's ledger link: a folder of part files (a SQL ledger has no address to open).
         self.ledger_location = str(ledger.folder(batch_id)) if isinstance(ledger, FileLedger) else None
+        if self.dry_run:
+            previous = ledger.read(batch_id)
+            carried = [previous[r.row_key] for r in rows if r.row_key in previous and previous[r.row_key].settled]
+            todo = [r for r in rows if not (r.row_key in previous and previous[r.row_key].settled)]
+            return self._dry_run_report(batch_id, rows, todo, carried, bool(previous) or bool(self.lookup_first))
+        ti = context["ti"]
+        map_index = getattr(ti, "map_index", -1)
+        lease = HeldLease(
+            ledger.lease_store(),
+            batch_id if map_index is None or map_index < 0 else f"{batch_id}#chunk{map_index}",
+            lease_owner(f"{ti.dag_id}/{ti.run_id}/{ti.task_id}[{map_index}] try {ti.try_number}"),
+            ttl_s=self.lease_ttl,
+        )
+        try:
+            return self._load(context, hook, rows, batch_id, ledger, lease)
+        finally:
+            lease.release()
+
+    def execute_after_quiet_period(self, context: Context, event: Any = None) -> dict[str, Any]:
+        """Resume after waiting in the triggerer: everything is read again from the ledger."""
+        return self.execute(context)
+
+    def _load(
+        self,
+        context: Context,
+        hook: EnKashHook,
+        rows: list[BatchRow],
+        batch_id: str,
+        ledger: BatchLedger,
+        lease: HeldLease,
+    ) -> dict[str, Any]:
+        quiet_s = quiet_period_seconds(self.resend_quiet_period, default=hook.settings.resend_quiet_period_s)
         previous = ledger.read(batch_id)
-        carried = [previous[r.row_key] for r in rows if r.row_key in previous and previous[r.row_key].settled]
-        todo = [r for r in rows if not (r.row_key in previous and previous[r.row_key].settled)]
-        fresh = context["ti"].try_number <= 1 and not any(r.row_key in previous for r in rows)
-        # A retry always looks references up, whatever lookup_first says.
+        now = time.time()
+        carried: list[RowOutcome] = []
+        unclear: list[RowOutcome] = []
+        todo: list[BatchRow] = []
+        for row in rows:
+            record = previous.get(row.row_key)
+            if record is None or (record.outcome == AMOUNT_MISMATCH and record.enkash_amount == row.amount):
+                todo.append(row)
+            elif record.amount != row.amount and record.outcome != AMOUNT_MISMATCH:
+                carried.append(self._amount_changed(record, row))
+            elif record.settled or record.outcome == AMOUNT_MISMATCH:
+                carried.append(record)
+            elif record.outcome in UNCLEAR:
+                unclear.append(self._unclear_record(record, now=now, took_over=lease.claim.previous_owner))
+            else:
+                todo.append(row)  # failed: nothing moved; looked up first
+        # fresh: we hold the lease, this is a first try, and the ledger holds none of these rows
+        fresh = context["ti"].try_number <= 1 and not any(row.row_key in previous for row in rows)
         lookup_first = not fresh or bool(self.lookup_first)
         self.log.info(
-            "Batch %s: %d rows, %d settled by an earlier attempt, %d to load (look-up first: %s), ledger %s",
-            batch_id,
-            len(rows),
-            len(carried),
-            len(todo),
-            lookup_first,
-            ledger.location,
-        )
-        if self.dry_run:
-            return self._dry_run_report(batch_id, rows, todo, carried, lookup_first)
-
-        if fresh:
-            # Before anything is sent: a crash before the first ledger flush must not make the
-            # next attempt (or a rerun of this batch id) look fresh and send every row again.
-            ledger.write(row_outcome(r, batch_id, SENDING) for r in todo)
-        writer = _LedgerWriter(
-            ledger,
-            flush_rows=self.ledger_flush_rows,
-            flush_interval_s=self.ledger_flush_interval_s,
-        )
+            "Batch %s: %d rows, %d settled or problem rows from earlier attempts, %d unclear, %d to load "
+            "(look-up first: %s), ledger %s, lease %s%s",
+            batch_id, len(rows), len(carried), len(unclear), len(todo), lookup_first, ledger.location,
+            lease.key, f" (taken over from {lease.claim.previous_owner})" if lease.claim.took_over else "",
+        )  # fmt: skip
+        ledger.write([*unclear, *(row_outcome(r, batch_id, SENDING, sent_at=now) for r in todo)])
+        writer = LedgerWriter(ledger, flush_rows=self.ledger_flush_rows, flush_interval_s=self.ledger_flush_interval_s)
         runner = BatchRunner(
             hook,
             concurrency=self.concurrency,
@@ -380,45 +303,90 @@ class EnKashBatchLoadOperator(_BatchSourceMixin, BaseOperator):
             created_by=self.created_by,
         )
         try:
-            outcomes = runner.run(
-                todo,
-                batch_id=batch_id,
-                lookup_first=lookup_first,
-                on_outcome=writer.add,
-            )
+            outcomes = runner.run(todo, batch_id=batch_id, lookup_first=lookup_first, on_outcome=writer.add)
         finally:
             writer.flush()
+        unclear += [o for o in outcomes if o.outcome == OUTCOME_UNKNOWN]
+        outcomes = [o for o in outcomes if o.outcome != OUTCOME_UNKNOWN]
+        if unclear and self.on_unknown == "wait" and not runner.aborted:
+            by_key = {row.row_key: row for row in rows}
+            unclear = settle_due_rows(runner, by_key, unclear, batch_id=batch_id, quiet_period_s=quiet_s)
+            ledger.write(unclear)
+            outcomes += [o for o in unclear if o.outcome != OUTCOME_UNKNOWN]
+            unclear = [o for o in unclear if o.outcome == OUTCOME_UNKNOWN]
         summary = summarize(
-            [*carried, *outcomes],
-            batch_id=batch_id,
-            carried_over=len(carried),
-            ledger=ledger.location,
+            [*carried, *outcomes, *unclear], batch_id=batch_id, carried_over=len(carried), ledger=ledger.location
         )
-        self.log.info(
-            "Batch %s: %s; settled %s rupees",
-            batch_id,
-            summary["counts"],
-            summary["settled_amount"],
-        )
+        self.log.info("Batch %s: %s; settled %s rupees", batch_id, summary["counts"], summary["settled_amount"])
+        if summary["resent_after_unknown"]:
+            self.log.warning(
+                "Batch %s: %d row(s) RESENT after an unclear send (quiet period passed, look-ups absent): %s",
+                batch_id, len(summary["resent_after_unknown"]), ", ".join(summary["resent_after_unknown"]),
+            )  # fmt: skip
         context["ti"].xcom_push(key="batch_summary", value=summary)
+        if unclear:
+            self._wait_or_fail(unclear, batch_id=batch_id, quiet_s=quiet_s, aborted=runner.aborted)
         self._fail_if_incomplete(summary, aborted=runner.aborted)
         return summary
 
-    def _fail_if_incomplete(self, summary: dict[str, Any], *, aborted: bool) -> None:
-        failed, unknown = (
-            summary["counts"]["failed"],
-            summary["counts"]["outcome_unknown"],
+    @staticmethod
+    def _amount_changed(record: RowOutcome, row: BatchRow) -> RowOutcome:
+        return replace(
+            record,
+            outcome=AMOUNT_MISMATCH,
+            amount=row.amount,
+            enkash_amount=record.amount,
+            error_code="AmountChanged",
+            error_message=f"the ledger recorded {record.amount} ({record.outcome}) under this reference; the row "
+            f"now asks {row.amount}. Not sent: load the difference under a new batch id or row key",
         )
-        if aborted or (failed and self.fail_on_failed) or (unknown and self.fail_on_unknown):
+
+    @staticmethod
+    def _unclear_record(record: RowOutcome, *, now: float, took_over: str | None) -> RowOutcome:
+        if record.outcome == OUTCOME_UNKNOWN and record.sent_at is not None:
+            return record
+        # 'sending': its attempt stopped while sending it; the quiet period counts from now (conservative)
+        holder = f" (attempt {took_over} died)" if took_over else ""
+        return replace(
+            record,
+            outcome=OUTCOME_UNKNOWN,
+            sent_at=now,
+            absent_checks=0,
+            last_absent_at=None,
+            error_code="AttemptStopped",
+            error_message=f"was being sent when its attempt stopped{holder}",
+        )
+
+    def _wait_or_fail(self, unclear: list[RowOutcome], *, batch_id: str, quiet_s: float, aborted: bool) -> None:
+        """Fail naming every unclear row (``on_unknown='fail'``, or look-ups that never prove anything);
+        else defer to the triggerer until the next look-up is due."""
+        if self.on_unknown == "fail" or aborted:
+            why = "on_unknown='fail'" if not aborted else "EnKash refused the login"
+            raise AirflowFailException(unclear_report(unclear, batch_id=batch_id, why=why))
+        stuck = gave_up(unclear, quiet_period_s=quiet_s)
+        if stuck:
+            raise AirflowFailException(
+                unclear_report(stuck, batch_id=batch_id, why="look-ups proved nothing for three quiet periods")
+            )
+        wake = next_wake(unclear, quiet_period_s=quiet_s)
+        self.log.warning(
+            "Batch %s: %d unclear row(s); waiting in the triggerer %.0f s before looking them up again",
+            batch_id, len(unclear), max(0.0, wake - time.time()),
+        )  # fmt: skip
+        self.defer(trigger=QuietPeriodTrigger(moment=wake), method_name="execute_after_quiet_period")
+
+    def _fail_if_incomplete(self, summary: dict[str, Any], *, aborted: bool) -> None:
+        failed, mismatched = summary["counts"]["failed"], summary["counts"]["amount_mismatch"]
+        if aborted or (failed and self.fail_on_failed) or mismatched:
             lines = [
                 f"row {p['row_number']} ({p['reference']}): {p['outcome']} {p['error_code'] or ''} {p['error_message'] or ''}".strip()
                 for p in summary["problem_rows"]
             ]
             reason = "stopped early: EnKash refused the login; " if aborted else ""
             raise BatchIncompleteError(
-                f"batch {summary['batch_id']}: {reason}{failed} failed and {unknown} outcome-unknown row(s) of "
-                f"{summary['rows']}; a retry re-examines only those rows after a reference look-up. "
-                f"Ledger: {summary['ledger']}\n  " + "\n  ".join(lines),
+                f"batch {summary['batch_id']}: {reason}{failed} failed and {mismatched} amount-mismatch row(s) of "
+                f"{summary['rows']}; a retry re-examines failed rows after a reference look-up, amount mismatches "
+                f"need a human. Ledger: {summary['ledger']}\n  " + "\n  ".join(lines),
                 summary=summary,
             )
 

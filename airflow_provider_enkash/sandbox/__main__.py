@@ -28,7 +28,7 @@ TESTING_ONLY = "for testing only, never production"
 def _pair(text: str) -> tuple[str, str]:
     name, sep, value = text.partition("=")
     if not sep:
-        raise argparse.ArgumentTypeError(f"{text!r} is not OPERATION=STYLE")
+        raise argparse.ArgumentTypeError(f"{text!r} is not KEY=VALUE")
     return name.strip(), value.strip()
 
 
@@ -65,10 +65,8 @@ def build_parser() -> argparse.ArgumentParser:
                 metavar="SPEC",
                 help=f"{text}, repeatable; e.g. mode=http_500,rate=0.1,operation=load_card_balance; modes: {modes}",
             )
-        elif f.name == "envelope_overrides":
-            parser.add_argument(
-                flag, type=_pair, nargs="*", default=sorted(default.items()), metavar="OP=STYLE", help=text
-            )
+        elif isinstance(default, dict):
+            parser.add_argument(flag, type=_pair, nargs="*", default=sorted(default.items()), metavar="KEY=VALUE", help=text)
         elif isinstance(default, bool):
             parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=default, help=text)
         elif default is None:
@@ -85,6 +83,7 @@ def config_from_args(argv: list[str] | None = None) -> SandboxConfig:
     parser = build_parser()
     args = vars(parser.parse_args(argv))
     args["envelope_overrides"] = dict(args["envelope_overrides"])
+    args["status_words"] = dict(args["status_words"])
     args["faults"] = tuple(args["faults"])
     try:
         return SandboxConfig(**args)

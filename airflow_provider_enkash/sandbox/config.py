@@ -28,6 +28,7 @@ REQUEST_DATE_FORMATS = ("millis", "seconds", "any")
 CARD_DETAILS_SHAPES = ("list", "object")
 OTP_REPLIES = ("object", "string")
 ECHOED_REFERENCES = ("sent", "own")
+REFERENCE_FIELDS = ("pgReferenceNumber", "uniqueReferenceNumber", "referenceNumber")
 _COMPANY_ID = re.compile(r"^CEK[A-Z0-9]{7}$")
 
 
@@ -103,6 +104,18 @@ class SandboxConfig:
     records_count: str = _opt("total", "recordsCount: total matches or the returned count", runtime=True)
     date_to_inclusive: bool = _opt(False, "treat txnDateTo as inclusive (default exclusive)", runtime=True)
     ignore_paging: bool = _opt(False, "ignore page/size in searches, as an API without paging would", runtime=True)
+    search_lag_s: float = _opt(
+        0.0, "seconds a new transaction stays invisible to the transaction search (eventual consistency)", runtime=True
+    )
+    ignore_search_filters: bool = _opt(
+        False, "searches ignore every filter but the account: the account's rows, up to max_records", runtime=True
+    )
+    reference_field: str = _opt(
+        "pgReferenceNumber", f"the record field carrying a load's reference: {', '.join(REFERENCE_FIELDS)}", runtime=True
+    )
+    status_words: dict[str, str] = _opt(
+        {}, "statuses renamed in responses and filters (WORD=OTHER, e.g. SUCCESS=SUCCESSFUL FAILED=FAILURE)", runtime=True
+    )
     seed_cards: int = _opt(0, "cards to create at start in the reloadable account")
     seed_transactions: int = _opt(0, "settled historical transactions to create at start")
     days: float = _opt(30.0, "days the seeded transactions are spread over")
@@ -116,6 +129,8 @@ class SandboxConfig:
             set_(self, name, _money(name, getattr(self, name)))
         set_(self, "faults", tuple(f if isinstance(f, FaultRule) else FaultRule.from_dict(f) for f in self.faults))
         set_(self, "envelope_overrides", dict(self.envelope_overrides))
+        set_(self, "status_words", {str(k): str(v) for k, v in dict(self.status_words).items()})
+        set_(self, "search_lag_s", float(self.search_lag_s))
         if isinstance(self.seed_end, str):
             set_(self, "seed_end", datetime.fromisoformat(self.seed_end.replace("Z", "+00:00")))
         self._check()
@@ -133,13 +148,16 @@ class SandboxConfig:
         _one_of("echoed_reference", self.echoed_reference, ECHOED_REFERENCES)
         for op in filter(None, (name.strip() for name in self.string_payloads.split(","))):
             _one_of("string_payloads operation", op, tuple(ENDPOINTS))
+        _one_of("reference_field", self.reference_field, REFERENCE_FIELDS)
+        if len(set(self.status_words.values())) != len(self.status_words):
+            raise ValueError("status_words: two statuses renamed to the same word")
         for op, style in self.envelope_overrides.items():
             _one_of("envelope_overrides operation", op, tuple(ENDPOINTS))
             _one_of(f"envelope_overrides[{op}]", style, ENVELOPE_STYLES)
         for name in ("failure_rate", "late_change_rate"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ValueError(f"{name}: must be between 0 and 1, got {getattr(self, name)!r}")
-        for name in ("token_lifetime_s", "settle_delay_s", "late_change_delay_s", "days"):
+        for name in ("token_lifetime_s", "settle_delay_s", "late_change_delay_s", "days", "search_lag_s"):
             if not getattr(self, name) >= 0:
                 raise ValueError(f"{name}: must be >= 0, got {getattr(self, name)!r}")
         if not self.allow_remote and not is_loopback(self.host):

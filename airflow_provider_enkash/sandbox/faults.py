@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import json
 import random
-from collections import Counter
 import threading
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -22,7 +22,9 @@ LATENCY = "latency"
 BEFORE_PROCESSING = ("http_500", "http_502", "http_503", "http_429", "drop_before", "revoke_token")
 # Applied after the request was fully processed and committed.
 AFTER_PROCESSING = ("drop_after_commit", "undecryptable", "malformed")
-FAULT_MODES = (LATENCY, *BEFORE_PROCESSING, *AFTER_PROCESSING)
+# Accepted but committed ``commit_after_s`` later, after the connection was dropped or answered 503.
+QUEUED = ("queued_commit", "queued_commit_503")
+FAULT_MODES = (LATENCY, *BEFORE_PROCESSING, *AFTER_PROCESSING, *QUEUED)
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,8 @@ class FaultRule:
     :param latency_ms: fixed delay for ``latency``, milliseconds (default 0).
     :param jitter_ms: extra uniform random delay 0..jitter_ms for ``latency`` (default 0).
     :param retry_after_s: ``Retry-After`` header value for ``http_429``, seconds (default 1).
+    :param commit_after_s: for ``queued_commit``/``queued_commit_503``, seconds after the reply
+        (a dropped connection or a 503) that the request is processed and committed (default 5).
     """
 
     mode: str
@@ -45,11 +49,12 @@ class FaultRule:
     latency_ms: float = 0.0
     jitter_ms: float = 0.0
     retry_after_s: int = 1
+    commit_after_s: float = 5.0
 
     def __post_init__(self) -> None:
         if self.mode not in FAULT_MODES:
             raise ValueError(f"fault mode: {self.mode!r} is not one of {', '.join(FAULT_MODES)}")
-        for name in ("latency_ms", "jitter_ms"):  # admin JSON numbers arrive as Decimal
+        for name in ("latency_ms", "jitter_ms", "commit_after_s"):  # admin JSON numbers arrive as Decimal
             object.__setattr__(self, name, float(getattr(self, name)))
         if self.rate is not None and not 0.0 <= float(self.rate) <= 1.0:
             raise ValueError(f"fault rate: {self.rate!r} must be between 0 and 1")
@@ -57,8 +62,8 @@ class FaultRule:
             isinstance(self.count, bool) or not isinstance(self.count, int) or self.count < 0
         ):
             raise ValueError(f"fault count: {self.count!r} must be a whole number >= 0")
-        if min(self.latency_ms, self.jitter_ms) < 0 or self.retry_after_s < 0:
-            raise ValueError("fault latency_ms, jitter_ms and retry_after_s must be >= 0")
+        if min(self.latency_ms, self.jitter_ms, self.commit_after_s) < 0 or self.retry_after_s < 0:
+            raise ValueError("fault latency_ms, jitter_ms, commit_after_s and retry_after_s must be >= 0")
 
     @classmethod
     def from_dict(cls, spec: Mapping[str, Any]) -> FaultRule:
@@ -76,12 +81,14 @@ class FaultRule:
 
 @dataclass
 class FaultDecision:
-    """What to do to one request: sleep, then maybe refuse it or corrupt its answer."""
+    """What to do to one request: sleep, then maybe refuse it, corrupt its answer or queue its commit."""
 
     delay_s: float = 0.0
     before: str | None = None
     after: str | None = None
     retry_after_s: int = 1
+    queued: str | None = None
+    commit_after_s: float = 0.0
 
 
 @dataclass
@@ -150,6 +157,12 @@ class FaultInjector:
                     decision.retry_after_s = armed.rule.retry_after_s
                     break
             if decision.before is None:
+                for armed in (a for a in matching if a.rule.mode in QUEUED):
+                    if self._fires(armed):
+                        decision.queued = armed.rule.mode
+                        decision.commit_after_s = armed.rule.commit_after_s
+                        break
+            if decision.before is None and decision.queued is None:
                 for armed in (a for a in matching if a.rule.mode in AFTER_PROCESSING):
                     if self._fires(armed):
                         decision.after = armed.rule.mode
@@ -169,7 +182,7 @@ def parse_fault_spec(text: str) -> FaultRule:
         if not sep:
             raise ValueError(f"fault: {part!r} is not key=value")
         key = key.strip()
-        if key in ("rate", "latency_ms", "jitter_ms"):
+        if key in ("rate", "latency_ms", "jitter_ms", "commit_after_s"):
             spec[key] = float(value)
         elif key in ("count", "retry_after_s"):
             spec[key] = int(value)

@@ -11,6 +11,7 @@ undecryptable or malformed body) -> encrypt the envelope unless
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass, field
 from email.message import Message
@@ -19,6 +20,7 @@ from urllib.parse import parse_qsl
 
 from airflow_provider_enkash.sandbox import cipher, handlers
 from airflow_provider_enkash.sandbox.auth import Auth
+from airflow_provider_enkash.sandbox.endpoints import ENDPOINTS
 from airflow_provider_enkash.sandbox.errors import BusinessError, RequestInvalid
 from airflow_provider_enkash.sandbox.faults import FaultDecision, FaultInjector
 from airflow_provider_enkash.sandbox.state import State
@@ -27,6 +29,7 @@ from airflow_provider_enkash.sandbox.validation import validate
 _SERVER_ERRORS = {"http_500": 500, "http_502": 502, "http_503": 503}
 _REASONS = {500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable", 429: "Too Many Requests"}
 UNDECRYPTABLE_BODY = {"request": "not-base64!!"}
+OPERATION_PATHS = {name: endpoint.path for name, endpoint in ENDPOINTS.items()}
 
 
 @dataclass
@@ -147,12 +150,30 @@ class Gateway:
             validate(operation, request, cfg)
         except RequestInvalid as exc:
             return _error(exc.status, str(exc))
+        if decision.queued is not None:
+            return self._queue(operation, request, decision)
         try:
             answer = self._envelope(operation, 0, "Success", handlers.run(self.state, operation, request))
         except BusinessError as exc:
             answer = self._envelope(operation, 1, exc.message, exc.message)
         wire = answer if cfg.plaintext_responses else cipher.seal(answer, cfg.client_secret, cfg.key_derivation)
         return self._corrupt(decision, json_reply(200, wire))
+
+    def _queue(self, operation: str, request: dict[str, Any], decision: FaultDecision) -> Reply:
+        """Reply now (drop or 503) and process the request ``commit_after_s`` later, as a queued backend would."""
+
+        def commit() -> None:
+            try:
+                handlers.run(self.state, operation, request)
+            except BusinessError:
+                pass  # refused later: nothing moved, exactly as if refused now
+
+        timer = threading.Timer(decision.commit_after_s, commit)
+        timer.daemon = True
+        timer.start()
+        if decision.queued == "queued_commit_503":
+            return json_reply(503, {"status": 503, "error": _REASONS[503], "path": OPERATION_PATHS.get(operation, "")})
+        return Reply(drop=True)
 
     def _envelope(self, operation: str, code: int, message: str, payload: Any) -> dict[str, Any]:
         cfg = self.state.config

@@ -86,8 +86,12 @@ def _filters(
         allowed = owned if card_ixs is None else owned & card_ixs
         tests.append(lambda s: txns.card_ix[s] in allowed)
     if body.get("status"):
-        wanted = body["status"]
+        renamed = {word: status for status, word in state.config.status_words.items()}
+        wanted = renamed.get(body["status"], body["status"])
         tests.append(lambda s: txns.status(s, now)[0] == wanted)
+    lag_ms = round(state.config.search_lag_s * 1000)
+    if lag_ms:  # live transactions newer than the lag are not indexed yet
+        tests.append(lambda s: s < txns.seeded or txns.t_ms[s] <= now - lag_ms)
     if body.get("cardTransactionType"):
         credit = body["cardTransactionType"] == "CR"
         tests.append(lambda s: bool(txns.flags[s] & CREDIT) == credit)
@@ -105,6 +109,8 @@ def search_transactions(state: State, body: dict[str, Any], now: int) -> dict[st
     cfg = state.config
     account = state.account(body["companyId"], body["cardAccountId"])
     txns = state.txns
+    if cfg.ignore_search_filters:
+        body = {"companyId": body["companyId"], "cardAccountId": body["cardAccountId"]}
     start_ms = clock.parse_iso(body["txnDateFrom"]) if body.get("txnDateFrom") else None
     end_ms = clock.parse_iso(body["txnDateTo"]) if body.get("txnDateTo") else None
     lo, hi = txns.window(start_ms, end_ms, end_inclusive=cfg.date_to_inclusive)
@@ -126,5 +132,13 @@ def search_transactions(state: State, body: dict[str, Any], now: int) -> dict[st
     data = []
     for seq in rows:
         card = state.card_list[txns.card_ix[seq]]
-        data.append(txns.render(seq, now, cfg.timestamp_format, card, state.accounts[card.card_account_id]))
+        data.append(_variant(cfg, txns.render(seq, now, cfg.timestamp_format, card, state.accounts[card.card_account_id])))
     return {"recordsCount": total if cfg.records_count == "total" else len(data), "data": data}
+
+
+def _variant(cfg: SandboxConfig, record: dict[str, Any]) -> dict[str, Any]:
+    """The record as the configured variant shows it: the reference under another name, other status words."""
+    if cfg.reference_field != "pgReferenceNumber":
+        record[cfg.reference_field] = record.pop("pgReferenceNumber")
+    record["status"] = cfg.status_words.get(record["status"], record["status"])
+    return record

@@ -16,14 +16,24 @@ from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
+from airflow.sdk.exceptions import AirflowFailException, AirflowSensorTimeout
 
-from airflow.sdk.exceptions import AirflowSensorTimeout
 from airflow_provider_enkash.exceptions import EnKashError
 from airflow_provider_enkash.operators.batch_load import EnKashBatchLoadOperator
-from airflow_provider_enkash.operators.transactions import EnKashTransactionsToSqlOperator
+from airflow_provider_enkash.operators.transactions import (
+    EnKashTransactionsToSqlOperator,
+)
 from airflow_provider_enkash.references import batch_row_reference
 from airflow_provider_enkash.sensors.transactions import EnKashTransactionSensor
-from tests.batch.helpers import card_balances, context, new_cards, payroll, sandbox_loads
+from tests.batch.helpers import (
+    QUIET_S,
+    card_balances,
+    context,
+    execute_through_deferrals,
+    new_cards,
+    payroll,
+    sandbox_loads,
+)
 
 FAULTS = {
     "latency": {"mode": "latency", "latency_ms": 30, "rate": 0.3},
@@ -84,11 +94,13 @@ def test_single_load(sandbox, hook, fault):
 def test_batch_load(sandbox, hook, tmp_path, fault):
     cards = new_cards(hook, 12)
     rows = payroll(cards)
-    operator = EnKashBatchLoadOperator(task_id="load", rows=rows, batch_id=f"matrix-{fault}", ledger_path=str(tmp_path / "ledger"))
+    operator = EnKashBatchLoadOperator(
+        task_id="load", rows=rows, batch_id=f"matrix-{fault}", ledger_path=str(tmp_path / "ledger"), on_unknown="fail"
+    )
     fired_before = _inject(sandbox, fault)
     try:
         summary = operator.execute(context())
-    except EnKashError:
+    except (EnKashError, AirflowFailException):
         summary = None
     _clear(sandbox, fault, fired_before)
     _assert_no_double_loads(sandbox)
@@ -101,8 +113,10 @@ def test_batch_load(sandbox, hook, tmp_path, fault):
         if summary is not None:
             assert applied == 1
     # a retry after the faults settles every row exactly once
-    retry = EnKashBatchLoadOperator(task_id="load", rows=rows, batch_id=f"matrix-{fault}", ledger_path=str(tmp_path / "ledger"))
-    retry.execute(context(try_number=2))
+    retry = EnKashBatchLoadOperator(
+        task_id="load", rows=rows, batch_id=f"matrix-{fault}", ledger_path=str(tmp_path / "ledger"), resend_quiet_period=QUIET_S
+    )
+    execute_through_deferrals(retry, context(try_number=2))
     _assert_no_double_loads(sandbox)
     assert card_balances(sandbox) == {**balances, **{r["enkash_card_id"]: Decimal(r["amount"]) for r in rows}}
 

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import time
 from decimal import Decimal
+from types import SimpleNamespace
 
 import pytest
+from airflow.sdk.exceptions import TaskDeferred
 
-from airflow_provider_enkash.exceptions import EnKashOutcomeUnknown, EnKashValidationError
+from airflow_provider_enkash.exceptions import EnKashValidationError
 from airflow_provider_enkash.operators.cards import EnKashCreateGiftCardOperator
 from airflow_provider_enkash.operators.loads import EnKashLoadCardBalanceOperator
 from airflow_provider_enkash.references import load_reference
+from tests.batch.helpers import QUIET_S, execute_through_deferrals
 from tests.operators.helpers import DAG_ID, RUN_ID, counter, new_card, run
 
 
@@ -56,18 +60,21 @@ def test_a_given_reference_is_used_as_is(sandbox, hook):
 def test_retry_after_drop_after_commit_is_applied_exactly_once(sandbox, hook):
     card = new_card(hook)
     before = Decimal(sandbox.get("accounts")["CASANDBOX1"]["balance"])
-    # try 1: the load commits but the answer is lost, and the look-up that would settle it fails too
+    # the load commits but the answer is lost, and the look-ups that would settle it fail too
     sandbox.post("faults", {"operation": "load_card_balance", "mode": "drop_after_commit", "count": 1})
     sandbox.post("faults", {"operation": "get_transaction_details", "mode": "http_500", "rate": 1.0})
-    operator = EnKashLoadCardBalanceOperator(task_id="load", enkash_card_id=card, amount="300.30")
-    with pytest.raises(EnKashOutcomeUnknown) as info:
-        run(operator, try_number=1)
+    sandbox.post("faults", {"operation": "get_all_transactions", "mode": "http_500", "rate": 1.0})
+    operator = EnKashLoadCardBalanceOperator(task_id="load", enkash_card_id=card, amount="300.30", resend_quiet_period=QUIET_S)
+    ti = SimpleNamespace(dag_id=DAG_ID, run_id=RUN_ID, task_id="load", map_index=-1, try_number=1)
+    with pytest.raises(TaskDeferred) as deferred:  # unclear: it waits in the triggerer, nothing resent
+        operator.execute({"ti": ti})
     reference = load_reference(dag_id=DAG_ID, run_id=RUN_ID, task_id="load")
-    assert info.value.reference == reference
-    # try 2 (Airflow's retry): EnKash answers again; the reference is looked up first, nothing is resent
+    assert deferred.value.trigger.state["reference"] == reference
+    # EnKash answers again; the look-up after the wait finds the credit: settled, nothing resent
     sandbox.post("faults", {"clear": True})
-    retry = EnKashLoadCardBalanceOperator(task_id="load", enkash_card_id=card, amount="300.30")
-    out = run(retry, try_number=2)
+    out = execute_through_deferrals(operator, {"ti": ti}, first=lambda c: operator.execute_after_quiet_period(
+        c, event={"state": deferred.value.trigger.state}
+    ))
     assert out["outcome"] == "already_loaded" and out["unique_reference_number"] == reference
     assert out["enkash_transaction_id"]
     assert counter(sandbox, "load_card_balance") == 1
@@ -76,11 +83,27 @@ def test_retry_after_drop_after_commit_is_applied_exactly_once(sandbox, hook):
     assert Decimal(sandbox.get("accounts")["CASANDBOX1"]["balance"]) == before - Decimal("300.30")
 
 
-def test_retry_of_a_load_that_never_happened_loads_once(sandbox, hook):
+def test_retry_without_a_ledger_waits_the_quiet_period_then_resends_visibly(sandbox, hook):
+    """A retry cannot know whether try 1 sent: unclear from now, two absent look-ups, then resent_after_unknown."""
     card = new_card(hook)
-    out = run(EnKashLoadCardBalanceOperator(task_id="load", enkash_card_id=card, amount="12.34"), try_number=2)
+    operator = EnKashLoadCardBalanceOperator(task_id="load", enkash_card_id=card, amount="12.34", resend_quiet_period=QUIET_S)
+    ti = SimpleNamespace(dag_id=DAG_ID, run_id=RUN_ID, task_id="load", map_index=-1, try_number=2)
+    started = time.monotonic()
+    out = execute_through_deferrals(operator, {"ti": ti})
+    assert time.monotonic() - started >= QUIET_S
+    assert out["outcome"] == "resent_after_unknown"
+    assert counter(sandbox, "load_card_balance") == 1
+    assert _balance(sandbox, card) == Decimal("12.34")
+
+
+def test_retry_with_a_ledger_that_never_sent_loads_at_once(sandbox, hook, tmp_path):
+    card = new_card(hook)
+    operator = EnKashLoadCardBalanceOperator(
+        task_id="load", enkash_card_id=card, amount="12.34", ledger_path=str(tmp_path / "ledger")
+    )
+    out = run(operator, try_number=2)
     assert out["outcome"] == "loaded"
-    assert counter(sandbox, "get_transaction_details") == 1 and counter(sandbox, "load_card_balance") == 1
+    assert counter(sandbox, "load_card_balance") == 1
     assert _balance(sandbox, card) == Decimal("12.34")
 
 

@@ -1,0 +1,152 @@
+"""Planning a batch load: read and validate the whole batch, split it into chunks for fan-out.
+
+:class:`EnKashBatchPlanOperator` feeds ``EnKashBatchLoadOperator.partial(...).expand(rows=...)``;
+both share the source arguments of :class:`_BatchSourceMixin`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Any
+
+from airflow.sdk import BaseOperator, Context
+
+from airflow_provider_enkash.batch.plan import (
+    DEFAULT_CHUNK_SIZE,
+    chunk_rows,
+    default_batch_id,
+    read_batch,
+)
+from airflow_provider_enkash.batch.rows import BatchRow
+from airflow_provider_enkash.batch.validation import check_batch_arguments, check_cards, validate_rows
+from airflow_provider_enkash.connection import DEFAULT_CONN_ID
+
+_SOURCE_FIELDS = ("rows", "source_path", "sql", "batch_id")
+
+
+class _BatchSourceMixin:
+    """Arguments shared by the plan and load operators: the source of rows, the checks, the batch id."""
+
+    def _init_source(
+        self,
+        *,
+        enkash_conn_id: str,
+        rows: Any,
+        source_path: Any,
+        file_format: str | None,
+        sql: str | None,
+        sql_conn_id: str | None,
+        sql_parameters: Any,
+        batch_id: str | None,
+        max_amount_per_card: Decimal | str | int | None,
+        max_batch_total: Decimal | str | int | None,
+        max_rows: int | None,
+        check_cards: bool,
+    ) -> None:
+        check_batch_arguments(max_amount_per_card=max_amount_per_card, max_batch_total=max_batch_total, max_rows=max_rows)
+        self.enkash_conn_id = enkash_conn_id
+        self.rows = rows
+        self.source_path = source_path
+        self.file_format = file_format
+        self.sql = sql
+        self.sql_conn_id = sql_conn_id
+        self.sql_parameters = sql_parameters
+        self.batch_id = batch_id
+        self.max_amount_per_card = max_amount_per_card
+        self.max_batch_total = max_batch_total
+        self.max_rows = max_rows
+        self.check_cards = check_cards
+
+    def _validated_rows(self, hook_factory: Any) -> list[BatchRow]:
+        raw = read_batch(
+            rows=self.rows,
+            source_path=self.source_path,
+            file_format=self.file_format,
+            sql=self.sql,
+            sql_conn_id=self.sql_conn_id,
+            sql_parameters=self.sql_parameters,
+        )
+        rows = validate_rows(
+            raw,
+            max_amount_per_card=self.max_amount_per_card,
+            max_batch_total=self.max_batch_total,
+            max_rows=self.max_rows,
+            max_load_amount=hook_factory().settings.max_load_amount,
+        )
+        if self.check_cards:
+            check_cards(hook_factory(), rows)
+        return rows
+
+
+class EnKashBatchPlanOperator(_BatchSourceMixin, BaseOperator):
+    """Read and validate a whole batch, then split it into chunks for ``EnKashBatchLoadOperator.expand``.
+
+    Returns the chunks (lists of row dicts keeping their source row numbers), ready for
+    ``EnKashBatchLoadOperator.partial(...).expand(rows=plan.output)``, and pushes XCom ``summary``
+    (``{"batch_id", "rows", "total_amount", "chunks"}``). A bad batch fails here with a row-level report and
+    nothing is loaded. Source and check arguments are those of :class:`EnKashBatchLoadOperator`.
+
+    :param chunk_size: rows per chunk, i.e. per mapped load task (default 1000).
+    """
+
+    template_fields: Sequence[str] = _SOURCE_FIELDS
+
+    def __init__(
+        self,
+        *,
+        enkash_conn_id: str = DEFAULT_CONN_ID,
+        rows: Any = None,
+        source_path: Any = None,
+        file_format: str | None = None,
+        sql: str | None = None,
+        sql_conn_id: str | None = None,
+        sql_parameters: Any = None,
+        batch_id: str | None = None,
+        max_amount_per_card: Decimal | str | int | None = None,
+        max_batch_total: Decimal | str | int | None = None,
+        max_rows: int | None = None,
+        check_cards: bool = False,
+        chunk_size: int = DEFAULT_CHUNK_SIZE,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self._init_source(
+            enkash_conn_id=enkash_conn_id,
+            rows=rows,
+            source_path=source_path,
+            file_format=file_format,
+            sql=sql,
+            sql_conn_id=sql_conn_id,
+            sql_parameters=sql_parameters,
+            batch_id=batch_id,
+            max_amount_per_card=max_amount_per_card,
+            max_batch_total=max_batch_total,
+            max_rows=max_rows,
+            check_cards=check_cards,
+        )
+        check_batch_arguments(chunk_size=chunk_size)
+        self.chunk_size = chunk_size
+
+    def execute(self, context: Context) -> list[list[dict[str, Any]]]:
+        from airflow_provider_enkash.hooks.enkash import EnKashHook  # not at import: DAG parsing stays cheap
+
+        rows = self._validated_rows(lambda: EnKashHook(self.enkash_conn_id))
+        batch_id = self.batch_id or default_batch_id(context)
+        chunks = chunk_rows(rows, chunk_size=self.chunk_size)
+        total = sum((row.amount for row in rows), Decimal(0))
+        self.log.info(
+            "Batch %s: %d valid rows, %s rupees, %d chunk(s)",
+            batch_id,
+            len(rows),
+            total,
+            len(chunks),
+        )
+        summary = {
+            "batch_id": batch_id,
+            "rows": len(rows),
+            "total_amount": str(total),
+            "chunks": len(chunks),
+        }
+        context["ti"].xcom_push(key="summary", value=summary)
+        return chunks
