@@ -1,8 +1,9 @@
 """Reconcile a batch's ledger with EnKash: every reference, looked up, compared row by row.
 
-References are searched in groups (``pgReferenceNumbers`` on the transaction
-search); a group whose answer looks truncated (``recordsCount`` above the
-records returned) is looked up one reference at a time instead. Verdicts:
+References are read with :mod:`~airflow_provider_enkash.transaction_reader`:
+in groups (``pgReferenceNumbers``), and one at a time for every reference a
+group's answer could hide (truncated, unfiltered, unknown reference fields).
+Status words come from the connection (``success_statuses``, ...). Verdicts:
 
 - ``matched``: the ledger says settled, EnKash holds exactly one credit of the same amount;
 - ``missing_at_enkash``: the ledger says settled, EnKash has no credit with the reference;
@@ -10,46 +11,47 @@ records returned) is looked up one reference at a time instead. Verdicts:
 - ``not_loaded``: the ledger says failed or unknown and EnKash has nothing (consistent; retry the batch);
 - ``duplicate``: the reference was credited more than once;
 - ``amount_mismatch``: the credit's amount differs from the ledger's;
-- ``failed_at_enkash``: the credit settled in a failure status (e.g. ``FAILED``, ``REVERSED``).
+- ``failed_at_enkash``: the credit settled in a failure status (e.g. ``FAILED``, ``REVERSED``);
+- ``unknown_status``: the credit's status word is neither a success, failure nor pending word;
+- ``unknown_at_enkash``: EnKash's answers could hide the credit even one reference at a time.
 """
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Iterable
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_enkash.batch.outcomes import RowOutcome
-from airflow_provider_enkash.statuses import StatusSets
+from airflow_provider_enkash.statuses import FAILURE, UNKNOWN_STATUS, StatusSets
+from airflow_provider_enkash.transaction_reader import (
+    ReferenceLookup,
+    look_up_reference,
+    look_up_references,
+)
 
 if TYPE_CHECKING:
     from airflow_provider_enkash.hooks.enkash import EnKashHook
 
 DEFAULT_GROUP_SIZE = 200
-DEFAULT_TRUNCATION_LIMIT = 1000  # records per search response at which EnKash is assumed to have cut it
 REPORT_ROWS = 50
 CONSISTENT = frozenset({"matched", "not_loaded"})
 
 
-def _credits_by_reference(
-    hook: EnKashHook, references: list[str], *, group_size: int, truncation_limit: int = DEFAULT_TRUNCATION_LIMIT
-) -> dict[str, list[dict[str, Any]]] | None:
-    """Credits found per reference, or None when an answer was (or may have been) truncated."""
-    found: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for start in range(0, len(references), group_size):
-        group = references[start : start + group_size]
-        answer = hook.get_all_transactions(pg_reference_numbers=group, card_transaction_type="CR")
-        wanted = set(group)
-        records = [r for r in answer["data"] if r.get("pgReferenceNumber") in wanted]
-        if int(answer.get("recordsCount") or 0) > len(answer["data"]) or len(answer["data"]) >= truncation_limit:
-            return None
-        for record in records:
-            found[record["pgReferenceNumber"]].append(record)
-    return found
+def _credits_by_reference(hook: EnKashHook, entries: list[RowOutcome], *, group_size: int) -> dict[str, ReferenceLookup]:
+    """What EnKash proves about each entry's reference: grouped look-ups, then one by one where unknown."""
+    lookups = look_up_references(hook, [e.reference for e in entries], group_size=group_size)
+    for entry in entries:
+        if lookups[entry.reference].unknown:
+            lookups[entry.reference] = look_up_reference(hook, reference=entry.reference, enkash_card_id=entry.enkash_card_id)
+    return lookups
 
 
-def _verdict(entry: RowOutcome, credits: list[dict[str, Any]], statuses: StatusSets) -> str:
+def _verdict(entry: RowOutcome, lookup: ReferenceLookup, statuses: StatusSets) -> str:
+    if lookup.unknown:
+        return "unknown_at_enkash"
+    credits = lookup.credits
     if not credits:
         return "missing_at_enkash" if entry.settled else "not_loaded"
     if len(credits) > 1:
@@ -57,8 +59,11 @@ def _verdict(entry: RowOutcome, credits: list[dict[str, Any]], statuses: StatusS
     credit = credits[0]
     if Decimal(str(credit.get("principalAmount"))) != entry.amount:
         return "amount_mismatch"
-    if statuses.is_failure(credit.get("status")):
+    kind = statuses.classify(credit.get("status"))
+    if kind == FAILURE:
         return "failed_at_enkash"
+    if kind == UNKNOWN_STATUS:
+        return "unknown_status"
     return "matched" if entry.settled else "moved_but_not_settled_in_ledger"
 
 
@@ -72,26 +77,22 @@ def reconcile_ledger(
     """Compare ledger rows with EnKash's credits by reference (read calls only).
 
     :param entries: the ledger rows of a batch (e.g. ``ledger.read(batch_id).values()``).
-    :param statuses: which transaction statuses count as success and failure (default ``StatusSets()``).
+    :param statuses: which transaction statuses count as success, failure and pending (default: the
+        connection's ``success_statuses``/``failure_statuses``/``pending_statuses`` extras).
     :param group_size: references per search call (default 200).
     :return: ``{"rows", "verdicts": {verdict: count}, "consistent": bool, "pending": int,
         "settled_amount_at_enkash", "problems": [...]}``.
     """
-    statuses = statuses or StatusSets()
+    statuses = statuses or hook.settings.statuses
     entries = sorted(entries, key=lambda e: e.row_number)
-    credits = _credits_by_reference(hook, [e.reference for e in entries], group_size=group_size)
-    if credits is None:  # a truncated search: one look-up per reference instead
-        credits = {}
-        for e in entries:
-            match = hook.get_transaction_details(enkash_card_id=e.enkash_card_id, pg_reference_number=e.reference)
-            credits[e.reference] = [r for r in match if r.get("cardTransactionType", "CR") == "CR"]
+    lookups = _credits_by_reference(hook, entries, group_size=group_size)
     verdicts: Counter[str] = Counter()
     problems = []
     pending = 0
     at_enkash = Decimal(0)
     for entry in entries:
-        found = credits.get(entry.reference, [])
-        verdict = _verdict(entry, found, statuses)
+        found = list(lookups[entry.reference].credits)
+        verdict = _verdict(entry, lookups[entry.reference], statuses)
         verdicts[verdict] += 1
         if found and not statuses.is_failure(found[0].get("status")):
             at_enkash += sum((Decimal(str(r.get("principalAmount"))) for r in found), Decimal(0))
@@ -104,6 +105,8 @@ def reconcile_ledger(
                     "reference": entry.reference,
                     "ledger_outcome": entry.outcome,
                     "verdict": verdict,
+                    "ledger_amount": str(entry.amount),
+                    "enkash_amounts": [str(r.get("principalAmount")) for r in found],
                     "enkash_transaction_ids": [r.get("enKashCardTransactionId") for r in found],
                 }
             )

@@ -270,13 +270,14 @@ class EnKashBatchLoadOperator(_BatchSourceMixin, BaseOperator):
         now = time.time()
         carried: list[RowOutcome] = []
         unclear: list[RowOutcome] = []
+        changed: list[RowOutcome] = []  # the row asks another amount than the ledger recorded for it
         todo: list[BatchRow] = []
         for row in rows:
             record = previous.get(row.row_key)
             if record is None or (record.outcome == AMOUNT_MISMATCH and record.enkash_amount == row.amount):
                 todo.append(row)
             elif record.amount != row.amount and record.outcome != AMOUNT_MISMATCH:
-                carried.append(self._amount_changed(record, row))
+                changed.append(self._amount_changed(record, row))
             elif record.settled or record.outcome == AMOUNT_MISMATCH:
                 carried.append(record)
             elif record.outcome in UNCLEAR:
@@ -292,7 +293,8 @@ class EnKashBatchLoadOperator(_BatchSourceMixin, BaseOperator):
             batch_id, len(rows), len(carried), len(unclear), len(todo), lookup_first, ledger.location,
             lease.key, f" (taken over from {lease.claim.previous_owner})" if lease.claim.took_over else "",
         )  # fmt: skip
-        ledger.write([*unclear, *(row_outcome(r, batch_id, SENDING, sent_at=now) for r in todo)])
+        ledger.write([*changed, *unclear, *(row_outcome(r, batch_id, SENDING, sent_at=now) for r in todo)])
+        carried += changed
         writer = LedgerWriter(ledger, flush_rows=self.ledger_flush_rows, flush_interval_s=self.ledger_flush_interval_s)
         runner = BatchRunner(
             hook,

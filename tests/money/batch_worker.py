@@ -1,0 +1,47 @@
+"""One batch-load attempt in its own process, as a worker would run it (tests/money/test_worker_processes.py).
+
+``python -m tests.money.batch_worker '<json>'`` with ``rows``, ``batch_id``, the ledger (``ledger_path`` or
+``ledger_conn_id``), ``try_number``, ``lease_ttl``, ``quiet_s`` and optionally ``start_at`` (Unix time to
+wait for, so two workers really overlap) or ``start_when`` (a file to wait for: the test starts the
+worker early, so Airflow's import time does not count, and releases it at the moment it chooses). Prints one JSON line: ``{"ok": true, "summary": ...}`` or
+``{"ok": false, "error": <type>, "message": ...}``. The EnKash connection comes from the environment.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+
+
+def main(argv: list[str]) -> int:
+    spec = json.loads(argv[0])
+    from airflow_provider_enkash.operators.batch_load import EnKashBatchLoadOperator
+    from tests.batch.helpers import context, execute_through_deferrals
+
+    operator = EnKashBatchLoadOperator(
+        task_id="load",
+        rows=spec["rows"],
+        batch_id=spec["batch_id"],
+        ledger_path=spec.get("ledger_path"),
+        ledger_conn_id=spec.get("ledger_conn_id"),
+        concurrency=spec.get("concurrency", 4),
+        lease_ttl=spec["lease_ttl"],
+        resend_quiet_period=spec["quiet_s"],
+    )
+    ctx = context(try_number=spec["try_number"])
+    time.sleep(max(0.0, spec.get("start_at", 0) - time.time()))
+    while spec.get("start_when") and not os.path.exists(spec["start_when"]):
+        time.sleep(0.02)
+    try:
+        summary = execute_through_deferrals(operator, ctx)
+    except Exception as exc:  # noqa: BLE001 - reported to the test, which decides
+        print(json.dumps({"ok": False, "error": type(exc).__name__, "message": str(exc)}), flush=True)
+        return 1
+    print(json.dumps({"ok": True, "summary": summary}), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

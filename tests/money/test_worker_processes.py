@@ -1,0 +1,123 @@
+"""Killed and overlapping batch attempts in separate worker processes, against the sandbox.
+
+SIGKILL with loads in flight, then an immediate rerun: the rerun fails fast naming the live-looking
+holder; after the lease expires the next attempt takes over, settles what the dead one may have sent
+through the quiet period, and loads the rest. Two attempts of one batch id started together: only
+one sends. The ground truth is the sandbox ledger: every reference applied exactly once, every card
+holding exactly its amount. Leases and quiet periods are seconds here through the settings
+(production: 300 s lease, 15 min quiet period).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from airflow_provider_enkash.references import batch_row_reference
+from tests.batch.helpers import new_cards, payroll, sandbox_loads
+from tests.money.helpers import assert_at_most_once
+
+REPO = Path(__file__).resolve().parents[2]
+LEASE_TTL_S = 4.0
+QUIET_S = 1.5
+
+
+def _start(spec: dict) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "tests.money.batch_worker", json.dumps(spec)],
+        cwd=REPO,
+        env=dict(os.environ),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def _result(process: subprocess.Popen, timeout: float = 120) -> dict:
+    out, err = process.communicate(timeout=timeout)
+    lines = [line for line in out.splitlines() if line.startswith("{")]
+    assert lines, f"worker printed no result (rc={process.returncode}):\n{err[-3000:]}"
+    return json.loads(lines[-1])
+
+
+def _spec(rows, batch_id, ledger, try_number, **extra) -> dict:
+    return {"rows": rows, "batch_id": batch_id, **ledger, "try_number": try_number, "lease_ttl": LEASE_TTL_S,
+            "quiet_s": QUIET_S, **extra}  # fmt: skip
+
+
+@pytest.fixture
+def pg_ledger_conn(monkeypatch):
+    uri = os.environ.get("ENKASH_TEST_POSTGRES_URI")
+    if uri:
+        monkeypatch.setenv("AIRFLOW_CONN_ENKASH_LEDGER_PG", uri)
+
+
+@pytest.mark.parametrize("store", ["file", "sql"])
+def test_sigkill_with_loads_in_flight_then_rerun_pays_each_row_once(sandbox, hook, tmp_path, store, pg_ledger_conn):
+    if store == "sql" and not os.environ.get("ENKASH_TEST_POSTGRES_URI"):
+        pytest.fail("ENKASH_TEST_POSTGRES_URI is not set (scripts/test.sh starts PostgreSQL)")
+    ledger = {"ledger_path": str(tmp_path / "ledger")} if store == "file" else {"ledger_conn_id": "enkash_ledger_pg"}
+    batch_id = f"killed-{store}-{time.time_ns()}"
+    rows = payroll(new_cards(hook, 40))
+    references = [batch_row_reference(batch_id=batch_id, row_key=r["enkash_card_id"]) for r in rows]
+    sandbox.post("faults", {"operation": "load_card_balance", "mode": "latency", "latency_ms": 150})
+
+    go_rerun, go_takeover = tmp_path / "go-rerun", tmp_path / "go-takeover"
+    first = _start(_spec(rows, batch_id, ledger, 1))
+    # started now, released later: Airflow's import time must not eat the lease's lifetime
+    rerun_worker = _start(_spec(rows, batch_id, ledger, 2, start_when=str(go_rerun)))
+    takeover_worker = _start(_spec(rows, batch_id, ledger, 3, start_when=str(go_takeover)))
+    deadline = time.monotonic() + 90
+    while sum(1 for r in references if r in sandbox_loads(sandbox)) < 8:
+        assert first.poll() is None, _result(first)
+        assert time.monotonic() < deadline, "the first worker never got going"
+        time.sleep(0.05)
+    first.send_signal(signal.SIGKILL)  # requests in flight: the sandbox still commits them
+    first.wait()
+    killed_at = time.monotonic()
+    go_rerun.touch()
+
+    rerun = _result(rerun_worker)
+    assert rerun["ok"] is False and rerun["error"] == "EnKashLeaseHeld", rerun
+    assert "try 1" in rerun["message"]  # the holder is named
+    applied_before_takeover = sum(1 for r in references if r in sandbox_loads(sandbox))
+    assert 8 <= applied_before_takeover < 40
+
+    time.sleep(max(0.0, killed_at + LEASE_TTL_S + 0.5 - time.monotonic()))
+    sandbox.post("faults", {"clear": True})
+    go_takeover.touch()
+    takeover = _result(takeover_worker)
+    assert takeover["ok"] is True, takeover
+    counts = takeover["summary"]["counts"]
+    assert counts["failed"] == counts["outcome_unknown"] == counts["amount_mismatch"] == 0, counts
+    assert sum(counts.values()) == 40
+    assert_at_most_once(sandbox, rows, references, all_loaded=True)
+    assert int(sandbox.get("counters")["operations"]["load_card_balance"]) == 40  # no row sent twice
+
+
+@pytest.mark.parametrize("store", ["file", "sql"])
+def test_two_overlapping_attempts_of_one_batch_cannot_both_send(sandbox, hook, tmp_path, store, pg_ledger_conn):
+    if store == "sql" and not os.environ.get("ENKASH_TEST_POSTGRES_URI"):
+        pytest.fail("ENKASH_TEST_POSTGRES_URI is not set (scripts/test.sh starts PostgreSQL)")
+    ledger = {"ledger_path": str(tmp_path / "ledger")} if store == "file" else {"ledger_conn_id": "enkash_ledger_pg"}
+    batch_id = f"overlap-{store}-{time.time_ns()}"
+    rows = payroll(new_cards(hook, 20))
+    references = [batch_row_reference(batch_id=batch_id, row_key=r["enkash_card_id"]) for r in rows]
+    sandbox.post("faults", {"operation": "load_card_balance", "mode": "latency", "latency_ms": 200})
+    start_at = time.time() + 12  # both workers have imported Airflow by then; they start together
+    workers = [_start(_spec(rows, batch_id, ledger, 1, start_at=start_at, concurrency=2)) for _ in range(2)]
+    results = [_result(w) for w in workers]
+    assert sorted(r["ok"] for r in results) == [False, True], results
+    (loser,) = [r for r in results if not r["ok"]]
+    assert loser["error"] == "EnKashLeaseHeld" and "try 1" in loser["message"]
+    (winner,) = [r for r in results if r["ok"]]
+    assert winner["summary"]["counts"]["loaded"] == 20
+    assert_at_most_once(sandbox, rows, references, all_loaded=True)
+    assert int(sandbox.get("counters")["operations"]["load_card_balance"]) == 20
