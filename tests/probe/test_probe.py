@@ -94,7 +94,7 @@ def test_recommended_extras_make_the_hook_work_and_the_probe_never_writes(varian
         card = hook.create_prepaid_card(first_name="Probe", mobile="9876543210")["enKashCardId"]
         loaded = hook.load_card_balance(enkash_card_id=card, amount=Decimal("10.00"), unique_reference_number=f"PROBE-{variant}")
         assert loaded.outcome == "loaded"
-        assert hook.find_load(enkash_card_id=card, unique_reference_number=f"PROBE-{variant}") is not None
+        assert hook.look_up_load(enkash_card_id=card, unique_reference_number=f"PROBE-{variant}").found
         assert hook.get_card_account_details()["cardAccountId"] == config.card_account_id
 
 
