@@ -10,9 +10,9 @@ representation already has at most two decimals (never rounded).
 from __future__ import annotations
 
 import enum
+from dataclasses import dataclass
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any

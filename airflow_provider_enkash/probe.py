@@ -26,14 +26,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from airflow.exceptions import AirflowNotFoundException
-
 from airflow_provider_enkash.connection import KNOWN_EXTRAS
-from airflow_provider_enkash.crypto import (
-    KEY_DERIVATIONS,
-    is_envelope,
-    loads_payload,
-    open_envelope,
-)
+from airflow_provider_enkash.crypto import KEY_DERIVATIONS, is_envelope, loads_payload, open_envelope
 from airflow_provider_enkash.exceptions import (
     EnKashConfigError,
     EnKashCryptoError,

@@ -11,10 +11,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from airflow_provider_enkash.statuses import (
-    DEFAULT_FAILURE_STATUSES,
-    DEFAULT_SUCCESS_STATUSES,
-)
+from airflow_provider_enkash.statuses import DEFAULT_FAILURE_STATUSES, DEFAULT_SUCCESS_STATUSES
 
 TIMESTAMP_FIELDS = ("txnDate", "createdOn", "modifiedOn")
 # Fields a load's reference has been seen in or may plausibly be in (REFERENCE.md sections 6, 9.6, 10, 11).

@@ -19,11 +19,7 @@ from tenacity import (
     wait_random_exponential,
 )
 
-from airflow_provider_enkash.exceptions import (
-    EnKashConnectionError,
-    EnKashRateLimitError,
-    EnKashServerError,
-)
+from airflow_provider_enkash.exceptions import EnKashConnectionError, EnKashRateLimitError, EnKashServerError
 
 log = logging.getLogger(__name__)
 

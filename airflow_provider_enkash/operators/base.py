@@ -7,13 +7,8 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow.sdk import BaseOperator
-
 from airflow_provider_enkash.card_data import json_safe, mask_card_data, scrub
-from airflow_provider_enkash.exceptions import (
-    EnKashError,
-    EnKashWriteOutcomeUnknown,
-    may_have_taken_effect,
-)
+from airflow_provider_enkash.exceptions import EnKashError, EnKashWriteOutcomeUnknown, may_have_taken_effect
 from airflow_provider_enkash.hooks.enkash import EnKashHook
 from airflow_provider_enkash.models import check_bool
 from airflow_provider_enkash.operations import OPERATIONS, OperationKind

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from airflow_provider_enkash.exceptions import EnKashValidationError
 from airflow_provider_enkash.models import drop_none
+from airflow_provider_enkash.secret_source import SecretSource
 from airflow_provider_enkash.operators.base import (
     ACCOUNT_FIELDS,
     CARD_FIELDS,
@@ -29,7 +30,6 @@ from airflow_provider_enkash.operators.base import (
     pick,
     read_secret,
 )
-from airflow_provider_enkash.secret_source import SecretSource
 
 if TYPE_CHECKING:
     from airflow.sdk import Context

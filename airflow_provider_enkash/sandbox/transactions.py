@@ -22,11 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from airflow_provider_enkash.sandbox import clock
-from airflow_provider_enkash.sandbox.identifiers import (
-    seed_reference,
-    seed_reference_seq,
-    txn_id,
-)
+from airflow_provider_enkash.sandbox.identifiers import seed_reference, seed_reference_seq, txn_id
 from airflow_provider_enkash.sandbox.model import Account, Card, rupees
 
 CREDIT = 1  # flag: CR (else DR)
