@@ -67,10 +67,11 @@ def test_sigkill_with_loads_in_flight_then_rerun_pays_each_row_once(sandbox, hoo
     batch_id = f"killed-{store}-{time.time_ns()}"
     rows = payroll(new_cards(hook, 40))
     references = [batch_row_reference(batch_id=batch_id, row_key=r["enkash_card_id"]) for r in rows]
-    sandbox.post("faults", {"operation": "load_card_balance", "mode": "latency", "latency_ms": 150})
+    # 40 loads of 400 ms, two at a time: about 8 s, so the kill lands mid-batch even on a busy machine
+    sandbox.post("faults", {"operation": "load_card_balance", "mode": "latency", "latency_ms": 400})
 
     go_rerun, go_takeover = tmp_path / "go-rerun", tmp_path / "go-takeover"
-    first = _start(_spec(rows, batch_id, ledger, 1))
+    first = _start(_spec(rows, batch_id, ledger, 1, concurrency=2))
     # started now, released later: Airflow's import time must not eat the lease's lifetime
     rerun_worker = _start(_spec(rows, batch_id, ledger, 2, start_when=str(go_rerun)))
     takeover_worker = _start(_spec(rows, batch_id, ledger, 3, start_when=str(go_takeover)))
