@@ -32,7 +32,9 @@ Deployment knobs (environment, read when the DAG is parsed): ``ENKASH_PAYROLL_LE
 puts the ledger in a SQL table on that common.sql connection instead of the ``ledger_path``
 folder (use it when workers do not share a disk, e.g. on Celery or Kubernetes);
 ``ENKASH_PAYROLL_CHUNK_SIZE`` sets the rows per mapped load task (default 500);
-``ENKASH_PAYROLL_RETRY_DELAY_S`` the seconds before a failed task's retry (default 120).
+``ENKASH_PAYROLL_RETRY_DELAY_S`` the seconds before a failed task's retry (default 120);
+``ENKASH_PAYROLL_LEASE_TTL_S`` how long a chunk's lease outlives a dead worker before a retry may
+take the chunk over (default 300).
 
 Demo against the sandbox (the sample file's cards are the 12 cards the sandbox seeds with
 ``--seed-cards 12`` and the default random seed)::
@@ -73,6 +75,7 @@ CHUNK_SIZE = int(os.environ.get("ENKASH_PAYROLL_CHUNK_SIZE", "500"))
 # A SQL ledger (a common.sql connection id) for workers without a shared disk; unset: the ledger_path folder.
 LEDGER_CONN_ID = os.environ.get("ENKASH_PAYROLL_LEDGER_CONN_ID") or None
 RETRY_DELAY = timedelta(seconds=float(os.environ.get("ENKASH_PAYROLL_RETRY_DELAY_S", "120")))
+LEASE_TTL_S = float(os.environ.get("ENKASH_PAYROLL_LEASE_TTL_S", "300"))
 MAX_PER_CARD = "200000.00"  # rupees one employee may receive in one payroll run
 MAX_BATCH_TOTAL = "5000000.00"  # rupees one payroll run may move
 CURRENT_PERIOD = "current"
@@ -217,6 +220,7 @@ def enkash_payroll_card_loads():
         batch_id=batch_id,
         ledger_path=None if LEDGER_CONN_ID else "{{ params.ledger_path }}",
         ledger_conn_id=LEDGER_CONN_ID,
+        lease_ttl=LEASE_TTL_S,
         concurrency=8,
         description="Payroll top-up",
         trigger_rule="none_failed_min_one_success",

@@ -10,13 +10,18 @@ are in flight on both workers at any moment.
 The payroll DAG pays ``ROWS`` rows in ``ROWS // CHUNK_SIZE`` mapped chunks. Once both workers run
 load chunks and one of them has a chunk partly paid at EnKash, that worker and every process
 under it are SIGKILLed (a lost machine). The scheduler notices the silent task instances after
-``HEARTBEAT_TIMEOUT_S`` and retries them; the retries run on the surviving worker, read the shared
-ledger and settle the dead worker's rows by reference look-up. Then the export DAG catches up
+``HEARTBEAT_TIMEOUT_S`` and retries them; the retries run on the surviving worker, take over the
+chunk's lease (expired ``LEASE_TTL_S`` after the dead worker's last renewal) and treat every row the
+dead attempt left ``sending`` as unclear: a look-up that finds it settles it (``already_loaded``);
+one that does not waits out the quiet period (deferred to the triggerer) and two spaced absent
+look-ups before the row is sent again and reported ``resent_after_unknown``. Then the export DAG catches up
 two days in parallel (yesterday from its schedule, today triggered with a load still settling,
 so its sensor defers to the triggerer) into the PostgreSQL warehouse.
 
 Short timings for a test stack, each the test's choice and not a production value: heartbeat
-timeout 15 s (default 300), retry delay 2 s (the DAG's default 120), sandbox settlement 1 s.
+timeout 15 s (default 300), retry delay 2 s (the DAG's default 120), lease expiry 10 s (default
+300), resend quiet period ``QUIET_PERIOD_S`` = 6 s (default 15 minutes: the sandbox commits a load
+within ``LOAD_LATENCY_MS`` of receiving it, EnKash gives no such bound), sandbox settlement 1 s.
 The checks read the sandbox's own ledger (every reference applied exactly once, balances exact
 to the paisa), the reconcile step's verdicts, the shared ledger table, and the task instances'
 tries (which worker ran which try).
@@ -39,6 +44,7 @@ from typing import Any
 
 import pytest
 
+from airflow_provider_enkash.batch.outcomes import SETTLED
 from airflow_provider_enkash.references import batch_row_reference
 from airflow_provider_enkash.sandbox import Sandbox, SandboxConfig
 from scripts.airflow_stack import AirflowStack, CeleryOptions
@@ -72,9 +78,15 @@ WAREHOUSE_CONN_ID = "enkash_warehouse"  # the export DAG's
 ENKASH_POOL = "enkash_api"
 PENDING_LOAD_REFERENCE = "E2ECELERYPENDING01"
 PENDING_SETTLE_S = 10.0
-CONNECTION_EXTRAS = {"load_lookup_delay": 0.05, "max_retry_wait": 0.5, "timeout": 15}
+QUIET_PERIOD_S = 6
+LEASE_TTL_S = 10
+CONNECTION_EXTRAS = {
+    "load_lookup_delay": 0.05,
+    "max_retry_wait": 0.5,
+    "timeout": 15,
+    "resend_quiet_period": QUIET_PERIOD_S,
+}
 RUN_TIMEOUT_S = 300
-SETTLED_OUTCOMES = {"loaded", "already_loaded"}
 
 
 @dataclass
@@ -262,6 +274,7 @@ def celery_runs(
         "ENKASH_PAYROLL_LEDGER_CONN_ID": LEDGER_CONN_ID,
         "ENKASH_PAYROLL_CHUNK_SIZE": str(CHUNK_SIZE),
         "ENKASH_PAYROLL_RETRY_DELAY_S": "2",
+        "ENKASH_PAYROLL_LEASE_TTL_S": str(LEASE_TTL_S),
         # The export DAG catches up from yesterday; its sensor polls every 2 s.
         "AIRFLOW_VAR_ENKASH_EXPORT_START_DATE": (today - timedelta(days=1)).date().isoformat(),
         "AIRFLOW_VAR_ENKASH_EXPORT_POKE_INTERVAL_S": "2",
@@ -440,10 +453,12 @@ def test_reconcile_matched_every_row(celery_runs: CeleryRuns) -> None:
     assert Decimal(result["settled_amount_at_enkash"]) == total
 
 
-def test_shared_ledger_settled_every_row_and_the_takeover_found_the_dead_workers_loads(
+def test_shared_ledger_settled_every_row_and_the_takeover_sorted_out_the_dead_workers_rows(
     celery_runs: CeleryRuns,
 ) -> None:
-    """Every row is settled in the SQL ledger; rows the dead worker paid are found, not paid again."""
+    """Every row is settled in the SQL ledger. In the killed chunks, rows the dead worker paid were
+    found (``already_loaded``), rows it never sent were sent after the quiet period, reported
+    ``resent_after_unknown``, and the retry waited for that in the triggerer (deferred)."""
     import psycopg2
 
     with psycopg2.connect(celery_runs.data_uri) as db, db.cursor() as cursor:
@@ -453,14 +468,16 @@ def test_shared_ledger_settled_every_row_and_the_takeover_found_the_dead_workers
         )
         outcomes = dict(cursor.fetchall())
     assert set(outcomes) == set(celery_runs.payroll.by_reference())
-    assert set(outcomes.values()) <= SETTLED_OUTCOMES, Counter(outcomes.values())
+    assert set(outcomes.values()) <= SETTLED, Counter(outcomes.values())
     killed_references = {
         ref
         for i in celery_runs.kill.map_indexes
         for ref in celery_runs.payroll.references(i)
     }
-    found_again = Counter(outcomes[ref] for ref in killed_references)
-    assert found_again["already_loaded"] >= 1, found_again
+    taken_over = Counter(outcomes[ref] for ref in killed_references)
+    assert taken_over["already_loaded"] >= 1, taken_over
+    assert taken_over["resent_after_unknown"] >= 1, taken_over
+    assert "deferred" in celery_runs.runs.task_states_seen[f"{PAYROLL_DAG}.load"]
 
 
 def test_sensor_deferred_to_the_triggerer(celery_runs: CeleryRuns) -> None:
