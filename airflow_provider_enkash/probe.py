@@ -26,7 +26,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from airflow.exceptions import AirflowNotFoundException
-from airflow_provider_enkash.connection import KNOWN_EXTRAS
 from airflow_provider_enkash.crypto import KEY_DERIVATIONS, is_envelope, loads_payload, open_envelope
 from airflow_provider_enkash.exceptions import (
     EnKashConfigError,
@@ -46,6 +45,7 @@ from airflow_provider_enkash.probe_findings import (
     status_words,
     timestamp_formats,
 )
+from airflow_provider_enkash.statuses import UNKNOWN_STATUS
 from airflow_provider_enkash.transport import TokenRejected, encode_body, post
 
 DEFAULT_DAYS = 7
@@ -338,15 +338,19 @@ class Probe:
             "request_date_format": wire.date_format,
             "response_timezone": s.response_timezone,
         }
-        if self.references and "reference_fields" in KNOWN_EXTRAS:
+        if self.references:
             extras["reference_fields"] = [name for name, _ in self.references.most_common()]
-        if self.cap and "search_cap" in KNOWN_EXTRAS:
+        if self.cap:
             extras["search_cap"] = self.cap
-        if self.words and {"success_statuses", "failure_statuses"} <= KNOWN_EXTRAS:
-            sets = classify_statuses(self.words)
-            extras["success_statuses"], extras["failure_statuses"] = sets["success"], sets["failure"]
-            if sets["pending"]:
-                report.note(f"status words taken as pending (never settle a load): {', '.join(sets['pending'])}")
+        if self.words:
+            sets = classify_statuses(self.words, s.statuses)
+            known = {s.statuses.classify(word) for word in self.words}
+            if UNKNOWN_STATUS in known:
+                report.note(
+                    "status words unknown to the connection, sorted by spelling (check with EnKash): "
+                    + ", ".join(sorted(w for w in self.words if s.statuses.classify(w) == UNKNOWN_STATUS))
+                )
+            extras.update(success_statuses=sets["success"], failure_statuses=sets["failure"], pending_statuses=sets["pending"])
         return extras
 
 

@@ -11,7 +11,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from airflow_provider_enkash.statuses import DEFAULT_FAILURE_STATUSES, DEFAULT_SUCCESS_STATUSES
+from airflow_provider_enkash.statuses import UNKNOWN_STATUS, StatusSets
 
 TIMESTAMP_FIELDS = ("txnDate", "createdOn", "modifiedOn")
 # Fields a load's reference has been seen in or may plausibly be in (REFERENCE.md sections 6, 9.6, 10, 11).
@@ -48,15 +48,15 @@ def status_words(records: Iterable[Mapping[str, Any]]) -> Counter[str]:
     return Counter(str(r["status"]) for r in records if r.get("status") not in (None, ""))
 
 
-def classify_statuses(words: Iterable[str]) -> dict[str, list[str]]:
-    """Success, failure and pending sets for the words seen, the defaults kept; a guess for a human to check.
+def classify_statuses(words: Iterable[str], current: StatusSets) -> dict[str, list[str]]:
+    """Success, failure and pending sets: ``current`` plus the words seen it does not know; a guess to check.
 
     Unknown words are sorted by their spelling (``SUCCESSFUL`` -> success, ``FAILURE`` -> failure);
-    a word that fits neither stays pending, which never settles a load on its own.
+    a word that fits neither becomes pending, which never settles a load on its own.
     """
-    success, failure, pending = set(DEFAULT_SUCCESS_STATUSES), set(DEFAULT_FAILURE_STATUSES), set()
+    success, failure, pending = set(current.success), set(current.failure), set(current.pending)
     for word in (w.upper() for w in words):
-        if word in success or word in failure:
+        if current.classify(word) != UNKNOWN_STATUS:
             continue
         if any(hint in word for hint in _FAILURE_HINTS):
             failure.add(word)

@@ -28,10 +28,20 @@ VARIANTS: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
     "iso_timestamps": ({"timestamp_format": "iso"}, {}),
     "utc_zoneless_timestamps": ({"timestamp_format": "enkash_utc"}, {}),
     "dates_in_seconds": ({"request_date_format": "seconds"}, {"request_date_format": "seconds"}),
-    "capped_search": ({"max_records": 25}, {}),
-    "capped_search_count_returned": ({"max_records": 25, "records_count": "returned"}, {}),
+    "capped_search": ({"max_records": 25}, {"search_cap": 25}),
+    "capped_search_count_returned": ({"max_records": 25, "records_count": "returned"}, {"search_cap": 25}),
     "paging_ignored": ({"ignore_paging": True}, {}),
     "basic_empty": ({"basic_auth": "empty"}, {"basic_auth": "empty"}),
+    "reference_in_unique_reference_number": (
+        {"reference_field": "uniqueReferenceNumber"},
+        {"reference_fields": ["uniqueReferenceNumber"]},
+    ),
+    "reference_in_reference_number": ({"reference_field": "referenceNumber"}, {"reference_fields": ["referenceNumber"]}),
+    "other_status_words": (
+        {"status_words": {"SUCCESS": "SUCCESSFUL", "FAILED": "FAILURE"}},
+        {"success_statuses": ["SUCCESS", "SUCCESSFUL"], "failure_statuses": ["FAILED", "FAILURE", "REJECTED", "REVERSED"]},
+    ),
+    "filters_ignored": ({"ignore_search_filters": True}, {}),
     "basic_none": ({"basic_auth": "none"}, {"basic_auth": "none"}),
 }
 REPORT_LINES = {  # a line each variant's report must contain
@@ -44,7 +54,11 @@ REPORT_LINES = {  # a line each variant's report must contain
     "capped_search": "caps a response at 25",
     "capped_search_count_returned": "the window split in two returned",
     "paging_ignored": "paging IGNORED",
+    "filters_ignored": "filters IGNORED",
+    "other_status_words": "status words unknown to the connection, sorted by spelling (check with EnKash): FAILURE, SUCCESSFUL",
 }
+# A search that ignores its filters cannot prove a load present or absent: the hook stays safe (unknown), not "found".
+LOOKUP_PROVES = {"filters_ignored": "unknown"}
 
 
 def _connection(sandbox: Sandbox, **extra: Any) -> dict[str, Any]:
@@ -94,7 +108,8 @@ def test_recommended_extras_make_the_hook_work_and_the_probe_never_writes(varian
         card = hook.create_prepaid_card(first_name="Probe", mobile="9876543210")["enKashCardId"]
         loaded = hook.load_card_balance(enkash_card_id=card, amount=Decimal("10.00"), unique_reference_number=f"PROBE-{variant}")
         assert loaded.outcome == "loaded"
-        assert hook.look_up_load(enkash_card_id=card, unique_reference_number=f"PROBE-{variant}").found
+        lookup = hook.look_up_load(enkash_card_id=card, unique_reference_number=f"PROBE-{variant}")
+        assert lookup.state == LOOKUP_PROVES.get(variant, "found"), lookup
         assert hook.get_card_account_details()["cardAccountId"] == config.card_account_id
 
 
