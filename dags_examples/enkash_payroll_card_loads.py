@@ -250,13 +250,13 @@ def enkash_payroll_card_loads():
         from airflow_provider_enkash.batch.plan import read_batch
         from airflow_provider_enkash.batch.report import write_batch_report
         from airflow_provider_enkash.batch.validation import validate_rows
-        from airflow_provider_enkash.exceptions import EnKashError
+        from airflow.sdk.exceptions import AirflowFailException  # a retry cannot change the report
 
         context = get_current_context()
         params = context["params"]
         plan = context["ti"].xcom_pull(task_ids="validate", key="summary")
         if plan is None:  # fail, so the run fails (this task is its leaf)
-            raise EnKashError("no report: the payroll file did not validate (see task 'validate'); nothing was loaded")
+            raise AirflowFailException("no report: the payroll file did not validate (see task 'validate'); nothing was loaded")
         source_rows = read_batch(source_path=params["payroll_file"])
         ledger = open_ledger(
             ledger_path=None if LEDGER_CONN_ID else params["ledger_path"],
@@ -276,7 +276,7 @@ def enkash_payroll_card_loads():
               f"{written.needs_action_amount} rupees): {written.needs_action_path}")  # fmt: skip
         context["outlet_events"][PAYROLL_LEDGER].extra = {"batch_id": batch, "ledger": ledger.location, **written.to_dict()}
         if written.needs_action or not result["consistent"]:
-            raise EnKashError(
+            raise AirflowFailException(
                 f"batch {batch}: {written.needs_action} row(s) need action (see {written.needs_action_path}); "
                 f"ledger and EnKash {'agree' if result['consistent'] else 'disagree'}: {result['problems'][:5]}"
             )
