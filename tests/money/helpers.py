@@ -25,8 +25,19 @@ def run_dag(dag_id: str, conf: dict[str, Any]) -> tuple[str, str, dict[str, Any]
         rows = session.scalars(
             select(XComModel).where(XComModel.dag_id == dag_id, XComModel.run_id == dag_run.run_id)
         ).all()
-        xcoms = {row.key: json.loads(row.value) if isinstance(row.value, str) else row.value for row in rows}
+        xcoms = {row.key: _xcom_value(row.value) for row in rows}
     return str(dag_run.state), str(ti.state), xcoms
+
+
+def _xcom_value(stored: Any) -> Any:
+    """An XCom as stored: JSON text for values the task returned; other keys (e.g. an extra link's
+    location) may be plain text."""
+    if not isinstance(stored, str):
+        return stored
+    try:
+        return json.loads(stored)
+    except json.JSONDecodeError:
+        return stored
 
 
 def assert_at_most_once(sandbox, rows: list[dict[str, str]], references: list[str], *, all_loaded: bool) -> None:
