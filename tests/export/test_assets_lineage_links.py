@@ -82,7 +82,8 @@ def test_export_dag_emits_asset_events_and_the_summary_dag_runs_on_them(seeded, 
     assert {fmt: path.rsplit("/", 1)[-1] for fmt, path in files_event["paths"].items()}["jsonl"] == (
         "enkash_transactions_20250102T000000Z_20250103T000000Z.jsonl"
     )
-    assert _scheduled_on(WAREHOUSE_URI) == {"enkash_transactions_daily_summary"}
+    # docs/airflow-integration.md's example DAG, run earlier in the same metadata DB, may be scheduled on it too
+    assert "enkash_transactions_daily_summary" in _scheduled_on(WAREHOUSE_URI)
 
     # The destination link on the task's page, as the API server computes it from the stored run.
     from airflow.models.serialized_dag import SerializedDagModel
