@@ -24,10 +24,10 @@ from urllib.parse import urlsplit
 
 import httpx
 import requests
-
 from airflow.sdk import BaseHook
 from airflow.sdk.configuration import conf
 from airflow.sdk.log import amask_secret
+
 from airflow_provider_enkash.connection import settings_from_connection
 from airflow_provider_enkash.exceptions import EnKashAuthError, EnKashConfigError
 from airflow_provider_enkash.hooks.card_api import matching_reference, records_of
@@ -35,7 +35,12 @@ from airflow_provider_enkash.hooks.enkash import EnKashHook
 from airflow_provider_enkash.operations import OPERATIONS, OperationKind
 from airflow_provider_enkash.retry import async_read_retrying
 from airflow_provider_enkash.token_cache import TOKEN_CACHE
-from airflow_provider_enkash.token_grant import read_token_answer, token_form, token_key, token_transport_error
+from airflow_provider_enkash.token_grant import (
+    read_token_answer,
+    token_form,
+    token_key,
+    token_transport_error,
+)
 from airflow_provider_enkash.transport import (
     USER_AGENT,
     TokenRejected,
@@ -182,7 +187,9 @@ class AsyncEnKashClient:
         """A valid bearer token; concurrent callers of one loop share a single fetch."""
         key = token_key(self.settings)
         lock = _RESOURCES.get().token_locks.setdefault(key, asyncio.Lock())
-        return await TOKEN_CACHE.aget(key, self._fetch_token, leeway_s=self.settings.token_leeway_s, lock=lock)
+        return await TOKEN_CACHE.aget(
+            key, self._fetch_token, leeway_s=self.settings.token_leeway_s, lock=lock
+        )
 
     # -- calls --------------------------------------------------------------------------------
 
@@ -207,18 +214,24 @@ class AsyncEnKashClient:
             return await self._exchange(operation, body, token)
         except TokenRejected:
             TOKEN_CACHE.invalidate(token_key(self.settings), token)
-            self.hook.log.info("EnKash rejected the access token on %s; fetching a new one and retrying once", operation)
+            self.hook.log.info(
+                "EnKash rejected the access token on %s; fetching a new one and retrying once", operation
+            )
         try:
             return await self._exchange(operation, body, await self.get_token())
         except TokenRejected as exc:
-            raise EnKashAuthError(f"{operation}: a freshly issued token was rejected ({exc})", status=401) from None
+            raise EnKashAuthError(
+                f"{operation}: a freshly issued token was rejected ({exc})", status=401
+            ) from None
 
     async def call(self, operation: str, payload: dict[str, Any]) -> Any:
         """``EnKashHook.call`` for coroutines: same fields, same retries by kind, waits awaited."""
         body = self.hook.prepare_call(operation, payload)
         if OPERATIONS[operation].kind is not OperationKind.READ:
             return await self._call_once(operation, body)
-        retrying = async_read_retrying(max_retries=self.settings.max_retries, max_wait_s=self.settings.max_retry_wait_s)
+        retrying = async_read_retrying(
+            max_retries=self.settings.max_retries, max_wait_s=self.settings.max_retry_wait_s
+        )
         async for attempt in retrying:
             with attempt:
                 return await self._call_once(operation, body)
@@ -235,4 +248,3 @@ class AsyncEnKashClient:
         """``EnKashHook.get_transaction_details``, awaited; same arguments and result."""
         payload = self.hook.transaction_details_payload(**filters)
         return matching_reference(await self.call("get_transaction_details", payload), payload)
-

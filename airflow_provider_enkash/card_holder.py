@@ -44,8 +44,10 @@ def _documents(value: Any) -> list[dict[str, str]]:
         if not isinstance(doc, dict) or set(doc) != {"docType", "docNo"}:
             raise EnKashValidationError(f"documents[{i}]", "must be an object with exactly docType and docNo")
         docs.append(
-            {"docType": require_id(doc["docType"], field=f"documents[{i}].docType"),
-             "docNo": require_id(doc["docNo"], field=f"documents[{i}].docNo")}
+            {
+                "docType": require_id(doc["docType"], field=f"documents[{i}].docType"),
+                "docNo": require_id(doc["docNo"], field=f"documents[{i}].docNo"),
+            }
         )
     return docs
 

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from airflow.sdk.configuration import conf
+
 from airflow_provider_enkash.async_client import CONFIG_SECTION, PerLoop
 from airflow_provider_enkash.exceptions import EnKashConfigError
 
@@ -174,7 +175,9 @@ async def poll_coalesced(
     group = groups.get(key)
     if group is None:
         group = groups[key] = _Group(client=client, filters=filters)
-    waiter = _Waiter(watch.enkash_transaction_id, due, due - early_s, asyncio.get_running_loop().create_future())
+    waiter = _Waiter(
+        watch.enkash_transaction_id, due, due - early_s, asyncio.get_running_loop().create_future()
+    )
     group.add(waiter)
     try:
         return await waiter.future

@@ -22,10 +22,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from airflow.exceptions import AirflowProviderDeprecationWarning
 from urllib3.exceptions import LocationParseError
 from urllib3.util import parse_url
-
-from airflow.exceptions import AirflowProviderDeprecationWarning
 
 from airflow_provider_enkash.crypto import KEY_DERIVATIONS
 from airflow_provider_enkash.exceptions import EnKashConfigError
@@ -207,8 +206,14 @@ def _as_words(extras: dict[str, Any], name: str) -> tuple[str, ...] | None:
     if value is None:
         return None
     words = value.split(",") if isinstance(value, str) else value
-    if not isinstance(words, (list, tuple)) or not all(isinstance(w, str) and w.strip() for w in words) or not words:
-        raise EnKashConfigError(f"extra {name!r} must be a non-empty list of words (or a comma-separated string)")
+    if (
+        not isinstance(words, (list, tuple))
+        or not all(isinstance(w, str) and w.strip() for w in words)
+        or not words
+    ):
+        raise EnKashConfigError(
+            f"extra {name!r} must be a non-empty list of words (or a comma-separated string)"
+        )
     return tuple(w.strip() for w in words)
 
 
@@ -251,11 +256,16 @@ def _check_url(url: Any, *, name: str, allow_insecure_http: bool) -> str:
     """
     if not isinstance(url, str):
         raise EnKashConfigError(f"{name} must be a URL string, got {type(url).__name__}")
-    for char, why in (("\\", "a backslash"), ("@", "embedded credentials (user:password@); put them in login/password")):
+    for char, why in (
+        ("\\", "a backslash"),
+        ("@", "embedded credentials (user:password@); put them in login/password"),
+    ):
         if char in url:
             raise EnKashConfigError(f"{name} must not contain {why}: {_shown_url(url)!r}")
     if any(c.isspace() or not c.isprintable() for c in url):
-        raise EnKashConfigError(f"{name} must not contain whitespace or control characters: {_shown_url(url)!r}")
+        raise EnKashConfigError(
+            f"{name} must not contain whitespace or control characters: {_shown_url(url)!r}"
+        )
     try:
         parts = parse_url(url)
     except LocationParseError:
@@ -307,7 +317,9 @@ def _as_verify(extras: dict[str, Any], *, base_url: str) -> bool | str:
     elif isinstance(verify, str):
         verify = verify.strip()
         if not os.path.exists(verify):
-            raise EnKashConfigError(f"extra 'verify' names no existing CA bundle file or directory: {verify!r}")
+            raise EnKashConfigError(
+                f"extra 'verify' names no existing CA bundle file or directory: {verify!r}"
+            )
     if not isinstance(verify, (bool, str)):
         raise EnKashConfigError(f"extra 'verify' must be true, false or a CA bundle path, got {verify!r}")
     if verify is True:  # the CA bundle requests would take from the environment
@@ -317,7 +329,10 @@ def _as_verify(extras: dict[str, Any], *, base_url: str) -> bool | str:
             first = base_url not in _unverified_warned
             _unverified_warned.add(base_url)
         if first:
-            log.warning("TLS certificate verification is OFF for %s (extra verify=false): use only for testing", base_url)
+            log.warning(
+                "TLS certificate verification is OFF for %s (extra verify=false): use only for testing",
+                base_url,
+            )
     return verify
 
 
@@ -329,7 +344,9 @@ def _token_url(extras: dict[str, Any], *, base_url: str, allow_insecure_http: bo
     """
     api_is_loopback = _is_loopback(parse_url(base_url).host)
     default = base_url + TOKEN_PATH if api_is_loopback else DEFAULT_TOKEN_URL
-    url = _check_url(extras.get("auth_url") or default, name="extra 'auth_url'", allow_insecure_http=allow_insecure_http)
+    url = _check_url(
+        extras.get("auth_url") or default, name="extra 'auth_url'", allow_insecure_http=allow_insecure_http
+    )
     if api_is_loopback and not _is_loopback(parse_url(url).host):
         raise EnKashConfigError(
             f"extra 'auth_url' points at {parse_url(url).host!r} while the API host is loopback (a sandbox): "
@@ -352,8 +369,15 @@ def _max_load_amount(extras: dict[str, Any]) -> Decimal:
         amount = Decimal(str(value).strip()) if not isinstance(value, (bool, float)) else None
     except InvalidOperation:
         amount = None
-    if amount is None or not amount.is_finite() or amount < Decimal("0.01") or amount != amount.quantize(Decimal("0.01")):
-        raise EnKashConfigError(f"extra 'max_load_amount' must be rupees >= 0.01 with at most 2 decimals, got {value!r}")
+    if (
+        amount is None
+        or not amount.is_finite()
+        or amount < Decimal("0.01")
+        or amount != amount.quantize(Decimal("0.01"))
+    ):
+        raise EnKashConfigError(
+            f"extra 'max_load_amount' must be rupees >= 0.01 with at most 2 decimals, got {value!r}"
+        )
     return amount.quantize(Decimal("0.01"))
 
 
@@ -373,7 +397,9 @@ def _time_zone(extras: dict[str, Any]) -> str:
     try:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError, TypeError):
-        raise EnKashConfigError(f"extra 'response_timezone' must be an IANA time zone like Asia/Kolkata, got {name!r}") from None
+        raise EnKashConfigError(
+            f"extra 'response_timezone' must be an IANA time zone like Asia/Kolkata, got {name!r}"
+        ) from None
     return name
 
 
@@ -386,7 +412,9 @@ def _required(value: Any, name: str) -> str:
 def settings_from_connection(conn: Any) -> EnKashSettings:
     """Build :class:`EnKashSettings` from an Airflow ``Connection``; raise ``EnKashConfigError`` naming the field."""
     raw_extras = _extra_dict(conn.extra_dejson if hasattr(conn, "extra_dejson") else conn.extra)
-    extras = {key.removeprefix(_FORM_PREFIX): value for key, value in raw_extras.items() if value not in (None, "")}
+    extras = {
+        key.removeprefix(_FORM_PREFIX): value for key, value in raw_extras.items() if value not in (None, "")
+    }
     extras = _renamed_extras(extras)
     unknown = sorted(set(extras) - KNOWN_EXTRAS)
     if unknown:
@@ -397,7 +425,9 @@ def settings_from_connection(conn: Any) -> EnKashSettings:
         host = f"https://{host}"
     key_derivation = extras.get("key_derivation", "sha256")
     if key_derivation not in KEY_DERIVATIONS:
-        raise EnKashConfigError(f"extra 'key_derivation' must be one of {KEY_DERIVATIONS}, got {key_derivation!r}")
+        raise EnKashConfigError(
+            f"extra 'key_derivation' must be one of {KEY_DERIVATIONS}, got {key_derivation!r}"
+        )
     paths = extras.get("paths", {})
     if not isinstance(paths, dict) or not all(
         op in OPERATIONS and isinstance(p, str) and p.startswith("/") for op, p in paths.items()
@@ -438,6 +468,7 @@ def settings_from_connection(conn: Any) -> EnKashSettings:
         reference_fields=_as_words(extras, "reference_fields") or DEFAULT_REFERENCE_FIELDS,
         search_cap=_whole_in(extras, "search_cap", DEFAULT_SEARCH_CAP, 1, 1_000_000),
         statuses=_statuses(extras),
-        resend_quiet_period_s=_as_positive_float(extras, "resend_quiet_period", DEFAULT_RESEND_QUIET_PERIOD_S),
+        resend_quiet_period_s=_as_positive_float(
+            extras, "resend_quiet_period", DEFAULT_RESEND_QUIET_PERIOD_S
+        ),
     )
-

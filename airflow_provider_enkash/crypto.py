@@ -45,7 +45,9 @@ def derive_key(secret: str, key_derivation: str = "sha256") -> bytes:
         if len(raw) != 16:
             raise EnKashCryptoError(f"key_derivation 'raw' needs a 16-byte secret, got {len(raw)} bytes")
         return raw
-    raise EnKashCryptoError(f"key_derivation must be one of {', '.join(KEY_DERIVATIONS)}, got {key_derivation!r}")
+    raise EnKashCryptoError(
+        f"key_derivation must be one of {', '.join(KEY_DERIVATIONS)}, got {key_derivation!r}"
+    )
 
 
 @functools.lru_cache(maxsize=32)
@@ -73,7 +75,9 @@ def decrypt_text(ciphertext: str, secret: str, *, key_derivation: str = "sha256"
     except (binascii.Error, ValueError, TypeError):
         raise EnKashCryptoError("encrypted body is not valid standard base64") from None
     if not data or len(data) % 16:
-        raise EnKashCryptoError(f"encrypted body is {len(data)} bytes, not a whole number of 16-byte AES blocks")
+        raise EnKashCryptoError(
+            f"encrypted body is {len(data)} bytes, not a whole number of 16-byte AES blocks"
+        )
     decryptor = _cipher(secret, key_derivation).decryptor()
     padded = decryptor.update(data) + decryptor.finalize()
     unpadder = padding.PKCS7(_BLOCK_BITS).unpadder()

@@ -119,7 +119,9 @@ class EnKashRedirectError(EnKashHTTPError):
     :param location_host: the host (and port) the redirect pointed to; never its path or query.
     """
 
-    def __init__(self, message: str, *, status: int, location_host: str | None, operation: str | None = None) -> None:
+    def __init__(
+        self, message: str, *, status: int, location_host: str | None, operation: str | None = None
+    ) -> None:
         self.location_host = location_host
         super().__init__(message, status=status, operation=operation)
 
@@ -155,7 +157,9 @@ class EnKashBusinessError(EnKashError):
 
     def __init__(self, *, code: object, enkash_message: str, operation: str | None = None) -> None:
         self.code = code
-        enkash_message = redact(enkash_message)  # card data and named secrets; the hook also cuts known values
+        enkash_message = redact(
+            enkash_message
+        )  # card data and named secrets; the hook also cuts known values
         self.enkash_message = enkash_message
         self.operation = operation
         where = f" on {operation}" if operation else ""
@@ -227,7 +231,9 @@ class EnKashAmountMismatch(EnKashError, AirflowFailException):
     :param found: rupees EnKash recorded. :param transaction_id: EnKash's transaction id.
     """
 
-    def __init__(self, message: str, *, reference: str, requested: object, found: object, transaction_id: str | None) -> None:
+    def __init__(
+        self, message: str, *, reference: str, requested: object, found: object, transaction_id: str | None
+    ) -> None:
         self.reference = reference
         self.requested = requested
         self.found = found

@@ -67,7 +67,7 @@ CONNECTION_EXTRA_FIELDS: dict[str, dict[str, Any]] = {
     "encrypt_requests": {
         "label": "Encrypt requests",
         "schema": {"type": ["boolean", "null"], "default": True},
-        "description": "Send request bodies AES-encrypted as {\"request\": ...} (EnKash's documented format).",
+        "description": 'Send request bodies AES-encrypted as {"request": ...} (EnKash\'s documented format).',
         "placeholder": "on",
     },
     "key_derivation": {
@@ -141,10 +141,16 @@ def get_provider_info() -> dict[str, Any]:
             }
         ],
         "sensors": [
-            {"integration-name": "EnKash", "python-modules": ["airflow_provider_enkash.sensors.transactions"]},
+            {
+                "integration-name": "EnKash",
+                "python-modules": ["airflow_provider_enkash.sensors.transactions"],
+            },
         ],
         "triggers": [
-            {"integration-name": "EnKash", "python-modules": ["airflow_provider_enkash.triggers.transactions"]},
+            {
+                "integration-name": "EnKash",
+                "python-modules": ["airflow_provider_enkash.triggers.transactions"],
+            },
         ],
         "extra-links": [
             "airflow_provider_enkash.operators.links.EnKashLedgerLink",

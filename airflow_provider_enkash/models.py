@@ -10,9 +10,9 @@ representation already has at most two decimals (never rounded).
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -114,7 +114,9 @@ def parse_amount(
     :param minimum: smallest accepted amount in rupees (default 0.01; usage limits take 0).
     """
     if isinstance(value, bool) or value is None:
-        raise EnKashValidationError(field, f"{value!r} is not an amount; give rupees as Decimal, int or string")
+        raise EnKashValidationError(
+            field, f"{value!r} is not an amount; give rupees as Decimal, int or string"
+        )
     if isinstance(value, float):
         value = repr(value)
     if isinstance(value, str) and not _AMOUNT_TEXT_RE.fullmatch(value.strip()):
@@ -122,7 +124,9 @@ def parse_amount(
             field, f"{value[:40]!r} is not a plain decimal number like 1500.00 (ASCII digits, no exponent)"
         )
     if not isinstance(value, (Decimal, int, str)):
-        raise EnKashValidationError(field, f"type {type(value).__name__} is not an amount; use Decimal rupees")
+        raise EnKashValidationError(
+            field, f"type {type(value).__name__} is not an amount; use Decimal rupees"
+        )
     try:
         amount = Decimal(value.strip() if isinstance(value, str) else value)
     except InvalidOperation:
@@ -135,7 +139,9 @@ def parse_amount(
     if amount > maximum:  # before quantize: a huge value would overflow the decimal context
         raise EnKashValidationError(field, f"{shown!r} is above the maximum of {maximum} rupees")
     if amount != amount.quantize(PAISA, rounding="ROUND_DOWN"):
-        raise EnKashValidationError(field, f"{shown!r} has more than 2 decimal places (rule: whole paise only)")
+        raise EnKashValidationError(
+            field, f"{shown!r} has more than 2 decimal places (rule: whole paise only)"
+        )
     return amount.quantize(PAISA)
 
 
@@ -189,7 +195,9 @@ def check_email(value: Any, *, field: str = "email") -> str:
 
 
 def check_company_id(value: Any, *, field: str = "companyId") -> str:
-    return check_pattern(value, COMPANY_ID_RE, field=field, rule="CEK followed by 7 upper-case letters or digits")
+    return check_pattern(
+        value, COMPANY_ID_RE, field=field, rule="CEK followed by 7 upper-case letters or digits"
+    )
 
 
 def check_special_date(value: Any, *, field: str = "specialDate") -> str:

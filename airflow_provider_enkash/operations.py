@@ -39,18 +39,30 @@ _CARD = "/api/v0/partner/enKashCard"
 OPERATIONS: dict[str, Operation] = {
     op.name: op
     for op in (
-        Operation("create_card_account", f"{_CARD}/cardAccount/create", OperationKind.WRITE, account_fields=("companyId",)),
+        Operation(
+            "create_card_account",
+            f"{_CARD}/cardAccount/create",
+            OperationKind.WRITE,
+            account_fields=("companyId",),
+        ),
         Operation("create_gift_card", _CARD, OperationKind.WRITE),
         Operation("create_prepaid_card", _CARD, OperationKind.WRITE),
         Operation("set_card_pin", f"{_CARD}/setPin", OperationKind.WRITE),
         Operation("load_card_balance", f"{_CARD}/balance", OperationKind.MONEY),
         Operation("get_card_account_details", f"{_CARD}/cardAccount/get", OperationKind.READ),
-        Operation("generate_card_otp", f"{_CARD}/otp", OperationKind.WRITE, account_fields=("cardAccountId",)),
-        Operation("view_card_details", f"{_CARD}/view-card-details", OperationKind.READ, path_documented=False),
+        Operation(
+            "generate_card_otp", f"{_CARD}/otp", OperationKind.WRITE, account_fields=("cardAccountId",)
+        ),
+        Operation(
+            "view_card_details", f"{_CARD}/view-card-details", OperationKind.READ, path_documented=False
+        ),
         Operation("card_usage_controls", f"{_CARD}/velocity/rule", OperationKind.WRITE),
         Operation("get_card_usage_limits", f"{_CARD}/velocity/rule/get", OperationKind.READ),
         Operation(
-            "request_card_replacement", f"{_CARD}/replaceCard", OperationKind.WRITE, account_fields=("cardAccountId",)
+            "request_card_replacement",
+            f"{_CARD}/replaceCard",
+            OperationKind.WRITE,
+            account_fields=("cardAccountId",),
         ),
         Operation("block_card", f"{_CARD}/block", OperationKind.WRITE),
         Operation(

@@ -21,11 +21,12 @@ import json
 import sys
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from airflow.exceptions import AirflowNotFoundException
+
 from airflow_provider_enkash.crypto import KEY_DERIVATIONS, is_envelope, loads_payload, open_envelope
 from airflow_provider_enkash.exceptions import (
     EnKashConfigError,
@@ -71,7 +72,11 @@ class ProbeReport:
     def render(self) -> str:
         verdict = "the connection works" if self.works else "the connection cannot work as configured"
         return "\n".join(
-            ["EnKash probe (read-only; one token call)", *(f"- {line}" for line in self.lines), f"Result: {verdict}."]
+            [
+                "EnKash probe (read-only; one token call)",
+                *(f"- {line}" for line in self.lines),
+                f"Result: {verdict}.",
+            ]
         )
 
 
@@ -112,7 +117,9 @@ class Probe:
             response = post(
                 self.hook.get_conn(),
                 s.url_for(operation),
-                body=encode_body(body, secret=s.client_secret, key_derivation=wire.key_derivation, encrypt=wire.encrypt),
+                body=encode_body(
+                    body, secret=s.client_secret, key_derivation=wire.key_derivation, encrypt=wire.encrypt
+                ),
                 headers={
                     "Authorization": f"Bearer {self.hook.get_token()}",
                     "partnerId": s.partner_id,
@@ -158,7 +165,9 @@ class Probe:
         code = envelope.get("code", envelope.get("response_code"))
         if code not in (0, "0"):
             message = str(envelope.get("message", envelope.get("response_message", "")))[:200]
-            raise ProbeStopped(f"{operation}: EnKash refused it (code {code!r}: {message!r}); check company_id and card_account_id")
+            raise ProbeStopped(
+                f"{operation}: EnKash refused it (code {code!r}: {message!r}); check company_id and card_account_id"
+            )
         return envelope
 
     # -- the steps --------------------------------------------------------------------------------
@@ -167,7 +176,9 @@ class Probe:
         """Token, card account and (when ``full``) the transaction search; never raises for an API answer."""
         report = ProbeReport()
         s = self.hook.settings
-        wire = _Wire(encrypt=s.encrypt_requests, key_derivation=s.key_derivation, date_format=s.request_date_format)
+        wire = _Wire(
+            encrypt=s.encrypt_requests, key_derivation=s.key_derivation, date_format=s.request_date_format
+        )
         try:
             self._login(report)
             self._account(report, wire)
@@ -210,7 +221,9 @@ class Probe:
                 break
             except EnKashHTTPError as exc:
                 if exc.status not in (400, 422):
-                    raise ProbeStopped(f"get_card_account_details: {exc} (partner_id or the API host?)") from None
+                    raise ProbeStopped(
+                        f"get_card_account_details: {exc} (partner_id or the API host?)"
+                    ) from None
                 refusal = exc
             except EnKashError as exc:
                 raise ProbeStopped(f"get_card_account_details: {exc}") from None
@@ -224,7 +237,7 @@ class Probe:
         )
 
     def _search(self, report: ProbeReport, wire: _Wire) -> None:
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         window = (now - timedelta(days=self.days), now)
         first = self._search_with_date_formats(window, wire)
         records, count = first["data"], first["recordsCount"]
@@ -233,12 +246,16 @@ class Probe:
             f"{len(records)} records returned, recordsCount {count}"
         )
         if count > len(records):
-            report.note(f"recordsCount {count} > {len(records)} returned: the search caps a response at {len(records)}")
+            report.note(
+                f"recordsCount {count} > {len(records)} returned: the search caps a response at {len(records)}"
+            )
             self.cap = len(records)
         elif records:
             self._split_check(report, window, wire, records)
         if not records:
-            report.note("no transactions in the window: status words, timestamps, references and paging not checked")
+            report.note(
+                "no transactions in the window: status words, timestamps, references and paging not checked"
+            )
             return
         for name, formats in timestamp_formats(records).items():
             report.note(f"{name} formats: " + ", ".join(f"{fmt} x{n}" for fmt, n in formats.most_common()))
@@ -253,20 +270,29 @@ class Probe:
         report.note(f"largest response: {self.largest} records")
 
     def _split_check(
-        self, report: ProbeReport, window: tuple[datetime, datetime], wire: _Wire, records: list[dict[str, Any]]
+        self,
+        report: ProbeReport,
+        window: tuple[datetime, datetime],
+        wire: _Wire,
+        records: list[dict[str, Any]],
     ) -> None:
         """Search the window in two parts, split just after the last record returned: if the parts hold
         more records than the whole did, the whole was capped (even though ``recordsCount`` said nothing)."""
         whole = len(records)
         split = window[0] + (window[1] - window[0]) / 2
         try:
-            last = parse_timestamp(records[-1].get("txnDate"), local_tz=ZoneInfo(self.hook.settings.response_timezone))
+            last = parse_timestamp(
+                records[-1].get("txnDate"), local_tz=ZoneInfo(self.hook.settings.response_timezone)
+            )
         except (ValueError, TypeError):
             last = None
         if last is not None and window[0] < last + timedelta(milliseconds=500) < window[1]:
             split = last + timedelta(milliseconds=500)  # between records at second precision
         try:
-            parts = [len(self._search_once(part, wire)["data"]) for part in ((window[0], split), (split, window[1]))]
+            parts = [
+                len(self._search_once(part, wire)["data"])
+                for part in ((window[0], split), (split, window[1]))
+            ]
         except EnKashError as exc:
             report.note(f"cap check refused: {exc}")
             return
@@ -303,10 +329,16 @@ class Probe:
                     raise ProbeStopped(f"get_all_transactions: {exc}") from None
             except EnKashError as exc:
                 raise ProbeStopped(f"get_all_transactions: {exc}") from None
-        raise ProbeStopped(f"get_all_transactions: no date format ({', '.join(_REQUEST_DATE_FORMATS)}) was accepted")
+        raise ProbeStopped(
+            f"get_all_transactions: no date format ({', '.join(_REQUEST_DATE_FORMATS)}) was accepted"
+        )
 
     def _filters_and_paging(
-        self, report: ProbeReport, window: tuple[datetime, datetime], wire: _Wire, records: list[dict[str, Any]]
+        self,
+        report: ProbeReport,
+        window: tuple[datetime, datetime],
+        wire: _Wire,
+        records: list[dict[str, Any]],
     ) -> None:
         try:
             unmatched = self._search_once(window, wire, pgReferenceNumbers=[NO_SUCH_REFERENCE])["data"]
@@ -327,7 +359,9 @@ class Probe:
         if len(page0) == 1 and len(page1) == 1 and record_id(page0[0]) != record_id(page1[0]):
             report.note("paging honoured (page/size)")
         else:
-            report.note(f"paging IGNORED (size=1 returned {len(page0)} records); exports bisect time windows instead")
+            report.note(
+                f"paging IGNORED (size=1 returned {len(page0)} records); exports bisect time windows instead"
+            )
 
     def _extras(self, report: ProbeReport, wire: _Wire) -> dict[str, Any]:
         s = self.hook.settings
@@ -350,7 +384,11 @@ class Probe:
                     "status words unknown to the connection, sorted by spelling (check with EnKash): "
                     + ", ".join(sorted(w for w in self.words if s.statuses.classify(w) == UNKNOWN_STATUS))
                 )
-            extras.update(success_statuses=sets["success"], failure_statuses=sets["failure"], pending_statuses=sets["pending"])
+            extras.update(
+                success_statuses=sets["success"],
+                failure_statuses=sets["failure"],
+                pending_statuses=sets["pending"],
+            )
         return extras
 
 
@@ -358,7 +396,9 @@ def main(argv: list[str] | None = None) -> int:
     """Probe a connection, print the report and the recommended extras; 0 works, 1 cannot work, 2 bad connection."""
     parser = argparse.ArgumentParser(prog="enkash-probe", description=__doc__.split("\n\n")[0])
     parser.add_argument("--conn-id", default="enkash_default", help="Airflow connection of type enkash")
-    parser.add_argument("--days", type=int, default=DEFAULT_DAYS, help="how far back the transaction search looks")
+    parser.add_argument(
+        "--days", type=int, default=DEFAULT_DAYS, help="how far back the transaction search looks"
+    )
     args = parser.parse_args(argv)
     from airflow_provider_enkash.hooks.enkash import EnKashHook
 

@@ -20,7 +20,10 @@ _TIMESTAMP_SHAPES = (
     ("iso-utc-millis", re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z")),
     ("iso-utc", re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:?\d{2})")),
     ("iso-no-zone", re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d+)?")),
-    ("MMM d, yyyy h:mm:ss a (no zone)", re.compile(r"[A-Z][a-z]{2} \d{1,2}, \d{4},? \d{1,2}:\d{2}:\d{2} [AP]M")),
+    (
+        "MMM d, yyyy h:mm:ss a (no zone)",
+        re.compile(r"[A-Z][a-z]{2} \d{1,2}, \d{4},? \d{1,2}:\d{2}:\d{2} [AP]M"),
+    ),
     ("epoch-millis", re.compile(r"\d{13}")),
 )
 _SUCCESS_HINTS = ("SUCC", "COMPLET", "SETTLED", "APPROV", "PROCESSED")
@@ -81,7 +84,12 @@ def reference_fields(records: Iterable[Mapping[str, Any]]) -> Counter[str]:
 
 def record_id(record: Mapping[str, Any]) -> Any:
     """The transaction id of a record, whichever spelling it uses."""
-    for name in ("enKashCardTransactionId", "enkashCardTransactionId", "enKashTransactionId", "enkashCardTxnId"):
+    for name in (
+        "enKashCardTransactionId",
+        "enkashCardTransactionId",
+        "enKashTransactionId",
+        "enkashCardTxnId",
+    ):
         if record.get(name):
             return record[name]
     return None

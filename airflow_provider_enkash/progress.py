@@ -61,7 +61,13 @@ class ProgressLog:
         self.lines = 0
 
     def report(
-        self, *, done: int, total: int | None = None, fraction: float | None = None, extra: str = "", final: bool = False
+        self,
+        *,
+        done: int,
+        total: int | None = None,
+        fraction: float | None = None,
+        extra: str = "",
+        final: bool = False,
     ) -> None:
         """Log a line if one is due (always when ``final``).
 

@@ -44,7 +44,9 @@ def quiet_period_seconds(value: float | timedelta | None, *, default: float) -> 
         return default
     seconds = value.total_seconds() if isinstance(value, timedelta) else value
     if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not seconds >= 0:
-        raise EnKashValidationError("resend_quiet_period", f"must be seconds >= 0 or a timedelta, got {value!r}")
+        raise EnKashValidationError(
+            "resend_quiet_period", f"must be seconds >= 0 or a timedelta, got {value!r}"
+        )
     return float(seconds)
 
 
@@ -52,8 +54,6 @@ def check_on_unknown(value: str) -> str:
     if value not in ON_UNKNOWN:
         raise EnKashValidationError("on_unknown", f"must be one of {', '.join(ON_UNKNOWN)}, got {value!r}")
     return value
-
-
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,7 @@ from typing import Literal
 
 from airflow.sdk import Connection, Variable
 from airflow.sdk.exceptions import AirflowNotFoundException
+
 from airflow_provider_enkash.card_data import mask_value, short_secret_warning_silenced
 from airflow_provider_enkash.exceptions import EnKashConfigError, EnKashValidationError
 
@@ -56,18 +57,26 @@ class SecretSource:
             return spec
         if not isinstance(spec, str) or ":" not in spec:
             raise EnKashValidationError(
-                field, "must be 'variable:<key>', 'connection:<conn_id>' or 'connection:<conn_id>#<extra_field>'"
+                field,
+                "must be 'variable:<key>', 'connection:<conn_id>' or 'connection:<conn_id>#<extra_field>'",
             )
         if "{{" in spec or "{%" in spec:
             raise EnKashValidationError(
-                field, "is not templated: name the Variable or connection, never render the secret into a template"
+                field,
+                "is not templated: name the Variable or connection, never render the secret into a template",
             )
         kind, _, rest = spec.partition(":")
         key, _, extra_field = rest.partition("#")
         if kind not in _KINDS:
             raise EnKashValidationError(field, f"source kind {kind!r} is not one of {', '.join(_KINDS)}")
-        if not key.strip() or (kind == "variable" and "#" in rest) or ("#" in rest and not extra_field.strip()):
-            raise EnKashValidationError(field, f"{spec!r} names no key (rule: 'variable:<key>' or 'connection:<id>[#<field>]')")
+        if (
+            not key.strip()
+            or (kind == "variable" and "#" in rest)
+            or ("#" in rest and not extra_field.strip())
+        ):
+            raise EnKashValidationError(
+                field, f"{spec!r} names no key (rule: 'variable:<key>' or 'connection:<id>[#<field>]')"
+            )
         return cls(kind=kind, key=key.strip(), extra_field=extra_field.strip() or None)  # type: ignore[arg-type]
 
     def __str__(self) -> str:

@@ -56,9 +56,13 @@ class StatusSets:
     ) -> None:
         self.success = frozenset(s.upper() for s in (success or DEFAULT_SUCCESS_STATUSES))
         self.failure = frozenset(s.upper() for s in (failure or DEFAULT_FAILURE_STATUSES))
-        self.pending = frozenset(s.upper() for s in (pending or DEFAULT_PENDING_STATUSES)) - self.success - self.failure
+        self.pending = (
+            frozenset(s.upper() for s in (pending or DEFAULT_PENDING_STATUSES)) - self.success - self.failure
+        )
         if self.success & self.failure:
-            raise ValueError(f"statuses in both success and failure sets: {sorted(self.success & self.failure)}")
+            raise ValueError(
+                f"statuses in both success and failure sets: {sorted(self.success & self.failure)}"
+            )
 
     def classify(self, status: str | None) -> str:
         """``success``, ``failure``, ``pending``, or ``unknown`` for a word in none of the sets."""

@@ -18,7 +18,6 @@ from airflow_provider_enkash.exceptions import (
     EnKashRateLimitError,
     EnKashServerError,
 )
-
 from airflow_provider_enkash.transport import parse_retry_after, redirect_error
 
 if TYPE_CHECKING:
@@ -77,10 +76,14 @@ def read_token_answer(response: HTTPResponse) -> tuple[str, float]:
         )
     if response.status_code >= 500:
         raise EnKashServerError(
-            f"token endpoint answered HTTP {response.status_code}", status=response.status_code, operation=TOKEN_OPERATION
+            f"token endpoint answered HTTP {response.status_code}",
+            status=response.status_code,
+            operation=TOKEN_OPERATION,
         )
     if response.status_code != 200:
-        raise EnKashAuthError(f"token endpoint answered HTTP {response.status_code}", status=response.status_code)
+        raise EnKashAuthError(
+            f"token endpoint answered HTTP {response.status_code}", status=response.status_code
+        )
     try:
         body = loads_payload(response.content)
         access_token = body.get("access_token") or body["accessToken"]

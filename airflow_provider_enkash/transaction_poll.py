@@ -18,7 +18,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Generator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_enkash.card_data import json_safe, scrub
@@ -92,7 +92,8 @@ class TransactionWatch:
         """A copy with checked, stripped values; raise ``EnKashValidationError`` naming the field."""
         if self.enkash_transaction_id is None and self.pg_reference_number is None:
             raise EnKashValidationError(
-                "enkash_transaction_id", "is required (or pass pg_reference_number together with enkash_card_id)"
+                "enkash_transaction_id",
+                "is required (or pass pg_reference_number together with enkash_card_id)",
             )
         if self.enkash_transaction_id is None and self.enkash_card_id is None:
             raise EnKashValidationError("enkash_card_id", "is required when waiting on pg_reference_number")
@@ -121,12 +122,15 @@ class TransactionWatch:
             result = yield "get_all_transactions", self.search_filters()
             return self.classify(self.matching(result["data"]), statuses)
         assert self.enkash_card_id is not None and self.pg_reference_number is not None  # validated()
-        records = yield "get_transaction_details", {
-            "enkash_card_id": self.enkash_card_id,
-            "pg_reference_number": self.pg_reference_number,
-            "company_id": self.company_id,
-            "card_account_id": self.card_account_id,
-        }
+        records = yield (
+            "get_transaction_details",
+            {
+                "enkash_card_id": self.enkash_card_id,
+                "pg_reference_number": self.pg_reference_number,
+                "company_id": self.company_id,
+                "card_account_id": self.card_account_id,
+            },
+        )
         return self.classify(records, statuses)
 
     def search_filters(self) -> dict[str, Any]:
@@ -162,7 +166,9 @@ class TransactionWatch:
         if statuses.is_success(status):
             return PollResult(PollState.SUCCESS, f"{name} settled with status {status}", transaction=record)
         if statuses.is_failure(status):
-            return PollResult(PollState.FAILURE, f"{name} settled with failure status {status}", transaction=record)
+            return PollResult(
+                PollState.FAILURE, f"{name} settled with failure status {status}", transaction=record
+            )
         return PollResult(PollState.PENDING, f"{name} is still {status}", transaction=record)
 
 
@@ -197,7 +203,9 @@ class WindowWatch:
             raise EnKashValidationError("txn_date_to", f"{end} must be after txn_date_from {start}")
         limit = self.max_records_per_response
         if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
-            raise EnKashValidationError("max_records_per_response", f"must be a whole number >= 1, got {limit!r}")
+            raise EnKashValidationError(
+                "max_records_per_response", f"must be a whole number >= 1, got {limit!r}"
+            )
         return WindowWatch(
             txn_date_from=start,
             txn_date_to=end,
@@ -223,14 +231,17 @@ class WindowWatch:
         windows = [(_parse(self.txn_date_from), _parse(self.txn_date_to))]
         while windows:
             start, end = windows.pop()
-            result = yield "get_all_transactions", {
-                "txn_date_from": start,
-                "txn_date_to": end,
-                "enkash_card_id": self.enkash_card_id,
-                "user_id": self.user_id,
-                "company_id": self.company_id,
-                "card_account_id": self.card_account_id,
-            }
+            result = yield (
+                "get_all_transactions",
+                {
+                    "txn_date_from": start,
+                    "txn_date_to": end,
+                    "enkash_card_id": self.enkash_card_id,
+                    "user_id": self.user_id,
+                    "company_id": self.company_id,
+                    "card_account_id": self.card_account_id,
+                },
+            )
             records = result["data"]
             if self._truncated(result["recordsCount"], len(records)) and not _any_pending(records, statuses):
                 windows.extend(_halves(start, end, len(records)))
@@ -328,7 +339,7 @@ def _any_pending(records: list[dict[str, Any]], statuses: StatusSets) -> bool:
 
 
 def _parse(value: str) -> datetime:
-    return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(timezone.utc)
+    return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
 
 
 def _optional_id(value: Any, field: str) -> str | None:
@@ -354,7 +365,9 @@ def make_watch(
                 "txn_date_from", "cannot be combined with enkash_transaction_id or pg_reference_number"
             )
         if txn_date_from is None or txn_date_to is None:
-            raise EnKashValidationError("txn_date_from" if txn_date_from is None else "txn_date_to", "is required")
+            raise EnKashValidationError(
+                "txn_date_from" if txn_date_from is None else "txn_date_to", "is required"
+            )
         return WindowWatch(
             txn_date_from=txn_date_from,
             txn_date_to=txn_date_to,

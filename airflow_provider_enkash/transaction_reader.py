@@ -102,7 +102,9 @@ def read_answer(
         if reference is None:
             return all_unknown(f"a returned record carries none of the reference fields {list(fields)}")
         if reference not in by_reference:
-            return all_unknown("the search returned records of other references: it ignored the reference filter")
+            return all_unknown(
+                "the search returned records of other references: it ignored the reference filter"
+            )
         if is_credit(row):
             by_reference[reference].append(row)
     return {
@@ -143,7 +145,9 @@ def look_up_reference(
         except EnKashError as exc:
             reasons.append(f"the look-up failed: {type(exc).__name__}: {exc}")
             continue
-        result = read_answer(answer, [reference], fields=settings.reference_fields, cap=settings.search_cap)[reference]
+        result = read_answer(answer, [reference], fields=settings.reference_fields, cap=settings.search_cap)[
+            reference
+        ]
         if not result.unknown:
             return result
         reasons.append(result.reason or "unknown")

@@ -133,8 +133,14 @@ def card_request(
 ) -> tuple[str, bytes, dict[str, str]]:
     """URL, body bytes and headers of one card call: the part of an exchange both clients share."""
     s = settings
-    content = encode_body(body, secret=s.client_secret, key_derivation=s.key_derivation, encrypt=s.encrypt_requests)
-    headers = {"Authorization": f"Bearer {token}", "partnerId": s.partner_id, "Content-Type": "application/json"}
+    content = encode_body(
+        body, secret=s.client_secret, key_derivation=s.key_derivation, encrypt=s.encrypt_requests
+    )
+    headers = {
+        "Authorization": f"Bearer {token}",
+        "partnerId": s.partner_id,
+        "Content-Type": "application/json",
+    }
     return s.url_for(operation), content, headers
 
 
@@ -194,7 +200,9 @@ def post(
 ) -> requests.Response:
     """POST ``body`` (redirects never followed); failures become typed errors (see :func:`check_status`)."""
     try:
-        response = session.post(url, data=body, headers=headers, timeout=timeout, verify=verify, allow_redirects=False)
+        response = session.post(
+            url, data=body, headers=headers, timeout=timeout, verify=verify, allow_redirects=False
+        )
     except requests.RequestException as exc:
         raise connection_error(operation, exc, sent=_may_have_been_sent(exc)) from None
     check_status(response, operation=operation, secrets=secrets)
@@ -229,7 +237,9 @@ def read_envelope(
         raise EnKashCryptoError(f"{operation}: {exc}") from None
     if not isinstance(envelope, dict) or not ({"code", "response_code"} & envelope.keys()):
         raise EnKashHTTPError(
-            f"{operation}: response has no code/response_code envelope", status=response.status_code, operation=operation
+            f"{operation}: response has no code/response_code envelope",
+            status=response.status_code,
+            operation=operation,
         )
     code = envelope["code"] if "code" in envelope else envelope["response_code"]
     if code not in (0, "0"):

@@ -90,9 +90,7 @@ class ChildRun:
     peak_rss_mib: float
 
 
-def run_child(
-    argv: Sequence[str], *, env: dict[str, str] | None = None, log: Path | None = None
-) -> ChildRun:
+def run_child(argv: Sequence[str], *, env: dict[str, str] | None = None, log: Path | None = None) -> ChildRun:
     """Run ``argv`` (a fresh Python process); its last stdout line must be a JSON object."""
     started = time.perf_counter()
     with open(log or os.devnull, "ab") as err:
@@ -107,9 +105,7 @@ def run_child(
     if status != 0:
         raise SystemExit(f"{' '.join(argv[:4])}... failed (status {status}); see {log}")
     result = json.loads(out.decode().strip().splitlines()[-1])
-    return ChildRun(
-        result, wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
-    )
+    return ChildRun(result, wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024)
 
 
 def spread(values: Sequence[float], fmt: str = "{:.2f}") -> str:
@@ -138,21 +134,13 @@ class MinimalEnKash:
         from requests.adapters import HTTPAdapter
 
         conn = json.loads(connection_json)
-        extra = (
-            conn["extra"]
-            if isinstance(conn["extra"], dict)
-            else json.loads(conn["extra"])
-        )
+        extra = conn["extra"] if isinstance(conn["extra"], dict) else json.loads(conn["extra"])
         self.base = conn["host"].rstrip("/")
         self.session = requests.Session()
         self.session.trust_env = False
-        self.session.mount(
-            "http://", HTTPAdapter(pool_connections=1, pool_maxsize=pool)
-        )
+        self.session.mount("http://", HTTPAdapter(pool_connections=1, pool_maxsize=pool))
         self.cipher = Cipher(
-            algorithms.AES(
-                hashlib.sha256(extra["client_secret"].encode()).digest()[:16]
-            ),
+            algorithms.AES(hashlib.sha256(extra["client_secret"].encode()).digest()[:16]),
             modes.ECB(),
         )
         token = self.session.post(
@@ -183,9 +171,7 @@ class MinimalEnKash:
         return json.loads(plain[: -plain[-1]], parse_float=Decimal)
 
     def post(self, path: str, body: bytes) -> Any:
-        response = self.session.post(
-            self.base + path, data=body, headers=self.headers, timeout=60
-        )
+        response = self.session.post(self.base + path, data=body, headers=self.headers, timeout=60)
         response.raise_for_status()
         envelope = self.decrypt(response.content)
         code = envelope["code"] if "code" in envelope else envelope.get("response_code")

@@ -63,9 +63,7 @@ def _rows(cards: list[str], count: int) -> list[dict[str, str]]:
              "reference": f"row-{i}"} for i in range(count)]  # fmt: skip
 
 
-def child(
-    client: str, rows: list[dict[str, str]], concurrency: int, tag: str, connection: str
-) -> None:
+def child(client: str, rows: list[dict[str, str]], concurrency: int, tag: str, connection: str) -> None:
     if client == "provider operator":
         from airflow_provider_enkash.operators.batch_load import EnKashBatchLoadOperator
 
@@ -138,21 +136,15 @@ def main() -> None:
             rows_file.write_text(json.dumps(_rows(cards, args.rows)))
             applied = 0
             for client in CLIENTS if round_no % 2 == 0 else tuple(reversed(CLIENTS)):
-                tag = (
-                    f"bench{round_no}{'op' if client.startswith('provider') else 'min'}"
-                )
+                tag = f"bench{round_no}{'op' if client.startswith('provider') else 'min'}"
                 run = run_child([PYTHON, __file__, "--child", client, "--tag", tag, "--rows-file", str(rows_file),
                                  "--concurrency", str(args.concurrency), "--connection", sandbox.connection],
                                 env={"AIRFLOW_CONN_ENKASH_DEFAULT": sandbox.connection, "AIRFLOW_HOME": f"{tmp}/airflow"})  # fmt: skip
                 if run.result["loaded"] != args.rows:
-                    raise SystemExit(
-                        f"{client} loaded {run.result['loaded']} of {args.rows} rows"
-                    )
+                    raise SystemExit(f"{client} loaded {run.result['loaded']} of {args.rows} rows")
                 applied += args.rows
                 loads = sandbox.admin("ledger")["loads"]
-                if len(loads) != applied or any(
-                    entry["times_applied"] != 1 for entry in loads
-                ):
+                if len(loads) != applied or any(entry["times_applied"] != 1 for entry in loads):
                     raise SystemExit(
                         f"ledger check failed after {client}: a reference missing or applied twice"
                     )
@@ -168,17 +160,14 @@ def main() -> None:
                 [(c, spread([r["wall_s"] for r in runs[c]]), spread([r["wall_s"] / ideal for r in runs[c]]),
                   spread([r["cpu_s"] / args.rows * 1e3 for r in runs[c]], "{:.3f}")) for c in CLIENTS]))  # fmt: skip
     print()
-    print(
-        "| figure (ratios of paired runs in the same round) | median (min-max) | goal |"
-    )
+    print("| figure (ratios of paired runs in the same round) | median (min-max) | goal |")
     print("|---|---|---|")
     for key, goal, name in (
         ("wall_s", 1.0, "wall"),
         ("cpu_s", 1.1, "client CPU per load"),
     ):
         ratios = [
-            o[key] / m[key]
-            for o, m in zip(runs["provider operator"], runs["minimal client"])
+            o[key] / m[key] for o, m in zip(runs["provider operator"], runs["minimal client"], strict=False)
         ]
         median = statistics.median(ratios)
         print(f"| operator / minimal client: {name} | **{median:.2f}** ({min(ratios):.2f}-{max(ratios):.2f}) | "

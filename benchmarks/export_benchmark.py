@@ -27,13 +27,13 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import PYTHON, Sandbox, machine_line, run_child, spread, table
 
-SEED_END = datetime(2025, 1, 1, tzinfo=timezone.utc)
+SEED_END = datetime(2025, 1, 1, tzinfo=UTC)
 PER_DAY = 100_000
 CLIENTS = (
     "provider SQL",
@@ -68,9 +68,7 @@ def _provider(kind: str, start: datetime, end: datetime, workdir: Path) -> int:
             task_id="export", destination=f"file://{workdir}/files",
             formats=("jsonl",) if kind == "provider JSONL" else ("parquet",),
         )  # fmt: skip
-    return operator.execute({"data_interval_start": start, "data_interval_end": end})[
-        "fetched"
-    ]  # type: ignore[arg-type]
+    return operator.execute({"data_interval_start": start, "data_interval_end": end})["fetched"]  # type: ignore[arg-type]
 
 
 def _windows(start: datetime, end: datetime, span: timedelta = timedelta(minutes=10)):
@@ -84,17 +82,16 @@ def _search_pages(connection: str, start: datetime, end: datetime):
     from _common import MinimalEnKash
 
     client = MinimalEnKash(connection)
-    iso = lambda t: t.strftime("%Y-%m-%dT%H:%M:%S.") + f"{t.microsecond // 1000:03d}Z"
+
+    def iso(t: datetime) -> str:
+        return t.strftime("%Y-%m-%dT%H:%M:%S.") + f"{t.microsecond // 1000:03d}Z"
+
     for lo, hi in _windows(start, end):
         body = client.encrypt({"companyId": client.company_id, "cardAccountId": client.card_account_id,
                                "txnDateFrom": iso(lo), "txnDateTo": iso(hi)})  # fmt: skip
-        records = client.post("/api/v0/partner/enKashCard/transaction/all", body)[
-            "data"
-        ]
+        records = client.post("/api/v0/partner/enKashCard/transaction/all", body)["data"]
         if len(records) >= 1000:
-            raise SystemExit(
-                "a 10-minute window hit the response cap: the plain loop would lose rows"
-            )
+            raise SystemExit("a 10-minute window hit the response cap: the plain loop would lose rows")
         yield records
 
 
@@ -119,12 +116,12 @@ def _plain(connection: str, start: datetime, end: datetime, workdir: Path) -> in
         if not text:
             return None
         local = datetime.strptime(text, "%b %d, %Y %I:%M:%S %p").replace(tzinfo=ist)
-        return local.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+        return local.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
 
     def money(value) -> str | None:
         return None if value is None else str(value)
 
-    exported_at = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    exported_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     db = sqlite3.connect(workdir / "plain.db")
     db.execute(
         f"CREATE TABLE IF NOT EXISTS t ({', '.join(_PLAIN_COLUMNS)}, PRIMARY KEY (enkash_transaction_id))"
@@ -213,9 +210,7 @@ def child(args: argparse.Namespace) -> None:
 # -- the driver ----------------------------------------------------------------------------------
 
 
-def run_client(
-    client: str, sandbox: Sandbox, start: datetime, end: datetime
-) -> dict[str, float]:
+def run_client(client: str, sandbox: Sandbox, start: datetime, end: datetime) -> dict[str, float]:
     with tempfile.TemporaryDirectory(prefix="enkash-export-bench-") as tmp:
         workdir = Path(tmp)
         (workdir / "conn.json").write_text(json.dumps(sandbox.connection))
@@ -241,9 +236,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument(
-        "--large", type=int, default=1_000_000, help="0 skips the large run"
-    )
+    parser.add_argument("--large", type=int, default=1_000_000, help="0 skips the large run")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--start", help=argparse.SUPPRESS)
     parser.add_argument("--end", help=argparse.SUPPRESS)
@@ -264,9 +257,7 @@ def main() -> None:
             for client in CLIENTS if round_no % 2 == 0 else tuple(reversed(CLIENTS)):
                 result = run_client(client, sandbox, start, SEED_END)
                 if result["rows"] != args.rows:
-                    raise SystemExit(
-                        f"{client} exported {result['rows']} rows, expected {args.rows}"
-                    )
+                    raise SystemExit(f"{client} exported {result['rows']} rows, expected {args.rows}")
                 runs[client].append(result)
     large: dict[str, dict[str, float]] = {}
     if args.large:
@@ -274,13 +265,9 @@ def main() -> None:
         with Sandbox("--settle-delay-s", "0", "--seed-transactions", str(args.large), "--days", str(days),
                      "--seed-end", SEED_END.isoformat()) as sandbox:  # fmt: skip
             for client in LARGE_CLIENTS:
-                large[client] = run_client(
-                    client, sandbox, SEED_END - timedelta(days=days), SEED_END
-                )
+                large[client] = run_client(client, sandbox, SEED_END - timedelta(days=days), SEED_END)
                 if large[client]["rows"] != args.large:
-                    raise SystemExit(
-                        f"{client} exported {large[client]['rows']} rows, expected {args.large}"
-                    )
+                    raise SystemExit(f"{client} exported {large[client]['rows']} rows, expected {args.large}")
 
     rate = {c: [r["rows"] / r["seconds"] for r in runs[c]] for c in CLIENTS}
     print("## Transaction export\n")
@@ -290,34 +277,28 @@ def main() -> None:
     rows = [(c, spread(rate[c], "{:,.0f}"), spread([r["seconds"] for r in runs[c]], "{:.1f}"),
              spread([r["cpu_s"] / r["rows"] * 1e6 for r in runs[c]], "{:.0f}"),
              spread([r["rss"] for r in runs[c]], "{:.0f}")) for c in CLIENTS]  # fmt: skip
-    print(
-        table(("client", "rows/s", "wall s", "client CPU µs/row", "peak RSS MiB"), rows)
-    )
+    print(table(("client", "rows/s", "wall s", "client CPU µs/row", "peak RSS MiB"), rows))
     seconds = {c: [r["seconds"] for r in runs[c]] for c in CLIENTS}
     ours = seconds["provider SQL"]
     vs_plain = [
-        p / o for o, p in zip(ours, seconds["plain loop"])
+        p / o for o, p in zip(ours, seconds["plain loop"], strict=False)
     ]  # a rows/s ratio is the inverse time ratio
-    vs_dlt = [d / o for o, d in zip(ours, seconds["dlt"])]
+    vs_dlt = [d / o for o, d in zip(ours, seconds["dlt"], strict=False)]
     noread = seconds["provider SQL, no read-ahead"]
     jsonl_rss = [r["rss"] for r in runs["provider JSONL"]]
     parquet_rss = [r["rss"] for r in runs["provider Parquet"]]
     print()
-    print(
-        "| figure (ratios of paired runs in the same round) | median (min-max) | goal |"
-    )
+    print("| figure (ratios of paired runs in the same round) | median (min-max) | goal |")
     print("|---|---|---|")
     print(
         f"| provider SQL rows/s / plain loop rows/s | {ratio_line(vs_plain)} | >= 0.85: {verdict(vs_plain, 0.85)} |"
     )
-    print(
-        f"| provider SQL rows/s / dlt rows/s | {ratio_line(vs_dlt)} | >= 1.5: {verdict(vs_dlt, 1.5)} |"
-    )
-    gain = [n / o for o, n in zip(ours, noread)]
+    print(f"| provider SQL rows/s / dlt rows/s | {ratio_line(vs_dlt)} | >= 1.5: {verdict(vs_dlt, 1.5)} |")
+    gain = [n / o for o, n in zip(ours, noread, strict=False)]
     print(
         f"| no read-ahead wall / provider SQL wall | {ratio_line(gain)} | (> 1: the read-ahead thread pays) |"
     )
-    pq_ratio = [p / j for p, j in zip(parquet_rss, jsonl_rss)]
+    pq_ratio = [p / j for p, j in zip(parquet_rss, jsonl_rss, strict=False)]
     print(
         f"| Parquet peak RSS / JSONL peak RSS | {ratio_line(pq_ratio)} | <= 1.2: {verdict(pq_ratio, 1.2, upper=True)} |"
     )

@@ -66,11 +66,7 @@ def child(client: str, calls: int, connection: str) -> None:
         once()
         times.append(time.perf_counter() - started)
     cpu = time.process_time() - cpu
-    print(
-        json.dumps(
-            {"median_ms": statistics.median(times) * 1e3, "cpu_ms": cpu / calls * 1e3}
-        )
-    )
+    print(json.dumps({"median_ms": statistics.median(times) * 1e3, "cpu_ms": cpu / calls * 1e3}))
 
 
 def main() -> None:
@@ -102,18 +98,14 @@ def main() -> None:
                 [(c, spread([r["median_ms"] for r in runs[c]], "{:.3f}"), spread([r["cpu_ms"] for r in runs[c]], "{:.3f}"))
                  for c in CLIENTS]))  # fmt: skip
     print()
-    print(
-        "| figure (ratios of paired runs in the same round) | median (min-max) | goal |"
-    )
+    print("| figure (ratios of paired runs in the same round) | median (min-max) | goal |")
     print("|---|---|---|")
     for base in CLIENTS[1:]:
         for key, goal, name in (
             ("median_ms", 1.05, "latency"),
             ("cpu_ms", 1.10, "client CPU"),
         ):
-            ratios = [
-                h[key] / b[key] for h, b in zip(runs["EnKashHook.call"], runs[base])
-            ]
+            ratios = [h[key] / b[key] for h, b in zip(runs["EnKashHook.call"], runs[base], strict=False)]
             median = statistics.median(ratios)
             print(f"| hook / {base}: {name} | **{median:.2f}** ({min(ratios):.2f}-{max(ratios):.2f}) | "
                   f"<= {goal:.2f}: {'met' if median <= goal else 'NOT met'} |")  # fmt: skip

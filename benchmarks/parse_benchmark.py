@@ -64,9 +64,7 @@ def airflow_imports(path: Path) -> list[str]:
 
 def sample(dag_file: Path | None, statements: list[str]) -> dict[str, float]:
     env = {"AIRFLOW__CORE__LOAD_EXAMPLES": "False"}
-    return run_child(
-        [PYTHON, "-c", _CHILD, str(dag_file or ""), json.dumps(statements)], env=env
-    ).result
+    return run_child([PYTHON, "-c", _CHILD, str(dag_file or ""), json.dumps(statements)], env=env).result
 
 
 def main() -> None:
@@ -81,9 +79,7 @@ def main() -> None:
     for f in DAG_FILES:
         runs[f.name] = []
     for round_no in range(args.repeats):
-        order = (
-            [None, *DAG_FILES] if round_no % 2 == 0 else [*reversed(DAG_FILES), None]
-        )
+        order = [None, *DAG_FILES] if round_no % 2 == 0 else [*reversed(DAG_FILES), None]
         for f in order:
             key = "import airflow.sdk" if f is None else f.name
             runs[key].append(sample(f, [] if f is None else imports[f.name]))
@@ -96,7 +92,7 @@ def main() -> None:
         data = runs[f.name]
         over = [r["airflow_cpu"] + r["file_cpu"] for r in data]
         over_wall = [r["airflow_wall"] + r["file_wall"] for r in data]
-        ratio = [o / r["sdk_cpu"] for o, r in zip(over, data)]
+        ratio = [o / r["sdk_cpu"] for o, r in zip(over, data, strict=False)]
         met = statistics.median(over) <= GOAL_MS
         verdicts.append(f"`{f.name}`: {statistics.median(over):.0f} ms over `import airflow.sdk` "
                         f"(goal <= {GOAL_MS:.0f} ms: {'met' if met else 'NOT met'})")  # fmt: skip
@@ -107,9 +103,7 @@ def main() -> None:
         ))  # fmt: skip
     print("## DAG-file parse cost\n")
     print(f"Machine: {machine_line()}.\n")
-    print(
-        f"{args.repeats} fresh interpreters per row, alternating order. Milliseconds: median (min-max).\n"
-    )
+    print(f"{args.repeats} fresh interpreters per row, alternating order. Milliseconds: median (min-max).\n")
     print(table(("file", "CPU ms over `import airflow.sdk`", "wall ms over it", "of which: the file's Airflow imports",
                  "of which: provider imports + building the DAG", "cost / `import airflow.sdk` (CPU)"), rows))  # fmt: skip
     print()

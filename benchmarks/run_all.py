@@ -15,12 +15,12 @@ import argparse
 import subprocess
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from _common import PYTHON, machine_line
+from _common import PYTHON, machine_line  # noqa: E402  (benchmarks/ is not a package)
 
 # Sized to finish in about 20 minutes on 2 shared cores; the scripts' own defaults are larger
 # (export: 100,000 rows and 1,000,000 for the RSS ratio; hook: 2,000 calls).
@@ -55,17 +55,13 @@ def _section(heading: str) -> str | None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--quick", action="store_true", help="small sizes; does not write RESULTS.md"
-    )
-    parser.add_argument(
-        "--with-trigger", action="store_true", help="also run trigger_benchmark.py"
-    )
+    parser.add_argument("--quick", action="store_true", help="small sizes; does not write RESULTS.md")
+    parser.add_argument("--with-trigger", action="store_true", help="also run trigger_benchmark.py")
     args = parser.parse_args()
     benchmarks = list(FULL)
     if args.with_trigger:
         benchmarks.append(("trigger_benchmark.py", []))
-    started = datetime.now(timezone.utc)
+    started = datetime.now(UTC)
     sections = []
     for script, extra in benchmarks:
         argv = [PYTHON, str(HERE / script), *(QUICK[script] if args.quick else extra)]
@@ -77,8 +73,7 @@ def main() -> None:
             raise SystemExit(f"{script} failed")
         print(done.stdout, flush=True)
         sections.append(
-            done.stdout.strip()
-            + f"\n\n(`benchmarks/{script}`, {time.monotonic() - began:.0f} s)"
+            done.stdout.strip() + f"\n\n(`benchmarks/{script}`, {time.monotonic() - began:.0f} s)"
         )
     header = f"""# Benchmark results
 

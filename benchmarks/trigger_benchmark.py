@@ -53,6 +53,7 @@ LAG_TICK_S = 0.05
 def _baseline_trigger_class() -> type:
     """The trigger as it was before native async polling: a thread per round trip."""
     from airflow.sdk import BaseHook
+
     from airflow_provider_enkash.hooks.enkash import EnKashHook
     from airflow_provider_enkash.retry import RETRYABLE_READ_ERRORS
     from airflow_provider_enkash.triggers.transactions import EnKashTransactionTrigger
@@ -77,7 +78,10 @@ def _baseline_trigger_class() -> type:
                 except RETRYABLE_READ_ERRORS as exc:
                     self.pending_due = None
                     transient_failures += 1
-                    result, wait_s = None, self._backoff_s(transient_failures, getattr(exc, "retry_after", None))
+                    result, wait_s = (
+                        None,
+                        self._backoff_s(transient_failures, getattr(exc, "retry_after", None)),
+                    )
                 else:
                     transient_failures, wait_s = 0, self.poll_interval
                     self.polls.append((due, time.time()))
@@ -86,7 +90,9 @@ def _baseline_trigger_class() -> type:
                         return event
                 if deadline_reached:
                     return self._event("timeout", "deadline", result)
-                self.log.info("%s; next poll in %.1f s", result.message if result else self.watch.describe(), wait_s)
+                self.log.info(
+                    "%s; next poll in %.1f s", result.message if result else self.watch.describe(), wait_s
+                )
                 await asyncio.sleep(max(0.0, min(wait_s, self.end_time - time.time())))
 
     return ThreadPoolTrigger
@@ -155,7 +161,9 @@ async def _child(spec: dict[str, Any]) -> dict[str, Any]:
     triggers = []
     for transaction_id in ids:
         trigger = trigger_class(
-            enkash_conn_id="enkash_default", end_time=end_time, poll_interval=interval,
+            enkash_conn_id="enkash_default",
+            end_time=end_time,
+            poll_interval=interval,
             enkash_transaction_id=transaction_id,
         )
         trigger.polls, trigger.pending_due = [], None
@@ -176,7 +184,10 @@ async def _child(spec: dict[str, Any]) -> dict[str, Any]:
             await asyncio.sleep(0.05)
         window = time.time() - started
         firsts = [t.polls[0][1] - started for t in triggers if t.polls]
-        summary = {"first_polls_done": len(firsts), "all_first_polls_s": max(firsts) if len(firsts) == len(ids) else None}
+        summary = {
+            "first_polls_done": len(firsts),
+            "all_first_polls_s": max(firsts) if len(firsts) == len(ids) else None,
+        }
     else:
         spread = interval / len(triggers)
         pending = iter(enumerate(triggers))
@@ -207,16 +218,23 @@ async def _child(spec: dict[str, Any]) -> dict[str, Any]:
         polls = [p for t in triggers for p in t.polls[:1]]
     else:
         polls = [p for t in triggers for p in t.polls if window_start <= p[1] < window_start + window]
-    lateness = sorted([max(0.0, done - due - latency_s) for due, done in polls] + [max(0.0, o) for o in overdue])
+    lateness = sorted(
+        [max(0.0, done - due - latency_s) for due, done in polls] + [max(0.0, o) for o in overdue]
+    )
     return {
         **summary,
         "behind": sum(1 for t in triggers if _is_behind(t, ended, latency_s)),
         "polls_per_s": len(polls) / window,
         "ideal_polls_per_s": len(ids) / interval,
-        "late_p50": _pct(lateness, 50), "late_p99": _pct(lateness, 99), "late_max": lateness[-1] if lateness else None,
-        "lag_p50": _pct(sorted(monitor.lags), 50), "lag_p99": _pct(sorted(monitor.lags), 99),
+        "late_p50": _pct(lateness, 50),
+        "late_p99": _pct(lateness, 99),
+        "late_max": lateness[-1] if lateness else None,
+        "lag_p50": _pct(sorted(monitor.lags), 50),
+        "lag_p99": _pct(sorted(monitor.lags), 99),
         "lag_max": max(monitor.lags, default=None),
-        "cpu_pct": 100 * cpu / window, "rss_mib": _peak_rss_mib(), "threads": monitor.max_threads,
+        "cpu_pct": 100 * cpu / window,
+        "rss_mib": _peak_rss_mib(),
+        "threads": monitor.max_threads,
         "searches_per_interval": searches / (window / interval) if spec["scenario"] != "burst" else searches,
     }
 
@@ -255,11 +273,20 @@ def _free_port() -> int:
 
 def _start_sandbox() -> tuple[subprocess.Popen[str], str]:
     proc = subprocess.Popen(
-        [sys.executable, "-m", "airflow_provider_enkash.sandbox", "--port", str(_free_port()),
-         "--settle-delay-s", "86400",
-         # the thread-pool baseline keeps one idle keep-alive session per trigger: more than the default 256
-         "--max-connections", "20000"],
-        stdout=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-m",
+            "airflow_provider_enkash.sandbox",
+            "--port",
+            str(_free_port()),
+            "--settle-delay-s",
+            "86400",
+            # the thread-pool baseline keeps one idle keep-alive session per trigger: more than the default 256
+            "--max-connections",
+            "20000",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
     )
     assert proc.stdout is not None
     line = proc.stdout.readline()
@@ -278,8 +305,9 @@ def _pending_loads(conn: str, count: int) -> list[str]:
     hook = EnKashHook()
     card = hook.create_prepaid_card(first_name="Bench", mobile="9123456780")["enKashCardId"]
     return [
-        hook.load_card_balance(enkash_card_id=card, amount="1.00", unique_reference_number=f"TRGBENCH{i:06d}")
-        .enkash_transaction_id
+        hook.load_card_balance(
+            enkash_card_id=card, amount="1.00", unique_reference_number=f"TRGBENCH{i:06d}"
+        ).enkash_transaction_id
         for i in range(count)
     ]
 
@@ -312,14 +340,22 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--interval", type=float, default=60.0, help="poll interval, seconds (default 60)")
-    parser.add_argument("--window", type=float, default=30.0, help="steady-state measurement window, s (default 30)")
-    parser.add_argument("--repeats", type=int, default=3, help="runs per cell, order alternating (default 3)")
-    parser.add_argument("--max-in-flight", type=int, default=64, help="[enkash] max_requests_in_flight (default 64)")
     parser.add_argument(
-        "--cells", nargs="+", default=["steady:20:5000", "steady:500:1000", "steady:500:5000", "burst:500:1000"],
+        "--window", type=float, default=30.0, help="steady-state measurement window, s (default 30)"
+    )
+    parser.add_argument("--repeats", type=int, default=3, help="runs per cell, order alternating (default 3)")
+    parser.add_argument(
+        "--max-in-flight", type=int, default=64, help="[enkash] max_requests_in_flight (default 64)"
+    )
+    parser.add_argument(
+        "--cells",
+        nargs="+",
+        default=["steady:20:5000", "steady:500:1000", "steady:500:5000", "burst:500:1000"],
         help="scenario:latency_ms:N cells (default: the issue's matrix)",
     )
-    parser.add_argument("--quick", action="store_true", help="small smoke matrix (N 200, interval 10 s, 1 repeat)")
+    parser.add_argument(
+        "--quick", action="store_true", help="small smoke matrix (N 200, interval 10 s, 1 repeat)"
+    )
     args = parser.parse_args()
     if args.child:
         child_main(args.child)
@@ -334,38 +370,65 @@ def main() -> None:
     admin_url = json.loads(conn)["host"]
     try:
         ids = _pending_loads(conn, max(n for _, _, n in cells))
-        print(f"## Trigger benchmark (issue 18: waiting sensors in the triggerer)\n\n{machine_line()}; interval {args.interval:g} s, window {args.window:g} s, "
-              f"max_requests_in_flight {args.max_in_flight}, {args.repeats} repeat(s), order alternating\n")
-        print("| scenario | impl | polls/s (ideal) | late p50 s | late p99 s | late max s | > 1 s behind "
-              "| loop lag p99 ms | loop lag max ms | CPU % core | peak RSS MiB | threads | searches/interval |")
+        print(
+            f"## Trigger benchmark (issue 18: waiting sensors in the triggerer)\n\n{machine_line()}; interval {args.interval:g} s, window {args.window:g} s, "
+            f"max_requests_in_flight {args.max_in_flight}, {args.repeats} repeat(s), order alternating\n"
+        )
+        print(
+            "| scenario | impl | polls/s (ideal) | late p50 s | late p99 s | late max s | > 1 s behind "
+            "| loop lag p99 ms | loop lag max ms | CPU % core | peak RSS MiB | threads | searches/interval |"
+        )
         print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
         for scenario, latency_ms, n in cells:
             _admin(admin_url, "faults", {"clear": True})
-            _admin(admin_url, "faults", {"mode": "latency", "operation": "get_all_transactions",
-                                         "latency_ms": latency_ms})
+            _admin(
+                admin_url,
+                "faults",
+                {"mode": "latency", "operation": "get_all_transactions", "latency_ms": latency_ms},
+            )
             results: dict[str, list[dict[str, Any]]] = {impl: [] for impl in IMPLEMENTATIONS}
             for repeat in range(args.repeats):
                 order = IMPLEMENTATIONS if repeat % 2 == 0 else tuple(reversed(IMPLEMENTATIONS))
                 for impl in order:
-                    spec = {"impl": impl, "ids": ids[:n], "interval": args.interval, "window_s": args.window,
-                            "scenario": scenario, "latency_ms": latency_ms, "conn": conn, "admin_url": admin_url,
-                            "max_in_flight": args.max_in_flight, "burst_limit_s": args.interval}
+                    spec = {
+                        "impl": impl,
+                        "ids": ids[:n],
+                        "interval": args.interval,
+                        "window_s": args.window,
+                        "scenario": scenario,
+                        "latency_ms": latency_ms,
+                        "conn": conn,
+                        "admin_url": admin_url,
+                        "max_in_flight": args.max_in_flight,
+                        "burst_limit_s": args.interval,
+                    }
                     results[impl].append(_run_child(spec))
-                    print(f"  ({scenario} {latency_ms} ms N={n} {impl} run {repeat + 1} done)", file=sys.stderr)
+                    print(
+                        f"  ({scenario} {latency_ms} ms N={n} {impl} run {repeat + 1} done)", file=sys.stderr
+                    )
             for impl in IMPLEMENTATIONS:
                 runs = results[impl]
-                col = lambda key, scale=1.0: [None if r[key] is None else r[key] * scale for r in runs]  # noqa: E731
+
+                def col(key: str, scale: float = 1.0, runs: list[dict] = runs) -> list[float | None]:
+                    return [None if r[key] is None else r[key] * scale for r in runs]
+
                 label = f"{scenario} {latency_ms} ms, N={n}"
                 if scenario == "burst":
                     label += f"; all first polls s: {_fmt(col('all_first_polls_s'), 1)}"
-                print(f"| {label} | {impl} | {_fmt(col('polls_per_s'), 1)} ({runs[0]['ideal_polls_per_s']:.1f}) "
-                      f"| {_fmt(col('late_p50'))} | {_fmt(col('late_p99'))} | {_fmt(col('late_max'))} | {_fmt(col('behind'), 0)} "
-                      f"| {_fmt(col('lag_p99', 1000), 1)} | {_fmt(col('lag_max', 1000), 1)} | {_fmt(col('cpu_pct'), 1)} "
-                      f"| {_fmt(col('rss_mib'), 0)} | {_fmt(col('threads'), 0)} | {_fmt(col('searches_per_interval'), 1)} |",
-                      flush=True)
+                print(
+                    f"| {label} | {impl} | {_fmt(col('polls_per_s'), 1)} ({runs[0]['ideal_polls_per_s']:.1f}) "
+                    f"| {_fmt(col('late_p50'))} | {_fmt(col('late_p99'))} | {_fmt(col('late_max'))} | {_fmt(col('behind'), 0)} "
+                    f"| {_fmt(col('lag_p99', 1000), 1)} | {_fmt(col('lag_max', 1000), 1)} | {_fmt(col('cpu_pct'), 1)} "
+                    f"| {_fmt(col('rss_mib'), 0)} | {_fmt(col('threads'), 0)} | {_fmt(col('searches_per_interval'), 1)} |",
+                    flush=True,
+                )
             base = statistics.median(r["polls_per_s"] for r in results["threads"])
             for impl in ("async", "coalesced"):
-                ratio = statistics.median(r["polls_per_s"] for r in results[impl]) / base if base else float("inf")
+                ratio = (
+                    statistics.median(r["polls_per_s"] for r in results[impl]) / base
+                    if base
+                    else float("inf")
+                )
                 print(f"|  | {impl} / threads polls/s: {ratio:.2f}x | | | | | | | | | | | |", flush=True)
     finally:
         proc.terminate()

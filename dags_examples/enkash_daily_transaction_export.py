@@ -95,9 +95,7 @@ WHERE txn_date >= '{{{{ {SUMMARY}['window_start'] }}}}' AND txn_date < '{{{{ {SU
     max_active_runs=4,
     default_args={"retries": 2, "retry_delay": timedelta(minutes=5)},
     params={
-        "export_files": Param(
-            False, type="boolean", description="also write the day as files"
-        ),
+        "export_files": Param(False, type="boolean", description="also write the day as files"),
         "file_destination": Param(
             DEFAULT_FILE_DESTINATION,
             type="string",
@@ -125,9 +123,7 @@ def enkash_daily_transaction_export():
         pool=ENKASH_POOL,
         outlets=[WAREHOUSE_ASSET],
     )
-    check = SQLCheckOperator(
-        task_id="check_export", conn_id=WAREHOUSE_CONN_ID, sql=QUALITY_SQL
-    )
+    check = SQLCheckOperator(task_id="check_export", conn_id=WAREHOUSE_CONN_ID, sql=QUALITY_SQL)
 
     @task.short_circuit
     def files_requested(params=None) -> bool:

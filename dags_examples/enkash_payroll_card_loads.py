@@ -46,7 +46,7 @@ Demo against the sandbox (the sample file's cards are the 12 cards the sandbox s
 from __future__ import annotations
 
 import os
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -188,7 +188,7 @@ def enkash_payroll_card_loads():
             logical_date=run.logical_date,
             requested=params["pay_period"],
             late_after=timedelta(hours=params["late_scheduled_run_hours"]),
-            now=datetime.now(timezone.utc),
+            now=datetime.now(UTC),
         )
         print(f"Pays {'nothing' if pay_day is None else pay_day}: {reason}")
         return False if pay_day is None else f"payroll-{pay_day}"
@@ -246,17 +246,20 @@ def enkash_payroll_card_loads():
     @task(trigger_rule="all_done", outlets=[PAYROLL_LEDGER])
     def report(batch: str, result: dict) -> dict:
         """Write report.csv and needs_action.csv beside the ledger; fail on any row needing action."""
+        from airflow.sdk.exceptions import AirflowFailException  # a retry cannot change the report
+
         from airflow_provider_enkash.batch.ledger import FileLedger, open_ledger
         from airflow_provider_enkash.batch.plan import read_batch
         from airflow_provider_enkash.batch.report import write_batch_report
         from airflow_provider_enkash.batch.validation import validate_rows
-        from airflow.sdk.exceptions import AirflowFailException  # a retry cannot change the report
 
         context = get_current_context()
         params = context["params"]
         plan = context["ti"].xcom_pull(task_ids="validate", key="summary")
         if plan is None:  # fail, so the run fails (this task is its leaf)
-            raise AirflowFailException("no report: the payroll file did not validate (see task 'validate'); nothing was loaded")
+            raise AirflowFailException(
+                "no report: the payroll file did not validate (see task 'validate'); nothing was loaded"
+            )
         source_rows = read_batch(source_path=params["payroll_file"])
         ledger = open_ledger(
             ledger_path=None if LEDGER_CONN_ID else params["ledger_path"],
@@ -271,10 +274,16 @@ def enkash_payroll_card_loads():
         print(f"Payroll batch {batch}: {plan['rows']} rows, {plan['total_amount']} rupees planned")
         for outcome, count in written.counts.items():
             print(f"  {outcome:<34} {count:>6}")
-        print(f"  settled {written.settled_amount} rupees; credited at EnKash: {result['settled_amount_at_enkash']}")
+        print(
+            f"  settled {written.settled_amount} rupees; credited at EnKash: {result['settled_amount_at_enkash']}"
+        )
         print(f"  report: {written.report_path}\n  needs action ({written.needs_action} rows, "
               f"{written.needs_action_amount} rupees): {written.needs_action_path}")  # fmt: skip
-        context["outlet_events"][PAYROLL_LEDGER].extra = {"batch_id": batch, "ledger": ledger.location, **written.to_dict()}
+        context["outlet_events"][PAYROLL_LEDGER].extra = {
+            "batch_id": batch,
+            "ledger": ledger.location,
+            **written.to_dict(),
+        }
         if written.needs_action or not result["consistent"]:
             raise AirflowFailException(
                 f"batch {batch}: {written.needs_action} row(s) need action (see {written.needs_action_path}); "

@@ -57,10 +57,17 @@ def enkash_transactions_daily_summary():
             for status, count, paise in records
         }
         rows = sum(item["transactions"] for item in by_status.values())
-        print(f"{event['window_start']} .. {event['window_end']}: {rows} transactions (the export wrote {event['rows']})")
+        print(
+            f"{event['window_start']} .. {event['window_end']}: {rows} transactions (the export wrote {event['rows']})"
+        )
         for status, item in by_status.items():
             print(f"  {status:<12} {item['transactions']:>8} {item['rupees']:>16} rupees")
-        return {"window_start": event["window_start"], "window_end": event["window_end"], "rows": rows, "by_status": by_status}
+        return {
+            "window_start": event["window_start"],
+            "window_end": event["window_end"],
+            "rows": rows,
+            "by_status": by_status,
+        }
 
     summarize_window()
 

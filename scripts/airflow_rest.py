@@ -46,9 +46,7 @@ class AirflowRestClient:
                 if method != "GET" or attempt == READ_ATTEMPTS:
                     raise
         if response.status_code >= 400:
-            raise AirflowStackError(
-                f"{method} {path} -> {response.status_code}: {response.text[:2000]}"
-            )
+            raise AirflowStackError(f"{method} {path} -> {response.status_code}: {response.text[:2000]}")
         return response.json() if response.content else None
 
     def wait_for_dag(self, dag_id: str, *, timeout_s: float = 90.0) -> dict[str, Any]:
@@ -88,9 +86,7 @@ class AirflowRestClient:
             body["data_interval_start"], body["data_interval_end"] = data_interval
         return str(self.api("POST", f"/dags/{dag_id}/dagRuns", json=body)["dag_run_id"])
 
-    def wait_for_run(
-        self, dag_id: str, run_id: str, *, timeout_s: float = 180.0, on_poll: Any = None
-    ) -> str:
+    def wait_for_run(self, dag_id: str, run_id: str, *, timeout_s: float = 180.0, on_poll: Any = None) -> str:
         """Poll the run until it succeeds or fails; return the final state.
 
         :param timeout_s: seconds before :class:`AirflowStackError`; default 180.
@@ -104,17 +100,11 @@ class AirflowRestClient:
             if state in TERMINAL_RUN_STATES:
                 return str(state)
             time.sleep(0.5)
-        raise AirflowStackError(
-            f"run {dag_id}/{run_id} not finished after {timeout_s:.0f}s"
-        )
+        raise AirflowStackError(f"run {dag_id}/{run_id} not finished after {timeout_s:.0f}s")
 
     def dag_runs(self, dag_id: str) -> list[dict[str, Any]]:
         """Every run of ``dag_id``: triggered ones and those the scheduler created on unpausing."""
-        return list(
-            self.api("GET", f"/dags/{dag_id}/dagRuns", params={"limit": 100})[
-                "dag_runs"
-            ]
-        )
+        return list(self.api("GET", f"/dags/{dag_id}/dagRuns", params={"limit": 100})["dag_runs"])
 
     def task_instances(self, dag_id: str, run_id: str) -> list[dict[str, Any]]:
         """Every task instance of the run, mapped ones included, with ``rendered_fields``."""

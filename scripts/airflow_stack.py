@@ -16,6 +16,7 @@ which prints the UI address and runs until Ctrl-C (``--help`` shows the Celery o
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
 import secrets
@@ -107,20 +108,12 @@ class AirflowStack(AirflowRestClient):
         database_uri: str | None = None,
         celery: CeleryOptions | None = None,
     ) -> None:
-        if celery is not None and (
-            database_uri is None or database_uri.startswith("sqlite")
-        ):
-            raise AirflowStackError(
-                "the CeleryExecutor needs a server database_uri (e.g. PostgreSQL)"
-            )
+        if celery is not None and (database_uri is None or database_uri.startswith("sqlite")):
+            raise AirflowStackError("the CeleryExecutor needs a server database_uri (e.g. PostgreSQL)")
         self.dag_files = [Path(f).resolve() for f in dag_files]
         self.extra_env = dict(env or {})
         self._owns_home = home is None
-        self.home = (
-            Path(home)
-            if home is not None
-            else Path(tempfile.mkdtemp(prefix="enkash-airflow-"))
-        )
+        self.home = Path(home) if home is not None else Path(tempfile.mkdtemp(prefix="enkash-airflow-"))
         self.keep_home = keep_home
         self.python = python
         self.database_uri = database_uri or f"sqlite:///{self.home / 'airflow.db'}"
@@ -143,9 +136,7 @@ class AirflowStack(AirflowRestClient):
             {
                 "AIRFLOW_HOME": str(self.home),
                 "AIRFLOW__CORE__DAGS_FOLDER": str(self.dags_folder),
-                "AIRFLOW__CORE__EXECUTOR": "CeleryExecutor"
-                if self.celery
-                else "LocalExecutor",
+                "AIRFLOW__CORE__EXECUTOR": "CeleryExecutor" if self.celery else "LocalExecutor",
                 "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
                 "AIRFLOW__CORE__UNIT_TEST_MODE": "False",
                 "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "True",
@@ -176,9 +167,7 @@ class AirflowStack(AirflowRestClient):
                     ),
                     # The workers import worker_hostname from this file.
                     "AIRFLOW__CORE__HOSTNAME_CALLABLE": "scripts.airflow_stack.worker_hostname",
-                    "PYTHONPATH": os.pathsep.join(
-                        filter(None, (str(_REPO_ROOT), env.get("PYTHONPATH")))
-                    ),
+                    "PYTHONPATH": os.pathsep.join(filter(None, (str(_REPO_ROOT), env.get("PYTHONPATH")))),
                 }
             )
         env.update(self.extra_env)
@@ -214,9 +203,7 @@ class AirflowStack(AirflowRestClient):
             self._wait_healthy(timeout_s)
             token = self.session.get(f"{self.url}/auth/token", timeout=10)
             token.raise_for_status()
-            self.session.headers["Authorization"] = (
-                f"Bearer {token.json()['access_token']}"
-            )
+            self.session.headers["Authorization"] = f"Bearer {token.json()['access_token']}"
         except BaseException:
             self.stop()
             raise
@@ -256,13 +243,9 @@ class AirflowStack(AirflowRestClient):
                 check=False,
             )
         if result.returncode != 0:
-            raise AirflowStackError(
-                f"airflow db migrate failed:\n{self.service_log('db-migrate')}"
-            )
+            raise AirflowStackError(f"airflow db migrate failed:\n{self.service_log('db-migrate')}")
 
-    def _spawn(
-        self, name: str, args: tuple[str, ...], env: Mapping[str, str] | None = None
-    ) -> None:
+    def _spawn(self, name: str, args: tuple[str, ...], env: Mapping[str, str] | None = None) -> None:
         with open(self.service_logs / f"{name}.log", "wb") as out:
             self.processes[name] = subprocess.Popen(
                 [self.python, "-m", "airflow", *args],
@@ -284,9 +267,7 @@ class AirflowStack(AirflowRestClient):
                         f"{name} exited with code {process.returncode}:\n{self.service_log(name)[-4000:]}"
                     )
             try:
-                health = self.session.get(
-                    f"{self.url}/api/v2/monitor/health", timeout=5
-                ).json()
+                health = self.session.get(f"{self.url}/api/v2/monitor/health", timeout=5).json()
             except (requests.RequestException, ValueError):
                 health = {}
             parts = ("metadatabase", "scheduler", "triggerer", "dag_processor")
@@ -294,8 +275,7 @@ class AirflowStack(AirflowRestClient):
                 health
                 and all(health.get(p, {}).get("status") == "healthy" for p in parts)
                 and all(
-                    f"{w} ready" in self.service_log(w)
-                    for w in (self.celery.workers if self.celery else ())
+                    f"{w} ready" in self.service_log(w) for w in (self.celery.workers if self.celery else ())
                 )
             ):
                 return
@@ -330,21 +310,15 @@ class AirflowStack(AirflowRestClient):
 
 def _stop_process_group(name: str, process: subprocess.Popen[bytes]) -> None:
     if process.poll() is None:
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGTERM)
-        except ProcessLookupError:
-            pass
         try:
             process.wait(timeout=_STOP_GRACE_S)
         except subprocess.TimeoutExpired:
-            log.warning(
-                "%s (pid %s) ignored SIGTERM; killing its group", name, process.pid
-            )
+            log.warning("%s (pid %s) ignored SIGTERM; killing its group", name, process.pid)
     # The leader may be gone while its children (executor workers, log servers) are not.
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.killpg(process.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
     process.wait(timeout=_STOP_GRACE_S)
 
 
@@ -352,12 +326,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument(
-        "--dag-file", action="append", default=[], help="DAG file to serve (repeatable)"
-    )
-    parser.add_argument(
-        "--home", help="AIRFLOW_HOME to use (kept); default a temporary one (removed)"
-    )
+    parser.add_argument("--dag-file", action="append", default=[], help="DAG file to serve (repeatable)")
+    parser.add_argument("--home", help="AIRFLOW_HOME to use (kept); default a temporary one (removed)")
     parser.add_argument(
         "--env",
         action="append",
@@ -365,9 +335,7 @@ def main(argv: list[str] | None = None) -> int:
         metavar="NAME=VALUE",
         help="extra environment",
     )
-    parser.add_argument(
-        "--database-uri", help="metadata DB URI; default a SQLite file in the home"
-    )
+    parser.add_argument("--database-uri", help="metadata DB URI; default a SQLite file in the home")
     parser.add_argument(
         "--celery-broker",
         metavar="URL",

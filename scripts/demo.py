@@ -15,7 +15,7 @@ import sqlite3
 import sys
 import time
 from collections import Counter
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -56,17 +56,23 @@ def main() -> None:
     args = parser.parse_args()
     warehouse = args.run_dir / "enkash_warehouse.db"
 
-    config = SandboxConfig(seed_cards=PAYROLL_CARDS, seed_transactions=HISTORY_TRANSACTIONS, days=2, settle_delay_s=1.0)
+    config = SandboxConfig(
+        seed_cards=PAYROLL_CARDS, seed_transactions=HISTORY_TRANSACTIONS, days=2, settle_delay_s=1.0
+    )
     with Sandbox(config) as sandbox:
-        print(f"EnKash sandbox on {sandbox.url}: {PAYROLL_CARDS} cards, {HISTORY_TRANSACTIONS} historic transactions")
+        print(
+            f"EnKash sandbox on {sandbox.url}: {PAYROLL_CARDS} cards, {HISTORY_TRANSACTIONS} historic transactions"
+        )
         conn = json.loads(sandbox.connection_json())
         conn["extra"]["load_lookup_delay"] = 0.2
         os.environ["AIRFLOW_CONN_ENKASH_DEFAULT"] = json.dumps(conn)
-        os.environ["AIRFLOW_CONN_ENKASH_WAREHOUSE"] = json.dumps({"conn_type": "sqlite", "host": str(warehouse)})
+        os.environ["AIRFLOW_CONN_ENKASH_WAREHOUSE"] = json.dumps(
+            {"conn_type": "sqlite", "host": str(warehouse)}
+        )
 
         print("\n1. Payroll top-ups (dags_examples/enkash_payroll_card_loads.py)")
         payroll = _dag(*PAYROLL_DAG)
-        pay_period = datetime.now(timezone.utc).strftime("%Y-%m-%d")
+        pay_period = datetime.now(UTC).strftime("%Y-%m-%d")
         _run(payroll, run_conf={"pay_period": pay_period})
         print("  rerun of the same pay period (a retry must not pay anyone twice):")
         _run(payroll, run_conf={"pay_period": pay_period})
@@ -74,40 +80,57 @@ def main() -> None:
         payroll_loads = [e for e in ledger if not e["reference"].startswith("SEED")]
         total = sum(Decimal(e["amount"]) for e in payroll_loads)
         twice = [e["reference"] for e in payroll_loads if e["times_applied"] != 1]
-        print(f"  sandbox ledger: {len(payroll_loads)} payroll loads, total ₹{total:,.2f}, applied more than once: {len(twice)}")
+        print(
+            f"  sandbox ledger: {len(payroll_loads)} payroll loads, total ₹{total:,.2f}, applied more than once: {len(twice)}"
+        )
         for entry in payroll_loads[:3]:
-            print(f"    {entry['reference']}  {entry['enkash_card_id']}  ₹{Decimal(entry['amount']):,.2f}  x{entry['times_applied']}")
+            print(
+                f"    {entry['reference']}  {entry['enkash_card_id']}  ₹{Decimal(entry['amount']):,.2f}  x{entry['times_applied']}"
+            )
         if twice:
             raise SystemExit(f"double loads: {twice}")
 
         print("\n2. Daily transaction export (dags_examples/enkash_daily_transaction_export.py)")
         time.sleep(config.settle_delay_s + 0.5)  # let today's loads settle, as they would overnight
         export = _dag(*EXPORT_DAG)
-        today = datetime.now(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
-        tomorrow = today + timedelta(days=1)  # a manual run at `tomorrow` exports the interval [today, tomorrow)
+        today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+        tomorrow = today + timedelta(
+            days=1
+        )  # a manual run at `tomorrow` exports the interval [today, tomorrow)
         _run(export, logical_date=tomorrow)
         print("  rerun of the same day (reruns and backfills must converge):")
         _run(export, logical_date=tomorrow)
 
         window = (today - timedelta(days=1), tomorrow)  # the interval plus the DAG's one-day lookback
-        api_count = EnKashHook().get_all_transactions(txn_date_from=window[0], txn_date_to=window[1])["recordsCount"]
+        api_count = EnKashHook().get_all_transactions(txn_date_from=window[0], txn_date_to=window[1])[
+            "recordsCount"
+        ]
         with sqlite3.connect(warehouse) as db:
             rows, distinct = db.execute(
                 "SELECT COUNT(*), COUNT(DISTINCT enkash_transaction_id) FROM enkash_transactions"
                 " WHERE txn_date >= ? AND txn_date < ?",
                 [_iso(window[0]), _iso(window[1])],
             ).fetchone()
-            by_status = dict(db.execute("SELECT status, COUNT(*) FROM enkash_transactions GROUP BY status").fetchall())
+            by_status = dict(
+                db.execute("SELECT status, COUNT(*) FROM enkash_transactions GROUP BY status").fetchall()
+            )
             loaded = db.execute(
-                "SELECT COUNT(*), SUM(principal_amount) FROM enkash_transactions WHERE pg_reference_number IN (%s)"
-                % ",".join("?" * len(payroll_loads)),
+                "SELECT COUNT(*), SUM(principal_amount) FROM enkash_transactions WHERE pg_reference_number IN ({})".format(
+                    ",".join("?" * len(payroll_loads))
+                ),
                 [e["reference"] for e in payroll_loads],
             ).fetchone()
-        print(f"  warehouse {warehouse.name}: {rows} rows, {distinct} distinct transaction ids, by status {by_status}")
-        print(f"  EnKash holds {api_count} transactions in the exported window {_iso(window[0])} .. {_iso(window[1])}")
+        print(
+            f"  warehouse {warehouse.name}: {rows} rows, {distinct} distinct transaction ids, by status {by_status}"
+        )
+        print(
+            f"  EnKash holds {api_count} transactions in the exported window {_iso(window[0])} .. {_iso(window[1])}"
+        )
         print(f"  payroll loads in the warehouse: {loaded[0]} rows, ₹{Decimal(str(loaded[1] or 0)):,.2f}")
         ok = rows == distinct == api_count and loaded[0] == len(payroll_loads)
-        print(f"\n{'OK' if ok else 'MISMATCH'}: every payroll row loaded once; every transaction of the window exported once.")
+        print(
+            f"\n{'OK' if ok else 'MISMATCH'}: every payroll row loaded once; every transaction of the window exported once."
+        )
         if not ok:
             sys.exit(1)
 

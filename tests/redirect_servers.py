@@ -19,7 +19,9 @@ class _Server:
     def __init__(self, handler: type[BaseHTTPRequestHandler]) -> None:
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self.httpd.owner = self  # type: ignore[attr-defined]
-        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        self.thread = threading.Thread(
+            target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
 
     @property
     def host(self) -> str:
@@ -78,7 +80,12 @@ class _ProxyHandler(BaseHTTPRequestHandler):
             return
         headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "content-length")}
         upstream = requests.request(
-            self.command, owner.upstream + self.path, data=body, headers=headers, timeout=30, allow_redirects=False
+            self.command,
+            owner.upstream + self.path,
+            data=body,
+            headers=headers,
+            timeout=30,
+            allow_redirects=False,
         )
         self.send_response(upstream.status_code)
         for name in ("Content-Type", "Retry-After"):

@@ -79,11 +79,18 @@ def test_form_defaults_as_saved_by_the_ui_make_a_working_connection(sandbox, san
         extra=json.dumps(extra),
     )
     settings = settings_from_connection(conn)
-    assert settings.token_url == base["host"] + "/oauth/token"  # empty auth_url on a loopback host: the sandbox's
-    assert EnKashHook.from_connection(conn).get_card_account_details()["cardAccountId"] == base["extra"]["card_account_id"]
+    assert (
+        settings.token_url == base["host"] + "/oauth/token"
+    )  # empty auth_url on a loopback host: the sandbox's
+    assert (
+        EnKashHook.from_connection(conn).get_card_account_details()["cardAccountId"]
+        == base["extra"]["card_account_id"]
+    )
 
 
-@pytest.mark.parametrize(("old", "new", "value"), [("token_url", "auth_url", None), ("token_leeway", "refresh_leeway", 12)])
+@pytest.mark.parametrize(
+    ("old", "new", "value"), [("token_url", "auth_url", None), ("token_leeway", "refresh_leeway", 12)]
+)
 def test_deprecated_names_still_work_with_a_warning(sandbox_server, old, new, value):
     conn = json.loads(connection_json(sandbox_server))
     value = conn["extra"].pop("auth_url") if value is None else value

@@ -49,7 +49,9 @@ def test_seal_serialises_like_the_reference():
 
 
 def test_decimal_amounts_are_json_numbers_with_exact_digits():
-    assert dumps_payload({"amount": Decimal("1234567.89"), "n": Decimal("10")}) == '{"amount":1234567.89,"n":10}'
+    assert (
+        dumps_payload({"amount": Decimal("1234567.89"), "n": Decimal("10")}) == '{"amount":1234567.89,"n":10}'
+    )
 
 
 def test_open_envelope_parses_money_as_decimal_and_passes_plaintext_through():

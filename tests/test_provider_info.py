@@ -21,7 +21,11 @@ def test_provider_info_validates_against_airflow_schema():
 
 
 def test_entry_point_and_package_name():
-    (ep,) = [e for e in entry_points(group="apache_airflow_provider") if e.value.startswith("airflow_provider_enkash")]
+    (ep,) = [
+        e
+        for e in entry_points(group="apache_airflow_provider")
+        if e.value.startswith("airflow_provider_enkash")
+    ]
     assert ep.load()()["package-name"] == "airflow-provider-enkash"
 
 
@@ -39,7 +43,10 @@ def test_every_listed_module_and_hook_imports():
 
 def _airflow_cli(*args: str) -> str:
     out = subprocess.run(
-        [sys.executable, "-m", "airflow", *args, "--output", "json"], capture_output=True, text=True, check=True
+        [sys.executable, "-m", "airflow", *args, "--output", "json"],
+        capture_output=True,
+        text=True,
+        check=True,
     )
     return out.stdout
 
@@ -55,6 +62,6 @@ def test_documentation_url_reaches_airflow_and_names_a_docs_page():
     """Airflow takes the Providers-page link from the package's Documentation URL, not from get_provider_info."""
     from airflow_provider_enkash.get_provider_info import DOCUMENTATION_URL
 
-    (provider,) = [p for p in json.loads(_airflow_cli("providers", "get", "airflow-provider-enkash", "--full"))]
+    (provider,) = list(json.loads(_airflow_cli("providers", "get", "airflow-provider-enkash", "--full")))
     assert provider["documentation-url"] == get_provider_info()["documentation-url"] == DOCUMENTATION_URL
     assert (Path(__file__).parents[1] / DOCUMENTATION_URL).is_file()

@@ -164,7 +164,8 @@ class SqlLeaseStore:
     def _current(self, key: str) -> tuple[str, float] | None:
         hook = self._conn()
         rows = hook.get_records(
-            f"SELECT owner, expires_at FROM {self.table} WHERE lease_key = {hook.placeholder}", parameters=(key,)
+            f"SELECT owner, expires_at FROM {self.table} WHERE lease_key = {hook.placeholder}",
+            parameters=(key,),
         )
         return (rows[0][0], float(rows[0][1])) if rows else None
 
@@ -207,7 +208,8 @@ class SqlLeaseStore:
     def release(self, key: str, owner: str) -> None:
         # an empty owner with expiry 0: free, and not a dead holder to take over from
         self._execute(
-            f"UPDATE {self.table} SET owner = '', expires_at = 0 WHERE lease_key = ? AND owner = ?", (key, owner)
+            f"UPDATE {self.table} SET owner = '', expires_at = 0 WHERE lease_key = ? AND owner = ?",
+            (key, owner),
         )
 
 

@@ -74,7 +74,9 @@ class FileLedger:
     def __init__(self, directory: Any) -> None:
         from airflow.sdk import ObjectStoragePath
 
-        self.directory = directory if isinstance(directory, ObjectStoragePath) else ObjectStoragePath(str(directory))
+        self.directory = (
+            directory if isinstance(directory, ObjectStoragePath) else ObjectStoragePath(str(directory))
+        )
         self.location = str(self.directory)
 
     def lease_store(self) -> FileLeaseStore:
@@ -126,7 +128,9 @@ class SqlLedger:
         create_table: bool = True,
     ) -> None:
         if not isinstance(table, str) or not _TABLE_NAME_RE.fullmatch(table):
-            raise EnKashValidationError("ledger_table", f"{table!r} is not a plain table name like schema.table")
+            raise EnKashValidationError(
+                "ledger_table", f"{table!r} is not a plain table name like schema.table"
+            )
         self.conn_id = conn_id
         self.table = table
         self.create_table = create_table
@@ -145,7 +149,9 @@ class SqlLedger:
 
             db_hook = BaseHook.get_connection(self.conn_id).get_hook()
             if not isinstance(db_hook, DbApiHook):
-                raise EnKashValidationError("ledger_conn_id", f"{self.conn_id!r} is not a common.sql connection")
+                raise EnKashValidationError(
+                    "ledger_conn_id", f"{self.conn_id!r} is not a common.sql connection"
+                )
             if self.create_table:
                 db_hook.run(self.create_table_sql())
             self._db_hook = db_hook
@@ -168,7 +174,10 @@ class SqlLedger:
             f"SELECT {', '.join(LEDGER_COLUMNS)} FROM {self.table} WHERE batch_id = {hook.placeholder}",
             parameters=(batch_id,),
         )
-        return _latest_by_key(RowOutcome.from_record(dict(zip(LEDGER_COLUMNS, record))) for record in records or ())
+        return _latest_by_key(
+            RowOutcome.from_record(dict(zip(LEDGER_COLUMNS, record, strict=False)))
+            for record in records or ()
+        )
 
     def write(self, outcomes: Iterable[RowOutcome]) -> None:
         rows = []
@@ -200,7 +209,10 @@ class LedgerWriter:
 
     def add(self, outcome: RowOutcome) -> None:
         self._buffer.append(outcome)
-        if len(self._buffer) >= self.flush_rows or time.monotonic() - self._flushed_at >= self.flush_interval_s:
+        if (
+            len(self._buffer) >= self.flush_rows
+            or time.monotonic() - self._flushed_at >= self.flush_interval_s
+        ):
             self.flush()
 
     def flush(self) -> None:

@@ -87,7 +87,9 @@ class RowOutcome:
         fields = {name: record.get(name) for name in cls.__dataclass_fields__}
         fields["amount"] = Decimal(str(record["amount"]))
         fields["row_number"] = int(record["row_number"])
-        fields["enkash_amount"] = None if fields["enkash_amount"] is None else Decimal(str(fields["enkash_amount"]))
+        fields["enkash_amount"] = (
+            None if fields["enkash_amount"] is None else Decimal(str(fields["enkash_amount"]))
+        )
         fields["absent_checks"] = int(fields["absent_checks"] or 0)
         for name in ("sent_at", "last_absent_at"):
             fields[name] = None if fields[name] is None else float(fields[name])

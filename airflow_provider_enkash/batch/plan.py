@@ -33,7 +33,11 @@ def read_batch(
     sql_parameters: Mapping[str, Any] | Sequence[Any] | None = None,
 ) -> list[dict[str, Any]]:
     """Raw rows from exactly one of ``rows``, ``source_path`` or ``sql`` (with ``sql_conn_id``)."""
-    given = [name for name, value in (("rows", rows), ("source_path", source_path), ("sql", sql)) if value is not None]
+    given = [
+        name
+        for name, value in (("rows", rows), ("source_path", source_path), ("sql", sql))
+        if value is not None
+    ]
     if len(given) != 1:
         raise EnKashValidationError(
             "rows",
@@ -56,7 +60,9 @@ def default_batch_id(context: Mapping[str, Any]) -> str:
     return f"{ti.dag_id}/{ti.run_id}/{ti.task_id}"
 
 
-def chunk_rows(rows: Sequence[BatchRow], *, chunk_size: int = DEFAULT_CHUNK_SIZE) -> list[list[dict[str, Any]]]:
+def chunk_rows(
+    rows: Sequence[BatchRow], *, chunk_size: int = DEFAULT_CHUNK_SIZE
+) -> list[list[dict[str, Any]]]:
     """Validated rows as JSON-serialisable chunks of at most ``chunk_size`` rows, for ``.expand(rows=...)``.
 
     Rows keep their source ``row_number`` and ``reference`` (row key), so each chunk's references and reports
@@ -66,4 +72,7 @@ def chunk_rows(rows: Sequence[BatchRow], *, chunk_size: int = DEFAULT_CHUNK_SIZE
     """
     if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
         raise EnKashValidationError("chunk_size", f"must be a whole number >= 1, got {chunk_size!r}")
-    return [[row.to_dict() for row in rows[start : start + chunk_size]] for start in range(0, len(rows), chunk_size)]
+    return [
+        [row.to_dict() for row in rows[start : start + chunk_size]]
+        for start in range(0, len(rows), chunk_size)
+    ]

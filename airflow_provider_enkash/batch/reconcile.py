@@ -39,12 +39,16 @@ REPORT_ROWS = 50
 CONSISTENT = frozenset({"matched", "not_loaded"})
 
 
-def _credits_by_reference(hook: EnKashHook, entries: list[RowOutcome], *, group_size: int) -> dict[str, ReferenceLookup]:
+def _credits_by_reference(
+    hook: EnKashHook, entries: list[RowOutcome], *, group_size: int
+) -> dict[str, ReferenceLookup]:
     """What EnKash proves about each entry's reference: grouped look-ups, then one by one where unknown."""
     lookups = look_up_references(hook, [e.reference for e in entries], group_size=group_size)
     for entry in entries:
         if lookups[entry.reference].unknown:
-            lookups[entry.reference] = look_up_reference(hook, reference=entry.reference, enkash_card_id=entry.enkash_card_id)
+            lookups[entry.reference] = look_up_reference(
+                hook, reference=entry.reference, enkash_card_id=entry.enkash_card_id
+            )
     return lookups
 
 

@@ -85,7 +85,10 @@ def _has_undecodable(value: Any) -> bool:
 
 def _refuse_file(problem: str) -> NoReturn:
     """Raise the batch report for a file that cannot be read at all (row 0: the batch as a whole)."""
-    from airflow_provider_enkash.batch.validation import BatchValidationError, RowProblem  # imports this module
+    from airflow_provider_enkash.batch.validation import (  # imports this module
+        BatchValidationError,
+        RowProblem,
+    )
 
     raise BatchValidationError([RowProblem(0, "source_path", problem)])
 
@@ -119,7 +122,11 @@ def parse_rows_text(text: str, *, file_format: str) -> list[dict[str, Any]]:
         for record in reader:
             row = {k.strip(): v for k, v in record.items() if k is not None}
             bad = next((column for column, value in row.items() if _has_undecodable(value)), None)
-            raw.append(row if bad is None else {READ_PROBLEM: (bad, "is not valid UTF-8 text; save the file as UTF-8")})
+            raw.append(
+                row
+                if bad is None
+                else {READ_PROBLEM: (bad, "is not valid UTF-8 text; save the file as UTF-8")}
+            )
     else:
         raw = []
         for line_number, line in enumerate(text.splitlines(), start=1):
@@ -175,7 +182,10 @@ def read_rows_from_sql(
         )
     records = db_hook.run(sql, parameters=parameters, handler=fetch_all_handler) or []
     columns = [str(column[0]) for column in db_hook.last_description or ()]
-    return [{**dict(zip(columns, record)), ROW_NUMBER: number} for number, record in enumerate(records, start=1)]
+    return [
+        {**dict(zip(columns, record, strict=False)), ROW_NUMBER: number}
+        for number, record in enumerate(records, start=1)
+    ]
 
 
 def number_rows(rows: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
@@ -186,6 +196,8 @@ def number_rows(rows: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
     numbered = []
     for index, row in enumerate(rows, start=1):
         if not isinstance(row, Mapping):
-            row = {READ_PROBLEM: ("rows", f"item {index} is a {type(row).__name__}, not a mapping of columns")}
+            row = {
+                READ_PROBLEM: ("rows", f"item {index} is a {type(row).__name__}, not a mapping of columns")
+            }
         numbered.append({**row, ROW_NUMBER: row.get(ROW_NUMBER, index)})
     return numbered

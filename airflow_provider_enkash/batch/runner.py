@@ -15,7 +15,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from airflow_provider_enkash.batch.outcomes import (
@@ -50,7 +50,7 @@ ABORTED_CODE = "NOT_SENT_BATCH_ABORTED"
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
 def row_outcome(row: BatchRow, batch_id: str, outcome: str, **details: object) -> RowOutcome:
@@ -102,7 +102,9 @@ class BatchRunner:
     def _outcome(self, row: BatchRow, batch_id: str, outcome: str, **details: object) -> RowOutcome:
         return row_outcome(row, batch_id, outcome, **details)
 
-    def send(self, row: BatchRow, *, batch_id: str, lookup_first: bool, resend_after_unknown: bool = False) -> LoadResult:
+    def send(
+        self, row: BatchRow, *, batch_id: str, lookup_first: bool, resend_after_unknown: bool = False
+    ) -> LoadResult:
         """One ``hook.load_card_balance`` for ``row`` with its batch reference; raises what the hook raises."""
         return self.hook.load_card_balance(
             enkash_card_id=row.enkash_card_id,
@@ -134,9 +136,13 @@ class BatchRunner:
                 error_message="not sent: the batch stopped early",
             )
         try:
-            result = self.send(row, batch_id=batch_id, lookup_first=lookup_first, resend_after_unknown=resend_after_unknown)
+            result = self.send(
+                row, batch_id=batch_id, lookup_first=lookup_first, resend_after_unknown=resend_after_unknown
+            )
         except EnKashBusinessError as exc:
-            return self._outcome(row, batch_id, FAILED, error_code=str(exc.code), error_message=exc.enkash_message)
+            return self._outcome(
+                row, batch_id, FAILED, error_code=str(exc.code), error_message=exc.enkash_message
+            )
         except EnKashAmountMismatch as exc:
             return self._outcome(
                 row,
@@ -154,7 +160,9 @@ class BatchRunner:
             # or never left (4xx, connect failure, bad input); anything unexpected may follow a send.
             refused = isinstance(exc, EnKashError) and not isinstance(exc, EnKashOutcomeUnknown)
             if refused:
-                return self._outcome(row, batch_id, FAILED, error_code=type(exc).__name__, error_message=str(exc))
+                return self._outcome(
+                    row, batch_id, FAILED, error_code=type(exc).__name__, error_message=str(exc)
+                )
             return self._outcome(
                 row,
                 batch_id,
@@ -163,9 +171,11 @@ class BatchRunner:
                 error_message=str(exc),
                 sent_at=time.time(),
             )
-        outcome = {"loaded": LOADED, "already_loaded": ALREADY_LOADED, "resent_after_unknown": RESENT_AFTER_UNKNOWN}[
-            result.outcome
-        ]
+        outcome = {
+            "loaded": LOADED,
+            "already_loaded": ALREADY_LOADED,
+            "resent_after_unknown": RESENT_AFTER_UNKNOWN,
+        }[result.outcome]
         return self._outcome(row, batch_id, outcome, enkash_transaction_id=result.enkash_transaction_id)
 
     def run(

@@ -101,7 +101,9 @@ def _settle_row(
         outcome=outcome,
         enkash_transaction_id=step.result.enkash_transaction_id,
         error_code=None,
-        error_message="resent after the quiet period and two absent look-ups" if outcome == RESENT_AFTER_UNKNOWN else None,
+        error_message="resent after the quiet period and two absent look-ups"
+        if outcome == RESENT_AFTER_UNKNOWN
+        else None,
     )
 
 
@@ -121,7 +123,9 @@ def settle_due_rows(
     with ThreadPoolExecutor(max_workers=runner.concurrency, thread_name_prefix="enkash-unclear") as pool:
         settled = list(
             pool.map(
-                lambda r: _settle_row(runner, rows[r.row_key], r, batch_id=batch_id, quiet_period_s=quiet_period_s),
+                lambda r: _settle_row(
+                    runner, rows[r.row_key], r, batch_id=batch_id, quiet_period_s=quiet_period_s
+                ),
                 due,
             )
         )
@@ -147,6 +151,8 @@ def unclear_report(unclear: Iterable[RowOutcome], *, batch_id: str, why: str) ->
         f"{f' - {r.error_message}' if r.error_message else ''}"
         for r in sorted(unclear, key=lambda r: r.row_number)
     ]
-    return f"batch {batch_id}: {len(lines)} row(s) with an unclear outcome ({why}):\n  " + "\n  ".join(lines) + (
-        f"\n{WHAT_A_HUMAN_DOES}"
+    return (
+        f"batch {batch_id}: {len(lines)} row(s) with an unclear outcome ({why}):\n  "
+        + "\n  ".join(lines)
+        + (f"\n{WHAT_A_HUMAN_DOES}")
     )

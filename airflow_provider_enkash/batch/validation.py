@@ -107,7 +107,9 @@ def _check_row(
 ) -> BatchRow | None:
     number = _row_number(raw.get(ROW_NUMBER, position))
     if number is None:
-        problems.append(RowProblem(position, ROW_NUMBER, f"{raw.get(ROW_NUMBER)!r} is not a whole number >= 1"))
+        problems.append(
+            RowProblem(position, ROW_NUMBER, f"{raw.get(ROW_NUMBER)!r} is not a whole number >= 1")
+        )
         return None
     if READ_PROBLEM in raw:
         field, problem = raw[READ_PROBLEM]
@@ -157,7 +159,11 @@ def _whole_number(value: Any, field: str, *, minimum: int) -> None:
 
 
 def _positive_number(value: Any, field: str) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)) or not 0 < value < float("inf"):
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float, Decimal))
+        or not 0 < value < float("inf")
+    ):
         raise EnKashValidationError(field, f"must be a number > 0, got {value!r}")
 
 
@@ -188,7 +194,10 @@ def check_batch_arguments(
     ):
         if value is not None:
             _whole_number(value, field, minimum=minimum)
-    for field, value in (("requests_per_second", requests_per_second), ("ledger_flush_interval_s", ledger_flush_interval_s)):
+    for field, value in (
+        ("requests_per_second", requests_per_second),
+        ("ledger_flush_interval_s", ledger_flush_interval_s),
+    ):
         if value is not None:
             _positive_number(value, field)
     if load_type is not None:
@@ -278,7 +287,9 @@ def check_cards(hook: EnKashHook, rows: Iterable[BatchRow]) -> None:
     rows = list(rows)
     listing = hook.get_card_details()
     records = listing.get("data", []) if isinstance(listing, Mapping) else (listing or [])
-    known = {str(r.get("enKashCardId") or r.get("enkashCardId")): r for r in records if isinstance(r, Mapping)}
+    known = {
+        str(r.get("enKashCardId") or r.get("enkashCardId")): r for r in records if isinstance(r, Mapping)
+    }
     problems: list[RowProblem] = []
     for card_id in sorted({r.enkash_card_id for r in rows} - set(known)):
         try:

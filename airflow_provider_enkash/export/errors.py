@@ -21,6 +21,4 @@ class EnKashRecordError(EnKashExportError):
         self.transaction_id = transaction_id
         self.field = field
         self.problem = problem
-        super().__init__(
-            f"transaction {transaction_id or '<no id>'}: {field}: {problem}"
-        )
+        super().__init__(f"transaction {transaction_id or '<no id>'}: {field}: {problem}")

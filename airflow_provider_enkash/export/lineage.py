@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -89,10 +90,8 @@ def sql_table_dataset(*, conn_id: str, table: str) -> tuple[str, str]:
     connection = BaseHook.get_connection(conn_id)
     db_hook = connection.get_hook()
     info = None
-    try:
+    with contextlib.suppress(AttributeError, ImportError, NotImplementedError):
         info = db_hook.get_openlineage_database_info(connection)
-    except (AttributeError, ImportError, NotImplementedError):
-        pass
     if info is None:
         return f"{connection.conn_type}://{connection.host or conn_id}", table
     namespace = f"{info.scheme}://{info.authority}" if info.authority else info.scheme

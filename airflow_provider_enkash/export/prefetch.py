@@ -45,9 +45,7 @@ def prefetched(source: Iterable[T], *, depth: int = 2) -> Iterator[T]:
             failure.append(exc)
         put(_DONE)
 
-    thread = threading.Thread(
-        target=produce, name="enkash-export-prefetch", daemon=True
-    )
+    thread = threading.Thread(target=produce, name="enkash-export-prefetch", daemon=True)
     thread.start()
     try:
         while (item := items.get()) is not _DONE:

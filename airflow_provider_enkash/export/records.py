@@ -136,9 +136,7 @@ def _amount(value: Any, txn_id: str, field: str) -> Decimal | None:
             transaction_id=txn_id, field=field, problem=f"{value!r} is not an amount"
         ) from None
     if isinstance(value, bool) or not amount.is_finite():
-        raise EnKashRecordError(
-            transaction_id=txn_id, field=field, problem=f"{value!r} is not an amount"
-        )
+        raise EnKashRecordError(transaction_id=txn_id, field=field, problem=f"{value!r} is not an amount")
     return amount
 
 
@@ -151,15 +149,9 @@ def _parse_text_timestamp(text: str, local_tz: tzinfo) -> datetime | None:
 
 def _timestamp(value: Any, txn_id: str, field: str, local_tz: tzinfo = IST) -> datetime | None:
     try:
-        return (
-            _parse_text_timestamp(value, local_tz)
-            if value.__class__ is str
-            else parse_timestamp(value)
-        )
+        return _parse_text_timestamp(value, local_tz) if value.__class__ is str else parse_timestamp(value)
     except (ValueError, TypeError) as exc:
-        raise EnKashRecordError(
-            transaction_id=txn_id, field=field, problem=str(exc)
-        ) from None
+        raise EnKashRecordError(transaction_id=txn_id, field=field, problem=str(exc)) from None
 
 
 def _paise(value: Any, txn_id: str, field: str) -> int | None:
@@ -168,9 +160,7 @@ def _paise(value: Any, txn_id: str, field: str) -> int | None:
         return None
     paise = amount.scaleb(2)
     if paise != paise.to_integral_value():
-        raise EnKashRecordError(
-            transaction_id=txn_id, field=field, problem=f"{amount} is not whole paise"
-        )
+        raise EnKashRecordError(transaction_id=txn_id, field=field, problem=f"{amount} is not whole paise")
     return int(paise)
 
 
@@ -188,20 +178,17 @@ _CONVERTERS: dict[str, Callable[[Any, str, str], Any]] = {
 _TEXT_KINDS = ("id", "text")
 _MIDDLE = COLUMNS[1:-1]  # between the key and exported_at
 # (read from txnDetails?, field) per middle column; text columns only need a type check, the rest a converter
-_SOURCES = [
-    (c.source.startswith("txnDetails."), c.source.removeprefix("txnDetails."))
-    for c in _MIDDLE
-]
+_SOURCES = [(c.source.startswith("txnDetails."), c.source.removeprefix("txnDetails.")) for c in _MIDDLE]
 _TEXT_AT = [(i, _SOURCES[i][1]) for i, c in enumerate(_MIDDLE) if c.kind in _TEXT_KINDS]
 _CONVERT_AT = [
-    (i, _SOURCES[i][1], _CONVERTERS[c.kind])
-    for i, c in enumerate(_MIDDLE)
-    if c.kind not in _TEXT_KINDS
+    (i, _SOURCES[i][1], _CONVERTERS[c.kind]) for i, c in enumerate(_MIDDLE) if c.kind not in _TEXT_KINDS
 ]
 # Gathering in C: the record's fields, then txnDetails' fields, put in column order by one itemgetter.
 _TOP_KEYS = [key for nested, key in _SOURCES if not nested]
 _NESTED_KEYS = [key for nested, key in _SOURCES if nested]
-_gathered_at = {source: n for n, source in enumerate([(False, k) for k in _TOP_KEYS] + [(True, k) for k in _NESTED_KEYS])}
+_gathered_at = {
+    source: n for n, source in enumerate([(False, k) for k in _TOP_KEYS] + [(True, k) for k in _NESTED_KEYS])
+}
 _IN_COLUMN_ORDER = operator.itemgetter(*(_gathered_at[source] for source in _SOURCES))
 _TEXTS = operator.itemgetter(*(i for i, _ in _TEXT_AT))
 _PLAIN_TEXT_TYPES = frozenset({str, type(None)})
@@ -218,9 +205,7 @@ def to_row(record: Mapping[str, Any], *, exported_at: datetime, local_tz: tzinfo
     txn_id = transaction_id(record)
     details = record.get("txnDetails") or {}
     if not isinstance(details, Mapping):
-        raise EnKashRecordError(
-            transaction_id=txn_id, field="txnDetails", problem="expected an object"
-        )
+        raise EnKashRecordError(transaction_id=txn_id, field="txnDetails", problem="expected an object")
     values = list(_IN_COLUMN_ORDER((*map(record.get, _TOP_KEYS), *map(details.get, _NESTED_KEYS))))
     texts = _TEXTS(values)
     if "" in texts or not _PLAIN_TEXT_TYPES.issuperset(map(type, texts)):
@@ -230,7 +215,9 @@ def to_row(record: Mapping[str, Any], *, exported_at: datetime, local_tz: tzinfo
                 values[i] = _text(value, txn_id, field)
     for i, field, convert in _CONVERT_AT:
         values[i] = (
-            _timestamp(values[i], txn_id, field, local_tz) if convert is _timestamp else convert(values[i], txn_id, field)
+            _timestamp(values[i], txn_id, field, local_tz)
+            if convert is _timestamp
+            else convert(values[i], txn_id, field)
         )
     return (txn_id, *values, exported_at)
 

@@ -22,7 +22,7 @@ import itertools
 import re
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import closing
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -67,12 +67,8 @@ _SQL_TYPES: dict[str, Any] = {
 }
 
 
-_TIMESTAMP_AT = tuple(
-    i for i, c in enumerate(COLUMNS) if c.kind in ("timestamp", "export_time")
-)
-_utc_text = functools.lru_cache(maxsize=4096)(
-    format_utc
-)  # neighbouring rows share seconds
+_TIMESTAMP_AT = tuple(i for i, c in enumerate(COLUMNS) if c.kind in ("timestamp", "export_time"))
+_utc_text = functools.lru_cache(maxsize=4096)(format_utc)  # neighbouring rows share seconds
 # A value of each Python type a row cell holds (besides None), per column kind.
 _SAMPLES: dict[str, Any] = {
     "id": "x",
@@ -81,8 +77,8 @@ _SAMPLES: dict[str, Any] = {
     "amount": Decimal("1.25"),
     "foreign_amount": Decimal("1.25"),
     "paise": 125,
-    "timestamp": datetime(2025, 1, 2, 3, 4, 5, 6000, tzinfo=timezone.utc),
-    "export_time": datetime(2025, 1, 2, 3, 4, 5, 6000, tzinfo=timezone.utc),
+    "timestamp": datetime(2025, 1, 2, 3, 4, 5, 6000, tzinfo=UTC),
+    "export_time": datetime(2025, 1, 2, 3, 4, 5, 6000, tzinfo=UTC),
 }
 
 
@@ -134,19 +130,11 @@ class SqlTransactionSink:
     :param chunk_size: rows per executemany and per transaction (default 5000).
     """
 
-    def __init__(
-        self, hook: DbApiHook, table: str, *, chunk_size: int = DEFAULT_CHUNK_SIZE
-    ) -> None:
+    def __init__(self, hook: DbApiHook, table: str, *, chunk_size: int = DEFAULT_CHUNK_SIZE) -> None:
         self.hook = hook
         self.table = check_table_name(table)
-        if (
-            isinstance(chunk_size, bool)
-            or not isinstance(chunk_size, int)
-            or chunk_size < 1
-        ):
-            raise EnKashValidationError(
-                "chunk_size", f"must be a positive integer, got {chunk_size!r}"
-            )
+        if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
+            raise EnKashValidationError("chunk_size", f"must be a positive integer, got {chunk_size!r}")
         self.chunk_size = chunk_size
         self._text_timestamps = hook.dialect_name in _TEXT_TIMESTAMP_DIALECTS
 
@@ -157,10 +145,7 @@ class SqlTransactionSink:
         table = Table(
             name,
             metadata,
-            *(
-                Column(c.name, _SQL_TYPES[c.kind](), primary_key=c.name == KEY_COLUMN)
-                for c in COLUMNS
-            ),
+            *(Column(c.name, _SQL_TYPES[c.kind](), primary_key=c.name == KEY_COLUMN) for c in COLUMNS),
         )
         Index(f"ix_{name}_{TIME_COLUMN}", table.c[TIME_COLUMN])
         engine = self.hook.get_sqlalchemy_engine()
@@ -179,9 +164,7 @@ class SqlTransactionSink:
         """Rows whose ``txn_date`` lies in ``[window.start, window.end)``."""
         placeholder = self.hook.placeholder
         sql = f"SELECT COUNT(*) FROM {self.table} WHERE {TIME_COLUMN} >= {placeholder} AND {TIME_COLUMN} < {placeholder}"
-        result = self.hook.get_first(
-            sql, parameters=(self.db_value(window.start), self.db_value(window.end))
-        )
+        result = self.hook.get_first(sql, parameters=(self.db_value(window.start), self.db_value(window.end)))
         return int(result[0])
 
     def upsert(self, batches: Iterable[list[tuple[Any, ...]]]) -> int:

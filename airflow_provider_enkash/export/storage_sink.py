@@ -75,9 +75,7 @@ class _JsonLinesWriter:
 
     def write(self, rows: list[tuple[Any, ...]]) -> None:
         lines = [
-            json.dumps(
-                dict(zip(COLUMN_NAMES, map(_json_cell, row))), ensure_ascii=False
-            )
+            json.dumps(dict(zip(COLUMN_NAMES, map(_json_cell, row), strict=False)), ensure_ascii=False)
             for row in rows
         ]
         self._stream.write(("\n".join(lines) + "\n").encode("utf-8"))
@@ -110,7 +108,10 @@ class _ParquetWriter:
 
     def write(self, rows: list[tuple[Any, ...]]) -> None:
         if rows:
-            arrays = [self._pa.array(column, type=f.type) for column, f in zip(zip(*rows), self._schema)]
+            arrays = [
+                self._pa.array(column, type=f.type)
+                for column, f in zip(zip(*rows, strict=False), self._schema, strict=False)
+            ]
             self._batches.append(self._pa.RecordBatch.from_arrays(arrays, schema=self._schema))
             self._pending += len(rows)
         if self._pending >= self._row_group_size:
@@ -138,13 +139,8 @@ def write_files(
     :param row_group_size: Parquet rows per row group (default 50,000), buffered as Arrow batches.
     """
     if "parquet" in targets and not pyarrow_available():
-        raise EnKashConfigError(
-            "formats: 'parquet' needs pyarrow; install airflow-provider-enkash[parquet]"
-        )
-    temps = {
-        fmt: path.parent / f".{path.name}.{uuid.uuid4().hex}.tmp"
-        for fmt, path in targets.items()
-    }
+        raise EnKashConfigError("formats: 'parquet' needs pyarrow; install airflow-provider-enkash[parquet]")
+    temps = {fmt: path.parent / f".{path.name}.{uuid.uuid4().hex}.tmp" for fmt, path in targets.items()}
     streams: list[IO[bytes]] = []
     try:
         writers = []
@@ -153,9 +149,7 @@ def write_files(
             stream = temp.open("wb")
             streams.append(stream)
             writers.append(
-                _JsonLinesWriter(stream)
-                if fmt == "jsonl"
-                else _ParquetWriter(stream, row_group_size)
+                _JsonLinesWriter(stream) if fmt == "jsonl" else _ParquetWriter(stream, row_group_size)
             )
         written = 0
         for rows in batches:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import functools
 import re
-from datetime import datetime, timedelta, timezone, tzinfo
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
 
 IST = timezone(timedelta(hours=5, minutes=30), "IST")
 _MONTHS = {m: i for i, m in enumerate(("jan", "feb", "mar", "apr", "may", "jun",
@@ -25,9 +25,7 @@ _ENKASH_RE = re.compile(
 )
 
 
-def parse_timestamp(
-    value: str | datetime | None, *, local_tz: tzinfo = IST
-) -> datetime | None:
+def parse_timestamp(value: str | datetime | None, *, local_tz: tzinfo = IST) -> datetime | None:
     """Read an EnKash timestamp as an aware UTC datetime; ``None`` and ``""`` give ``None``.
 
     :param value: ``2025-01-24T08:47:01.505Z`` (UTC), ``Jan 23, 2025 4:38:36 PM`` (``local_tz``),
@@ -41,20 +39,18 @@ def parse_timestamp(
     if isinstance(value, datetime):
         if value.tzinfo is None:
             raise ValueError(f"naive datetime {value!r} has no time zone")
-        return value.astimezone(timezone.utc)
+        return value.astimezone(UTC)
     if not isinstance(value, str):
         raise TypeError(f"{value!r} is not a timestamp string")
     text = value.strip()
     if text[:1].isdigit():
         try:
-            parsed = datetime.fromisoformat(
-                text.replace("Z", "+00:00").replace("z", "+00:00")
-            )
+            parsed = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
         except ValueError:
             raise ValueError(f"{value!r} is not an ISO-8601 date-time") from None
         if parsed.tzinfo is None:
-            return parsed.replace(tzinfo=timezone.utc)
-        return parsed.astimezone(timezone.utc)
+            return parsed.replace(tzinfo=UTC)
+        return parsed.astimezone(UTC)
     if (fast := _enkash_fast(text, local_tz)) is not None:
         return fast
     match = _ENKASH_RE.fullmatch(text)
@@ -80,7 +76,7 @@ def parse_timestamp(
         )
     except ValueError as exc:
         raise ValueError(f"{value!r}: {exc}") from None
-    return local.astimezone(timezone.utc)
+    return local.astimezone(UTC)
 
 
 _HALF_DAY = {"AM": 0, "PM": 12}
@@ -91,7 +87,11 @@ def _date_fields(month: str, day: str, year: str) -> tuple[int, int, int] | None
     """``(year, month, day)`` of ``Jan``, ``23,``, ``2025``; None when not in exactly that plain form."""
     number = _MONTHS.get(month.lower()) if len(month) == 3 else None
     day_digits = day[:-1]
-    if number is None or day[-1:] != "," or not (1 <= len(day_digits) <= 2 and day_digits.isascii() and day_digits.isdigit()):
+    if (
+        number is None
+        or day[-1:] != ","
+        or not (1 <= len(day_digits) <= 2 and day_digits.isascii() and day_digits.isdigit())
+    ):
         return None
     if not (len(year) == 4 and year.isascii() and year.isdigit()):
         return None
@@ -116,13 +116,15 @@ def _enkash_fast(text: str, local_tz: tzinfo) -> datetime | None:
     if not (digits.isascii() and digits.isdigit()) or not 1 <= int(hour) <= 12:
         return None
     try:
-        local = datetime(*date, int(hour) % 12 + _HALF_DAY[parts[4]], int(minute), int(second), tzinfo=local_tz)
-        return local.astimezone(timezone.utc)
+        local = datetime(
+            *date, int(hour) % 12 + _HALF_DAY[parts[4]], int(minute), int(second), tzinfo=local_tz
+        )
+        return local.astimezone(UTC)
     except (ValueError, OverflowError):  # the full parser says what is wrong
         return None
 
 
 def format_utc(value: datetime) -> str:
     """``yyyy-MM-dd'T'HH:mm:ss.SSS'Z'``: fixed width, so text order is time order (the API's own format)."""
-    utc = value.astimezone(timezone.utc)
+    utc = value.astimezone(UTC)
     return f"{utc:%Y-%m-%dT%H:%M:%S}.{utc.microsecond // 1000:03d}Z"

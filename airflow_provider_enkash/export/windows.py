@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -30,9 +30,7 @@ log = logging.getLogger(__name__)
 
 MIN_SPAN = timedelta(milliseconds=1)
 MAX_SPAN = timedelta(days=1)
-_TARGET_FILL = (
-    0.75  # aim each sub-window at 3/4 of the truncation limit: room for bursts
-)
+_TARGET_FILL = 0.75  # aim each sub-window at 3/4 of the truncation limit: room for bursts
 
 
 @dataclass(frozen=True)
@@ -46,14 +44,10 @@ class Window:
         for name in ("start", "end"):
             value = getattr(self, name)
             if not isinstance(value, datetime) or value.tzinfo is None:
-                raise EnKashValidationError(
-                    name, f"must be a timezone-aware datetime, got {value!r}"
-                )
-            object.__setattr__(self, name, value.astimezone(timezone.utc))
+                raise EnKashValidationError(name, f"must be a timezone-aware datetime, got {value!r}")
+            object.__setattr__(self, name, value.astimezone(UTC))
         if self.start >= self.end:
-            raise EnKashValidationError(
-                "end", f"window end {self.end} is not after its start {self.start}"
-            )
+            raise EnKashValidationError("end", f"window end {self.end} is not after its start {self.start}")
 
     @property
     def span(self) -> timedelta:
@@ -87,9 +81,7 @@ def export_window(
         (for sub-daily schedules).
     """
     if not isinstance(lookback, timedelta) or lookback < timedelta(0):
-        raise EnKashValidationError(
-            "lookback", f"must be a non-negative timedelta, got {lookback!r}"
-        )
+        raise EnKashValidationError("lookback", f"must be a non-negative timedelta, got {lookback!r}")
     start, end = Window(interval_start, interval_end).start, interval_end
     if day_boundaries is not None:
         try:
@@ -110,27 +102,16 @@ def export_window(
 
 def _midnight(value: datetime, zone: ZoneInfo) -> datetime:
     local = value.astimezone(zone)
-    return datetime(local.year, local.month, local.day, tzinfo=zone).astimezone(
-        timezone.utc
-    )
+    return datetime(local.year, local.month, local.day, tzinfo=zone).astimezone(UTC)
 
 
 def check_read_settings(
     *, truncation_limit: int, initial_sub_window: timedelta, page_size: int | None
 ) -> None:
     """Validate the reader's settings before any call (see :class:`WindowReader` for their meaning)."""
-    if (
-        isinstance(truncation_limit, bool)
-        or not isinstance(truncation_limit, int)
-        or truncation_limit < 2
-    ):
-        raise EnKashValidationError(
-            "truncation_limit", f"must be an integer >= 2, got {truncation_limit!r}"
-        )
-    if (
-        not isinstance(initial_sub_window, timedelta)
-        or not MIN_SPAN <= initial_sub_window <= MAX_SPAN
-    ):
+    if isinstance(truncation_limit, bool) or not isinstance(truncation_limit, int) or truncation_limit < 2:
+        raise EnKashValidationError("truncation_limit", f"must be an integer >= 2, got {truncation_limit!r}")
+    if not isinstance(initial_sub_window, timedelta) or not MIN_SPAN <= initial_sub_window <= MAX_SPAN:
         raise EnKashValidationError(
             "initial_sub_window",
             f"must be a timedelta from 1 ms to 1 day, got {initial_sub_window!r}",
@@ -190,9 +171,7 @@ class WindowReader:
             initial_sub_window=self.initial_sub_window,
             page_size=self.page_size,
         )
-        self._paging: bool | None = (
-            None if self.page_size else False
-        )  # None: not yet confirmed
+        self._paging: bool | None = None if self.page_size else False  # None: not yet confirmed
         self._last_reported: int | None = None  # recordsCount of the latest response, when an int
         self.covered_until: datetime | None = None  # everything before it has been read (progress lines)
 
@@ -238,9 +217,7 @@ class WindowReader:
         self.stats.sub_windows += 1
         self.stats.records += len(records)
 
-    def _search(
-        self, sub: Window, page: int | None = None
-    ) -> tuple[list[dict[str, Any]], bool]:
+    def _search(self, sub: Window, page: int | None = None) -> tuple[list[dict[str, Any]], bool]:
         self.stats.requests += 1
         paged = {} if page is None else {"page": page, "size": self.page_size}
         result = self.hook.get_all_transactions(
@@ -248,15 +225,13 @@ class WindowReader:
         )
         records = result["data"]
         reported = result.get("recordsCount")
-        self._last_reported = reported if isinstance(reported, int) and not isinstance(reported, bool) else None
+        self._last_reported = (
+            reported if isinstance(reported, int) and not isinstance(reported, bool) else None
+        )
         total_exceeds = (
-            isinstance(reported, int)
-            and not isinstance(reported, bool)
-            and reported > len(records)
+            isinstance(reported, int) and not isinstance(reported, bool) and reported > len(records)
         )
-        return records, len(records) >= self.truncation_limit or (
-            page is None and total_exceeds
-        )
+        return records, len(records) >= self.truncation_limit or (page is None and total_exceeds)
 
     def _pages(self, sub: Window) -> Iterator[list[dict[str, Any]]]:
         """Page through ``sub``. Until paging is confirmed, the first full page is held back and
@@ -274,9 +249,7 @@ class WindowReader:
                     raise EnKashExportError(
                         f"EnKash stopped honouring page/size at page {page} of {sub.start} - {sub.end}"
                     )
-                log.warning(
-                    "EnKash ignores page/size; falling back to bisecting sub-windows"
-                )
+                log.warning("EnKash ignores page/size; falling back to bisecting sub-windows")
                 self._paging = False
                 yield from self.batches(sub)
                 return
@@ -296,7 +269,9 @@ class WindowReader:
                 if (reported is not None and reported > fetched) or len(records) >= self.truncation_limit:
                     # the last page came back short of what EnKash says it holds: a cap below page_size
                     if yielded == 0 and not self._paging:
-                        log.warning("EnKash caps pages below page_size; falling back to bisecting sub-windows")
+                        log.warning(
+                            "EnKash caps pages below page_size; falling back to bisecting sub-windows"
+                        )
                         self._paging = False
                         yield from self.batches(sub)
                         return

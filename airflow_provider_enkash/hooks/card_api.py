@@ -8,7 +8,7 @@ network call (``EnKashValidationError`` names the field) and goes through
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -26,8 +26,8 @@ from airflow_provider_enkash.models import (
     check_company_id,
     check_email,
     check_id_list,
-    check_secret_code,
     check_mobile,
+    check_secret_code,
     drop_none,
     optional_text,
     parse_amount,
@@ -78,10 +78,12 @@ def format_txn_date(value: datetime | str, *, field: str, date_format: str = "mi
         except ValueError:
             raise EnKashValidationError(field, f"{value!r} is not an ISO-8601 date-time") from None
     if not isinstance(value, datetime):
-        raise EnKashValidationError(field, f"must be a datetime or ISO-8601 string, got {type(value).__name__}")
+        raise EnKashValidationError(
+            field, f"must be a datetime or ISO-8601 string, got {type(value).__name__}"
+        )
     if value.tzinfo is None:
         raise EnKashValidationError(field, "must be timezone-aware (naive datetimes are ambiguous)")
-    utc = value.astimezone(timezone.utc)
+    utc = value.astimezone(UTC)
     if date_format == "seconds":
         return utc.strftime("%Y-%m-%dT%H:%M:%SZ")
     return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
@@ -99,8 +101,14 @@ def otp_request_id_of(payload: Any) -> str:
     """
     value = payload.get("otpRequestId") if isinstance(payload, dict) else payload
     if not isinstance(value, str) or not _OTP_ID_RE.fullmatch(value) or value.lower() in _NOT_AN_OTP_ID:
-        shape = type(value).__name__ if not isinstance(value, str) else f"a {len(value)}-character string that is not id-shaped"
-        raise EnKashUnexpectedResponse(f"expected an OTP request id, got {shape}", operation="generate_card_otp")
+        shape = (
+            type(value).__name__
+            if not isinstance(value, str)
+            else f"a {len(value)}-character string that is not id-shaped"
+        )
+        raise EnKashUnexpectedResponse(
+            f"expected an OTP request id, got {shape}", operation="generate_card_otp"
+        )
     return value
 
 
@@ -114,7 +122,12 @@ def records_of(payload: Any, *, operation: str, single_object_key: str | None = 
     """
     if payload is None:
         return {"recordsCount": 0, "data": []}
-    if isinstance(payload, dict) and "data" not in payload and single_object_key and single_object_key in payload:
+    if (
+        isinstance(payload, dict)
+        and "data" not in payload
+        and single_object_key
+        and single_object_key in payload
+    ):
         return {"recordsCount": 1, "data": [payload]}
     data = payload.get("data") if isinstance(payload, dict) else payload
     if data is None and isinstance(payload, dict) and "recordsCount" in payload:
@@ -126,7 +139,10 @@ def records_of(payload: Any, *, operation: str, single_object_key: str | None = 
             operation=operation,
         )
     count = payload.get("recordsCount") if isinstance(payload, dict) else None
-    return {"recordsCount": count if isinstance(count, int) and not isinstance(count, bool) else len(data), "data": data}
+    return {
+        "recordsCount": count if isinstance(count, int) and not isinstance(count, bool) else len(data),
+        "data": data,
+    }
 
 
 def matching_reference(answer: Any, payload: dict[str, Any]) -> list[dict[str, Any]]:
@@ -154,19 +170,26 @@ class CardApiMixin:
         company = company_id if company_id is not None else self.settings.company_id
         account = card_account_id if card_account_id is not None else self.settings.card_account_id
         if company is None:
-            raise EnKashValidationError("companyId", "is required: pass company_id or set the connection extra")
+            raise EnKashValidationError(
+                "companyId", "is required: pass company_id or set the connection extra"
+            )
         if account is None:
             raise EnKashValidationError(
                 "cardAccountId", "is required: pass card_account_id or set the connection extra"
             )
-        return {"companyId": check_company_id(company), "cardAccountId": require_id(account, field="cardAccountId")}
+        return {
+            "companyId": check_company_id(company),
+            "cardAccountId": require_id(account, field="cardAccountId"),
+        }
 
     def _card_account(self, company_id: str | None, card_account_id: str | None) -> dict[str, str]:
         """``cardAccountId`` (argument or connection) for operations whose docs list no ``companyId``;
         ``companyId`` only when passed explicitly."""
         account = card_account_id if card_account_id is not None else self.settings.card_account_id
         if account is None:
-            raise EnKashValidationError("cardAccountId", "is required: pass card_account_id or set the connection extra")
+            raise EnKashValidationError(
+                "cardAccountId", "is required: pass card_account_id or set the connection extra"
+            )
         fields = {"cardAccountId": require_id(account, field="cardAccountId")}
         return fields if company_id is None else {"companyId": check_company_id(company_id), **fields}
 
@@ -212,7 +235,10 @@ class CardApiMixin:
         :param card_holder: snake_case card-holder fields (``first_name``, ``mobile``, ``email``,
             ``title``, ``gender``, ``special_date`` dd-MM-yyyy, address and delivery fields, ...).
         """
-        payload = {**self._account(company_id, card_account_id), **map_fields(card_holder, CARD_HOLDER_FIELDS)}
+        payload = {
+            **self._account(company_id, card_account_id),
+            **map_fields(card_holder, CARD_HOLDER_FIELDS),
+        }
         if load_amount is not None:
             payload["loadAmount"] = parse_amount(load_amount, field="loadAmount")
         return self.call("create_prepaid_card", payload)
@@ -229,7 +255,10 @@ class CardApiMixin:
 
         :param load_amount: rupees on the card; required, gift cards cannot be loaded later.
         """
-        payload = {**self._account(company_id, card_account_id), **map_fields(card_holder, CARD_HOLDER_FIELDS)}
+        payload = {
+            **self._account(company_id, card_account_id),
+            **map_fields(card_holder, CARD_HOLDER_FIELDS),
+        }
         payload["loadAmount"] = parse_amount(load_amount, field="loadAmount")
         return self.call("create_gift_card", payload)
 
@@ -258,7 +287,9 @@ class CardApiMixin:
         }
         return self.call("set_card_pin", payload)
 
-    def get_card_account_details(self, *, company_id: str | None = None, card_account_id: str | None = None) -> Any:
+    def get_card_account_details(
+        self, *, company_id: str | None = None, card_account_id: str | None = None
+    ) -> Any:
         """Balances of a card account. ``POST /api/v0/partner/enKashCard/cardAccount/get``."""
         return self.call("get_card_account_details", self._account(company_id, card_account_id))
 
@@ -302,7 +333,9 @@ class CardApiMixin:
         payload = {
             **self._account(company_id, card_account_id),
             "enKashCardId": require_id(enkash_card_id, field="enKashCardId"),
-            "otpRequestId": None if otp_request_id is None else require_id(otp_request_id, field="otpRequestId"),
+            "otpRequestId": None
+            if otp_request_id is None
+            else require_id(otp_request_id, field="otpRequestId"),
             "otp": None if otp is None else check_secret_code(otp, field="otp"),
         }
         return self.call("view_card_details", drop_none(payload))
@@ -336,7 +369,9 @@ class CardApiMixin:
             if name in _SWITCH_FIELDS:
                 payload[_SWITCH_FIELDS[name]] = check_bool(value, field=_SWITCH_FIELDS[name])
             elif name in _LIMIT_FIELDS:
-                payload[_LIMIT_FIELDS[name]] = parse_amount(value, field=_LIMIT_FIELDS[name], minimum=Decimal(0))
+                payload[_LIMIT_FIELDS[name]] = parse_amount(
+                    value, field=_LIMIT_FIELDS[name], minimum=Decimal(0)
+                )
             elif name in _COUNT_FIELDS:
                 payload[_COUNT_FIELDS[name]] = _count(value, field=_COUNT_FIELDS[name])
             else:
@@ -345,7 +380,9 @@ class CardApiMixin:
         clearable = {**_LIMIT_FIELDS, **_COUNT_FIELDS}
         for name in [clear] if isinstance(clear, str) else clear:
             if name not in clearable:
-                raise EnKashValidationError("clear", f"{name!r} is not a limit; clearable: {', '.join(sorted(clearable))}")
+                raise EnKashValidationError(
+                    "clear", f"{name!r} is not a limit; clearable: {', '.join(sorted(clearable))}"
+                )
             if controls.get(name) is not None:
                 raise EnKashValidationError(clearable[name], "is both given a value and listed in clear")
             payload[clearable[name]] = None
@@ -371,12 +408,16 @@ class CardApiMixin:
         fields = {
             "otpMedium": OtpMedium.parse(otp_medium, field="otpMedium"),
             "otpRequired": check_bool(otp_required, field="otpRequired"),
-            "otpRequestId": None if otp_request_id is None else require_id(otp_request_id, field="otpRequestId"),
+            "otpRequestId": None
+            if otp_request_id is None
+            else require_id(otp_request_id, field="otpRequestId"),
             "otp": None if otp is None else check_secret_code(otp, field="otp"),
             "mfaCode": None if mfa_code is None else check_secret_code(mfa_code, field="mfaCode"),
         }
         if fields["otpRequired"] and (fields["otpRequestId"] is None or fields["otp"] is None):
-            raise EnKashValidationError("otp", "otp_request_id and otp are required when otp_required is true")
+            raise EnKashValidationError(
+                "otp", "otp_request_id and otp are required when otp_required is true"
+            )
         return drop_none(fields)
 
     def request_card_replacement(
@@ -447,7 +488,11 @@ class CardApiMixin:
         return self.call("order_physical_card", payload)
 
     def get_card_details(
-        self, *, enkash_card_id: str | None = None, company_id: str | None = None, card_account_id: str | None = None
+        self,
+        *,
+        enkash_card_id: str | None = None,
+        company_id: str | None = None,
+        card_account_id: str | None = None,
     ) -> Any:
         """Cards of an account, or one card. ``POST /api/v0/partner/enKashCard/search``.
 
@@ -455,7 +500,9 @@ class CardApiMixin:
         """
         payload = {
             **self._account(company_id, card_account_id),
-            "enKashCardId": None if enkash_card_id is None else require_id(enkash_card_id, field="enKashCardId"),
+            "enKashCardId": None
+            if enkash_card_id is None
+            else require_id(enkash_card_id, field="enKashCardId"),
         }
         answer = self.call("get_card_details", drop_none(payload))
         return records_of(answer, operation="get_card_details", single_object_key="enKashCardId")
@@ -550,9 +597,13 @@ class CardApiMixin:
         """The checked request fields of :meth:`get_all_transactions` (shared with the async client)."""
         payload: dict[str, Any] = {
             **self._account(company_id, card_account_id),
-            "txnDateFrom": None if txn_date_from is None else self._txn_date(txn_date_from, field="txnDateFrom"),
+            "txnDateFrom": None
+            if txn_date_from is None
+            else self._txn_date(txn_date_from, field="txnDateFrom"),
             "txnDateTo": None if txn_date_to is None else self._txn_date(txn_date_to, field="txnDateTo"),
-            "enKashCardId": None if enkash_card_id is None else require_id(enkash_card_id, field="enKashCardId"),
+            "enKashCardId": None
+            if enkash_card_id is None
+            else require_id(enkash_card_id, field="enKashCardId"),
             "userId": None if user_id is None else require_id(user_id, field="userId"),
             "status": None if status is None else require_id(status, field="status"),
             "cardTransactionType": None

@@ -112,7 +112,10 @@ class CardLoadMixin:
         )
         if len(lookup.credits) > 1:
             self.log.warning(
-                "Reference %s was applied %d times at EnKash (card %s)", unique_reference_number, len(lookup.credits), enkash_card_id
+                "Reference %s was applied %d times at EnKash (card %s)",
+                unique_reference_number,
+                len(lookup.credits),
+                enkash_card_id,
             )
         return lookup
 
@@ -152,7 +155,9 @@ class CardLoadMixin:
         account = self._account(company_id, card_account_id)
         card_id = require_id(enkash_card_id, field="enKashCardId")
         reference = require_text(
-            unique_reference_number, field="uniqueReferenceNumber", max_length=self.settings.reference_max_length
+            unique_reference_number,
+            field="uniqueReferenceNumber",
+            max_length=self.settings.reference_max_length,
         )
         value = parse_amount(amount, field="amount", maximum=self.settings.max_load_amount)
         if isinstance(max_attempts, bool) or not isinstance(max_attempts, int) or max_attempts < 1:
@@ -164,7 +169,9 @@ class CardLoadMixin:
                 "amount": value,
                 "transactionType": CardTransactionType.CREDIT.value,
                 "type": require_id(type, field="type"),
-                "transactionCode": None if transaction_code is None else require_id(transaction_code, field="transactionCode"),
+                "transactionCode": None
+                if transaction_code is None
+                else require_id(transaction_code, field="transactionCode"),
                 "uniqueReferenceNumber": reference,
                 "description": optional_text(description, field="description"),
                 "remarks": optional_text(remarks, field="remarks"),
@@ -201,7 +208,11 @@ class CardLoadMixin:
                 if attempt == max_attempts:
                     raise  # no attempt reached EnKash (429, connection refused, token call failed)
                 time.sleep(
-                    backoff_seconds(attempt, max_wait_s=self.settings.max_retry_wait_s, retry_after=getattr(exc, "retry_after", None))
+                    backoff_seconds(
+                        attempt,
+                        max_wait_s=self.settings.max_retry_wait_s,
+                        retry_after=getattr(exc, "retry_after", None),
+                    )
                 )
                 continue
             payload_dict = result if isinstance(result, dict) else {}
@@ -218,7 +229,8 @@ class CardLoadMixin:
                 unique_reference_number=reference,
                 enkash_card_id=card_id,
                 amount=value,
-                enkash_transaction_id=payload_dict.get("enkashCardTxnId") or payload_dict.get("enKashCardTransactionId"),
+                enkash_transaction_id=payload_dict.get("enkashCardTxnId")
+                or payload_dict.get("enKashCardTransactionId"),
                 otb_balance=_decimal_or_none(payload_dict.get("otbBalance")),
                 masked_number=payload_dict.get("maskedNumber"),
             )
@@ -285,7 +297,9 @@ class CardLoadMixin:
                 reference=reference,
                 operation="load_card_balance",
             )
-        self.log.info("Load %s already at EnKash as transaction %s; not sent again", reference, transaction_id)
+        self.log.info(
+            "Load %s already at EnKash as transaction %s; not sent again", reference, transaction_id
+        )
         return LoadResult(
             outcome=ALREADY_LOADED,
             unique_reference_number=reference,
@@ -309,4 +323,3 @@ def _check_echoed_reference(answer: dict[str, Any], reference: str, card_id: str
             reference=reference,
             operation="load_card_balance",
         )
-

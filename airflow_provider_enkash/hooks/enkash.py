@@ -6,11 +6,12 @@ import threading
 from typing import Any
 
 import requests
+from airflow.sdk import BaseHook
+from airflow.sdk.log import mask_secret
 from requests.adapters import HTTPAdapter
 from tenacity import Retrying
 
-from airflow.sdk import BaseHook
-from airflow.sdk.log import mask_secret
+from airflow_provider_enkash.card_data import sensitive_values
 from airflow_provider_enkash.connection import DEFAULT_CONN_ID, EnKashSettings, settings_from_connection
 from airflow_provider_enkash.exceptions import EnKashAuthError, EnKashError, EnKashValidationError
 from airflow_provider_enkash.hooks.card_api import CardApiMixin
@@ -19,8 +20,12 @@ from airflow_provider_enkash.models import amounts_as_decimal
 from airflow_provider_enkash.operations import OPERATIONS, OperationKind
 from airflow_provider_enkash.retry import RETRYABLE_READ_ERRORS, read_retrying
 from airflow_provider_enkash.token_cache import TOKEN_CACHE
-from airflow_provider_enkash.card_data import sensitive_values
-from airflow_provider_enkash.token_grant import read_token_answer, token_form, token_key, token_transport_error
+from airflow_provider_enkash.token_grant import (
+    read_token_answer,
+    token_form,
+    token_key,
+    token_transport_error,
+)
 from airflow_provider_enkash.transport import (
     USER_AGENT,
     HTTPResponse,
@@ -49,7 +54,9 @@ class EnKashHook(CardLoadMixin, CardApiMixin, BaseHook):
     conn_type = "enkash"
     hook_name = "EnKash"
 
-    def __init__(self, enkash_conn_id: str = default_conn_name, *, pool_size: int = DEFAULT_POOL_SIZE) -> None:
+    def __init__(
+        self, enkash_conn_id: str = default_conn_name, *, pool_size: int = DEFAULT_POOL_SIZE
+    ) -> None:
         super().__init__()
         self.enkash_conn_id = enkash_conn_id
         self.pool_size = pool_size
@@ -62,7 +69,9 @@ class EnKashHook(CardLoadMixin, CardApiMixin, BaseHook):
     @classmethod
     def from_connection(cls, conn: Any, *, pool_size: int = DEFAULT_POOL_SIZE) -> EnKashHook:
         """A hook over an already-resolved connection, its secrets masked."""
-        return cls.from_settings(cls._masked(settings_from_connection(conn)), conn.conn_id, pool_size=pool_size)
+        return cls.from_settings(
+            cls._masked(settings_from_connection(conn)), conn.conn_id, pool_size=pool_size
+        )
 
     @classmethod
     def from_settings(
@@ -85,7 +94,9 @@ class EnKashHook(CardLoadMixin, CardApiMixin, BaseHook):
         if self._settings is None:
             with self._lock:
                 if self._settings is None:
-                    self._settings = self._masked(settings_from_connection(self.get_connection(self.enkash_conn_id)))
+                    self._settings = self._masked(
+                        settings_from_connection(self.get_connection(self.enkash_conn_id))
+                    )
         return self._settings
 
     def get_conn(self) -> requests.Session:
@@ -152,7 +163,9 @@ class EnKashHook(CardLoadMixin, CardApiMixin, BaseHook):
     def prepare_call(self, operation: str, payload: dict[str, Any]) -> dict[str, Any]:
         """The request fields of ``operation``: its name checked, account defaults filled in; no I/O."""
         if operation not in OPERATIONS:
-            raise EnKashValidationError("operation", f"{operation!r} is not one of {', '.join(sorted(OPERATIONS))}")
+            raise EnKashValidationError(
+                "operation", f"{operation!r} is not one of {', '.join(sorted(OPERATIONS))}"
+            )
         return self._with_account_defaults(operation, payload)
 
     def exchange_secrets(self, body: dict[str, Any], token: str) -> Secrets:
@@ -184,7 +197,11 @@ class EnKashHook(CardLoadMixin, CardApiMixin, BaseHook):
         """The payload of a card call's answer: envelope opened, amounts as Decimal (shared with the async client)."""
         s = self.settings
         payload = read_envelope(
-            response, secret=s.client_secret, key_derivation=s.key_derivation, operation=operation, secrets=secrets
+            response,
+            secret=s.client_secret,
+            key_derivation=s.key_derivation,
+            operation=operation,
+            secrets=secrets,
         )
         return amounts_as_decimal(payload)
 
@@ -195,11 +212,15 @@ class EnKashHook(CardLoadMixin, CardApiMixin, BaseHook):
             return self._exchange(operation, body, token)
         except TokenRejected:
             TOKEN_CACHE.invalidate(self._token_key(), token)
-            self.log.info("EnKash rejected the access token on %s; fetching a new one and retrying once", operation)
+            self.log.info(
+                "EnKash rejected the access token on %s; fetching a new one and retrying once", operation
+            )
         try:
             return self._exchange(operation, body, self.get_token())
         except TokenRejected as exc:
-            raise EnKashAuthError(f"{operation}: a freshly issued token was rejected ({exc})", status=401) from None
+            raise EnKashAuthError(
+                f"{operation}: a freshly issued token was rejected ({exc})", status=401
+            ) from None
 
     def call(self, operation: str, payload: dict[str, Any]) -> Any:
         """Send ``payload`` to ``operation`` and return the response envelope's ``payload``.
@@ -215,11 +236,17 @@ class EnKashHook(CardLoadMixin, CardApiMixin, BaseHook):
             return self._call_once(operation, body)
         except RETRYABLE_READ_ERRORS as exc:
             first_failure: BaseException | None = exc
-        if self._read_retrying is None:  # tenacity keeps per-call state thread-local: one object serves all threads
-            self._read_retrying = read_retrying(max_retries=self.settings.max_retries, max_wait_s=self.settings.max_retry_wait_s)
+        if (
+            self._read_retrying is None
+        ):  # tenacity keeps per-call state thread-local: one object serves all threads
+            self._read_retrying = read_retrying(
+                max_retries=self.settings.max_retries, max_wait_s=self.settings.max_retry_wait_s
+            )
         for attempt in self._read_retrying:
             with attempt:
-                if first_failure is not None:  # replayed as tenacity's first attempt: same waits, logs and limits
+                if (
+                    first_failure is not None
+                ):  # replayed as tenacity's first attempt: same waits, logs and limits
                     failure, first_failure = first_failure, None
                     raise failure
                 return self._call_once(operation, body)

@@ -7,6 +7,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow.sdk import BaseOperator
+
 from airflow_provider_enkash.card_data import json_safe, mask_card_data, scrub
 from airflow_provider_enkash.exceptions import EnKashError, EnKashWriteOutcomeUnknown, may_have_taken_effect
 from airflow_provider_enkash.hooks.enkash import EnKashHook
@@ -58,7 +59,11 @@ class EnKashBaseOperator(BaseOperator):
     ui_color = "#dbe9f9"
 
     def __init__(
-        self, *, enkash_conn_id: str = EnKashHook.default_conn_name, include_sensitive: bool = False, **kwargs: Any
+        self,
+        *,
+        enkash_conn_id: str = EnKashHook.default_conn_name,
+        include_sensitive: bool = False,
+        **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.enkash_conn_id = enkash_conn_id
@@ -105,7 +110,12 @@ class EnKashCardOperator(EnKashBaseOperator):
     """An operator acting on one card (``enkash_card_id``) of a card account."""
 
     def __init__(
-        self, *, enkash_card_id: str, company_id: str | None = None, card_account_id: str | None = None, **kwargs: Any
+        self,
+        *,
+        enkash_card_id: str,
+        company_id: str | None = None,
+        card_account_id: str | None = None,
+        **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.enkash_card_id = enkash_card_id
@@ -113,4 +123,8 @@ class EnKashCardOperator(EnKashBaseOperator):
         self.card_account_id = card_account_id
 
     def _card(self) -> dict[str, Any]:
-        return {"enkash_card_id": self.enkash_card_id, "company_id": self.company_id, "card_account_id": self.card_account_id}
+        return {
+            "enkash_card_id": self.enkash_card_id,
+            "company_id": self.company_id,
+            "card_account_id": self.card_account_id,
+        }

@@ -60,12 +60,12 @@ from airflow_provider_enkash.batch.unclear import (
 from airflow_provider_enkash.batch.validation import check_batch_arguments
 from airflow_provider_enkash.connection import DEFAULT_CONN_ID
 from airflow_provider_enkash.exceptions import EnKashValidationError
-from airflow_provider_enkash.operators.links import EnKashLedgerLink
 from airflow_provider_enkash.operators.batch_plan import (
     _SOURCE_FIELDS,
     EnKashBatchPlanOperator,
     _BatchSourceMixin,
 )
+from airflow_provider_enkash.operators.links import EnKashLedgerLink
 from airflow_provider_enkash.references import batch_row_reference
 from airflow_provider_enkash.resend_gate import check_on_unknown, quiet_period_seconds
 from airflow_provider_enkash.triggers.quiet_period import QuietPeriodTrigger
@@ -236,9 +236,13 @@ class EnKashBatchLoadOperator(_BatchSourceMixin, BaseOperator):
         self.ledger_location = str(ledger.folder(batch_id)) if isinstance(ledger, FileLedger) else None
         if self.dry_run:
             previous = ledger.read(batch_id)
-            carried = [previous[r.row_key] for r in rows if r.row_key in previous and previous[r.row_key].settled]
+            carried = [
+                previous[r.row_key] for r in rows if r.row_key in previous and previous[r.row_key].settled
+            ]
             todo = [r for r in rows if not (r.row_key in previous and previous[r.row_key].settled)]
-            return self._dry_run_report(batch_id, rows, todo, carried, bool(previous) or bool(self.lookup_first))
+            return self._dry_run_report(
+                batch_id, rows, todo, carried, bool(previous) or bool(self.lookup_first)
+            )
         ti = context["ti"]
         map_index = getattr(ti, "map_index", -1)
         lease = HeldLease(
@@ -295,7 +299,9 @@ class EnKashBatchLoadOperator(_BatchSourceMixin, BaseOperator):
         )  # fmt: skip
         ledger.write([*changed, *unclear, *(row_outcome(r, batch_id, SENDING, sent_at=now) for r in todo)])
         carried += changed
-        writer = LedgerWriter(ledger, flush_rows=self.ledger_flush_rows, flush_interval_s=self.ledger_flush_interval_s)
+        writer = LedgerWriter(
+            ledger, flush_rows=self.ledger_flush_rows, flush_interval_s=self.ledger_flush_interval_s
+        )
         runner = BatchRunner(
             hook,
             concurrency=self.concurrency,
@@ -317,9 +323,14 @@ class EnKashBatchLoadOperator(_BatchSourceMixin, BaseOperator):
             outcomes += [o for o in unclear if o.outcome != OUTCOME_UNKNOWN]
             unclear = [o for o in unclear if o.outcome == OUTCOME_UNKNOWN]
         summary = summarize(
-            [*carried, *outcomes, *unclear], batch_id=batch_id, carried_over=len(carried), ledger=ledger.location
+            [*carried, *outcomes, *unclear],
+            batch_id=batch_id,
+            carried_over=len(carried),
+            ledger=ledger.location,
         )
-        self.log.info("Batch %s: %s; settled %s rupees", batch_id, summary["counts"], summary["settled_amount"])
+        self.log.info(
+            "Batch %s: %s; settled %s rupees", batch_id, summary["counts"], summary["settled_amount"]
+        )
         if summary["resent_after_unknown"]:
             self.log.warning(
                 "Batch %s: %d row(s) RESENT after an unclear send (quiet period passed, look-ups absent): %s",
@@ -359,7 +370,9 @@ class EnKashBatchLoadOperator(_BatchSourceMixin, BaseOperator):
             error_message=f"was being sent when its attempt stopped{holder}",
         )
 
-    def _wait_or_fail(self, unclear: list[RowOutcome], *, batch_id: str, quiet_s: float, aborted: bool) -> None:
+    def _wait_or_fail(
+        self, unclear: list[RowOutcome], *, batch_id: str, quiet_s: float, aborted: bool
+    ) -> None:
         """Fail naming every unclear row (``on_unknown='fail'``, or look-ups that never prove anything);
         else defer to the triggerer until the next look-up is due."""
         if self.on_unknown == "fail" or aborted:
@@ -368,7 +381,9 @@ class EnKashBatchLoadOperator(_BatchSourceMixin, BaseOperator):
         stuck = gave_up(unclear, quiet_period_s=quiet_s)
         if stuck:
             raise AirflowFailException(
-                unclear_report(stuck, batch_id=batch_id, why="look-ups proved nothing for three quiet periods")
+                unclear_report(
+                    stuck, batch_id=batch_id, why="look-ups proved nothing for three quiet periods"
+                )
             )
         wake = next_wake(unclear, quiet_period_s=quiet_s)
         self.log.warning(

@@ -44,7 +44,9 @@ class _BatchSourceMixin:
         max_rows: int | None,
         check_cards: bool,
     ) -> None:
-        check_batch_arguments(max_amount_per_card=max_amount_per_card, max_batch_total=max_batch_total, max_rows=max_rows)
+        check_batch_arguments(
+            max_amount_per_card=max_amount_per_card, max_batch_total=max_batch_total, max_rows=max_rows
+        )
         self.enkash_conn_id = enkash_conn_id
         self.rows = rows
         self.source_path = source_path

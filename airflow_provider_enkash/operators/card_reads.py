@@ -29,13 +29,17 @@ class EnKashGetCardAccountDetailsOperator(EnKashBaseOperator):
     operation = "get_card_account_details"
     template_fields: Sequence[str] = ACCOUNT_FIELDS
 
-    def __init__(self, *, company_id: str | None = None, card_account_id: str | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self, *, company_id: str | None = None, card_account_id: str | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(**kwargs)
         self.company_id = company_id
         self.card_account_id = card_account_id
 
     def call_enkash(self, context: Context) -> Any:
-        return self.hook.get_card_account_details(company_id=self.company_id, card_account_id=self.card_account_id)
+        return self.hook.get_card_account_details(
+            company_id=self.company_id, card_account_id=self.card_account_id
+        )
 
     def summarise(self, response: Any) -> dict[str, Any]:
         primary = response.get("primaryEnKashCard") if isinstance(response, dict) else None
@@ -66,13 +70,17 @@ class EnKashViewCardDetailsOperator(EnKashCardOperator):
     operation = "view_card_details"
     template_fields: Sequence[str] = (*CARD_FIELDS, "otp_request_id")
 
-    def __init__(self, *, otp_request_id: str | None = None, otp_source: str | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self, *, otp_request_id: str | None = None, otp_source: str | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(**kwargs)
         self.otp_request_id = otp_request_id
         self.otp_source = optional_secret_source(otp_source, field="otp_source")
 
     def call_enkash(self, context: Context) -> Any:
-        return self.hook.view_card_details(otp_request_id=self.otp_request_id, otp=read_secret(self.otp_source), **self._card())
+        return self.hook.view_card_details(
+            otp_request_id=self.otp_request_id, otp=read_secret(self.otp_source), **self._card()
+        )
 
     def summarise(self, response: Any) -> dict[str, Any]:
         return {"enkash_card_id": self.enkash_card_id, "card": response}
@@ -103,7 +111,12 @@ class EnKashGetCardDetailsOperator(EnKashBaseOperator):
     template_fields: Sequence[str] = CARD_FIELDS
 
     def __init__(
-        self, *, enkash_card_id: str | None = None, company_id: str | None = None, card_account_id: str | None = None, **kwargs: Any
+        self,
+        *,
+        enkash_card_id: str | None = None,
+        company_id: str | None = None,
+        card_account_id: str | None = None,
+        **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.enkash_card_id = enkash_card_id
@@ -112,7 +125,9 @@ class EnKashGetCardDetailsOperator(EnKashBaseOperator):
 
     def call_enkash(self, context: Context) -> Any:
         return self.hook.get_card_details(
-            enkash_card_id=self.enkash_card_id, company_id=self.company_id, card_account_id=self.card_account_id
+            enkash_card_id=self.enkash_card_id,
+            company_id=self.company_id,
+            card_account_id=self.card_account_id,
         )
 
     def summarise(self, response: Any) -> dict[str, Any]:

@@ -20,7 +20,6 @@ from typing import TYPE_CHECKING, Any
 
 from airflow_provider_enkash.exceptions import EnKashValidationError
 from airflow_provider_enkash.models import drop_none
-from airflow_provider_enkash.secret_source import SecretSource
 from airflow_provider_enkash.operators.base import (
     ACCOUNT_FIELDS,
     CARD_FIELDS,
@@ -30,6 +29,7 @@ from airflow_provider_enkash.operators.base import (
     pick,
     read_secret,
 )
+from airflow_provider_enkash.secret_source import SecretSource
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -111,7 +111,9 @@ class EnKashCreateCardAccountOperator(EnKashBaseOperator):
         )
 
     def summarise(self, response: Any) -> dict[str, Any]:
-        return pick(response, card_account_id="cardAccountId", company_id="companyId", account_type="accountType")
+        return pick(
+            response, card_account_id="cardAccountId", company_id="companyId", account_type="accountType"
+        )
 
 
 class EnKashCreatePrepaidCardOperator(EnKashBaseOperator):
@@ -153,16 +155,25 @@ class EnKashCreatePrepaidCardOperator(EnKashBaseOperator):
 
     def _holder(self) -> dict[str, Any]:
         if not isinstance(self.card_holder, dict):
-            raise EnKashValidationError("card_holder", "must be a dict of card-holder fields, e.g. {'first_name': ...}")
+            raise EnKashValidationError(
+                "card_holder", "must be a dict of card-holder fields, e.g. {'first_name': ...}"
+            )
         return self.card_holder
 
     def call_enkash(self, context: Context) -> Any:
         return self.hook.create_prepaid_card(
-            load_amount=self.load_amount, company_id=self.company_id, card_account_id=self.card_account_id, **self._holder()
+            load_amount=self.load_amount,
+            company_id=self.company_id,
+            card_account_id=self.card_account_id,
+            **self._holder(),
         )
 
     def summarise(self, response: Any) -> dict[str, Any]:
-        return {**pick(response, **_CARD_SUMMARY), "card_status": _card_status(response), "is_gift_card": self.is_gift_card}
+        return {
+            **pick(response, **_CARD_SUMMARY),
+            "card_status": _card_status(response),
+            "is_gift_card": self.is_gift_card,
+        }
 
 
 class EnKashCreateGiftCardOperator(EnKashCreatePrepaidCardOperator):
@@ -181,7 +192,10 @@ class EnKashCreateGiftCardOperator(EnKashCreatePrepaidCardOperator):
 
     def call_enkash(self, context: Context) -> Any:
         return self.hook.create_gift_card(
-            load_amount=self.load_amount, company_id=self.company_id, card_account_id=self.card_account_id, **self._holder()
+            load_amount=self.load_amount,
+            company_id=self.company_id,
+            card_account_id=self.card_account_id,
+            **self._holder(),
         )
 
 
@@ -205,7 +219,9 @@ class EnKashSetCardPinOperator(EnKashCardOperator):
         self.otp_required = otp_required
 
     def call_enkash(self, context: Context) -> Any:
-        return self.hook.set_card_pin(pin=self.pin_source.read(), otp_required=self.otp_required, **self._card())
+        return self.hook.set_card_pin(
+            pin=self.pin_source.read(), otp_required=self.otp_required, **self._card()
+        )
 
     def summarise(self, response: Any) -> dict[str, Any]:
         return {"enkash_card_id": self.enkash_card_id, "pin_set": True, "result": _result(response)}
@@ -368,20 +384,34 @@ class EnKashRequestCardReplacementOperator(_OtpConfirmedCardOperator):
 
     def summarise(self, response: Any) -> dict[str, Any]:
         new_card = pick(response, id="newEnKashCardId")["id"] or pick(response, id="enKashCardId")["id"]
-        return {"enkash_card_id": self.enkash_card_id, "new_enkash_card_id": new_card, "card_status": _card_status(response)}
+        return {
+            "enkash_card_id": self.enkash_card_id,
+            "new_enkash_card_id": new_card,
+            "card_status": _card_status(response),
+        }
 
 
 class EnKashBlockCardOperator(_OtpConfirmedCardOperator):
     __doc__ = (
         "Lock (``L``), unlock (``UL``) or permanently block (``BL``) a card (Block Card). Not resent on failure.\n"
         "\n    :param block_code: ``L``, ``UL``, ``BL`` or ``AP`` (a :class:`~airflow_provider_enkash.models.BlockCode`).\n"
-        "    :param reason: free text (optional).\n    :param created_by: who asks (optional).\n" + _CONFIRMATION_DOC
+        "    :param reason: free text (optional).\n    :param created_by: who asks (optional).\n"
+        + _CONFIRMATION_DOC
     )
 
     operation = "block_card"
-    template_fields: Sequence[str] = (*CARD_FIELDS, "block_code", "reason", "created_by", "otp_medium", "otp_request_id")
+    template_fields: Sequence[str] = (
+        *CARD_FIELDS,
+        "block_code",
+        "reason",
+        "created_by",
+        "otp_medium",
+        "otp_request_id",
+    )
 
-    def __init__(self, *, block_code: str, reason: str | None = None, created_by: str | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self, *, block_code: str, reason: str | None = None, created_by: str | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(**kwargs)
         self.block_code = block_code
         self.reason = reason
@@ -389,11 +419,19 @@ class EnKashBlockCardOperator(_OtpConfirmedCardOperator):
 
     def call_enkash(self, context: Context) -> Any:
         return self.hook.block_card(
-            block_code=self.block_code, reason=self.reason, created_by=self.created_by, **self._card(), **self._confirmation()
+            block_code=self.block_code,
+            reason=self.reason,
+            created_by=self.created_by,
+            **self._card(),
+            **self._confirmation(),
         )
 
     def summarise(self, response: Any) -> dict[str, Any]:
-        return {"enkash_card_id": self.enkash_card_id, "block_code": str(self.block_code), "result": _result(response)}
+        return {
+            "enkash_card_id": self.enkash_card_id,
+            "block_code": str(self.block_code),
+            "result": _result(response),
+        }
 
 
 class EnKashOrderPhysicalCardOperator(EnKashCardOperator):
@@ -433,6 +471,8 @@ class EnKashOrderPhysicalCardOperator(EnKashCardOperator):
         return self.hook.order_physical_card(**self._card(), **self.delivery)
 
     def summarise(self, response: Any) -> dict[str, Any]:
-        return {"enkash_card_id": self.enkash_card_id, "physical_card_ordered": True, "result": _result(response)}
-
-
+        return {
+            "enkash_card_id": self.enkash_card_id,
+            "physical_card_ordered": True,
+            "result": _result(response),
+        }

@@ -142,7 +142,9 @@ class EnKashLoadCardBalanceOperator(EnKashBaseOperator):
         self.created_by = created_by
         self.is_gift_card = is_gift_card
         if isinstance(gift_card_account_ids, str):
-            raise EnKashValidationError("gift_card_account_ids", "must be a list of card account ids, not one string")
+            raise EnKashValidationError(
+                "gift_card_account_ids", "must be a list of card account ids, not one string"
+            )
         self.gift_card_account_ids = frozenset(gift_card_account_ids)
         self.company_id = company_id
         self.card_account_id = card_account_id
@@ -150,12 +152,16 @@ class EnKashLoadCardBalanceOperator(EnKashBaseOperator):
     def _refuse_known_gift_card(self) -> None:
         if check_bool(self.is_gift_card, field="is_gift_card"):
             raise EnKashValidationError(
-                "enKashCardId", f"{self.enkash_card_id!r} is a gift card (is_gift_card=True); gift cards cannot be loaded"
+                "enKashCardId",
+                f"{self.enkash_card_id!r} is a gift card (is_gift_card=True); gift cards cannot be loaded",
             )
-        account = self.card_account_id if self.card_account_id is not None else self.hook.settings.card_account_id
+        account = (
+            self.card_account_id if self.card_account_id is not None else self.hook.settings.card_account_id
+        )
         if account in self.gift_card_account_ids:
             raise EnKashValidationError(
-                "cardAccountId", f"{account!r} is a GIFT card account (gift_card_account_ids); gift cards cannot be loaded"
+                "cardAccountId",
+                f"{account!r} is a GIFT card account (gift_card_account_ids); gift cards cannot be loaded",
             )
 
     def reference(self, context: Context) -> str:
@@ -168,7 +174,9 @@ class EnKashLoadCardBalanceOperator(EnKashBaseOperator):
     def _ledger(self) -> BatchLedger | None:
         if self.ledger_path is None and self.ledger_conn_id is None:
             return None
-        return open_ledger(ledger_path=self.ledger_path, ledger_conn_id=self.ledger_conn_id, ledger_table=self.ledger_table)
+        return open_ledger(
+            ledger_path=self.ledger_path, ledger_conn_id=self.ledger_conn_id, ledger_table=self.ledger_table
+        )
 
     def _remember(self, ledger: BatchLedger | None, reference: str, outcome: str, **details: Any) -> None:
         """Record this reference's state in the ledger (keyed by reference), when one is given."""
@@ -190,7 +198,9 @@ class EnKashLoadCardBalanceOperator(EnKashBaseOperator):
         )
 
     def _quiet_s(self) -> float:
-        return quiet_period_seconds(self.resend_quiet_period, default=self.hook.settings.resend_quiet_period_s)
+        return quiet_period_seconds(
+            self.resend_quiet_period, default=self.hook.settings.resend_quiet_period_s
+        )
 
     def call_enkash(self, context: Context) -> LoadResult:
         self._refuse_known_gift_card()
@@ -199,7 +209,12 @@ class EnKashLoadCardBalanceOperator(EnKashBaseOperator):
         ledger = self._ledger()
         record = ledger.read(f"load/{reference}").get(reference) if ledger is not None else None
         if record is not None and record.outcome in UNCLEAR:
-            return self._unclear(context, UnclearSend(reference, record.sent_at or now_s(), record.absent_checks, record.last_absent_at))
+            return self._unclear(
+                context,
+                UnclearSend(
+                    reference, record.sent_at or now_s(), record.absent_checks, record.last_absent_at
+                ),
+            )
         if record is None and retrying and ledger is None:
             # an earlier try may have sent it, and nothing remembers when: unclear from now on (conservative)
             return self._unclear(context, UnclearSend(reference, sent_at=now_s()))
@@ -216,10 +231,14 @@ class EnKashLoadCardBalanceOperator(EnKashBaseOperator):
         except EnKashOutcomeUnknown as exc:
             self.log.warning("Load %s: outcome unclear: %s", reference, exc)
             unclear = UnclearSend(reference, sent_at=now_s())
-            self._remember(ledger, reference, OUTCOME_UNKNOWN, sent_at=unclear.sent_at, error_message=str(exc))
+            self._remember(
+                ledger, reference, OUTCOME_UNKNOWN, sent_at=unclear.sent_at, error_message=str(exc)
+            )
             return self._unclear(context, unclear)
         except EnKashBusinessError as exc:
-            self._remember(ledger, reference, FAILED, error_code=str(exc.code), error_message=exc.enkash_message)
+            self._remember(
+                ledger, reference, FAILED, error_code=str(exc.code), error_message=exc.enkash_message
+            )
             raise
         self._remember(ledger, reference, result.outcome, enkash_transaction_id=result.enkash_transaction_id)
         return result
@@ -259,7 +278,12 @@ class EnKashLoadCardBalanceOperator(EnKashBaseOperator):
                 resend=lambda: self._send(reference, lookup_first=True, resend_after_unknown=True),
             )
             if step.result is not None:
-                self._remember(ledger, reference, step.result.outcome, enkash_transaction_id=step.result.enkash_transaction_id)
+                self._remember(
+                    ledger,
+                    reference,
+                    step.result.outcome,
+                    enkash_transaction_id=step.result.enkash_transaction_id,
+                )
                 return step.result
             unclear = step.unclear
             self._remember(
@@ -271,8 +295,15 @@ class EnKashLoadCardBalanceOperator(EnKashBaseOperator):
                 f"load {reference!r}: look-ups proved nothing for three quiet periods; not resent. {HUMAN_NEXT_STEP}"
             )
         wake = unclear.next_lookup_at(quiet_period_s=quiet_s)
-        self.log.warning("Load %s unclear; waiting in the triggerer %.0f s before the next look-up", reference, wake - now_s())
-        self.defer(trigger=QuietPeriodTrigger(moment=wake, state=asdict(unclear)), method_name="execute_after_quiet_period")
+        self.log.warning(
+            "Load %s unclear; waiting in the triggerer %.0f s before the next look-up",
+            reference,
+            wake - now_s(),
+        )
+        self.defer(
+            trigger=QuietPeriodTrigger(moment=wake, state=asdict(unclear)),
+            method_name="execute_after_quiet_period",
+        )
         raise AssertionError("unreachable: defer raises")  # pragma: no cover
 
     def execute_after_quiet_period(self, context: Context, event: Any = None) -> dict[str, Any]:

@@ -45,7 +45,12 @@ class EnKashGetTransactionDetailsOperator(EnKashCardOperator):
             "enkash_card_id": self.enkash_card_id,
             "pg_reference_number": self.pg_reference_number,
             "found": bool(response),
-            **pick(first, enkash_transaction_id="enKashCardTransactionId", status="status", amount="principalAmount"),
+            **pick(
+                first,
+                enkash_transaction_id="enKashCardTransactionId",
+                status="status",
+                amount="principalAmount",
+            ),
             "transactions": response,
         }
 
@@ -95,8 +100,14 @@ class EnKashGetAllTransactionsOperator(EnKashBaseOperator):
         given = locals()
         for name in self._FILTERS:
             setattr(self, name, given[name])
-        if isinstance(max_xcom_records, bool) or not isinstance(max_xcom_records, int) or max_xcom_records < 1:
-            raise EnKashValidationError("max_xcom_records", f"must be a whole number >= 1, got {max_xcom_records!r}")
+        if (
+            isinstance(max_xcom_records, bool)
+            or not isinstance(max_xcom_records, int)
+            or max_xcom_records < 1
+        ):
+            raise EnKashValidationError(
+                "max_xcom_records", f"must be a whole number >= 1, got {max_xcom_records!r}"
+            )
         self.max_xcom_records = max_xcom_records
         self.company_id = company_id
         self.card_account_id = card_account_id
@@ -109,7 +120,9 @@ class EnKashGetAllTransactionsOperator(EnKashBaseOperator):
         records = response.get("data") or []
         kept = records[: self.max_xcom_records]
         if len(kept) < len(records):
-            self.log.warning("Keeping %d of %d transactions in XCom (max_xcom_records)", len(kept), len(records))
+            self.log.warning(
+                "Keeping %d of %d transactions in XCom (max_xcom_records)", len(kept), len(records)
+            )
         return {
             "records_count": response.get("recordsCount", len(records)),
             "returned": len(kept),

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator, Sequence
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
@@ -34,7 +34,11 @@ from airflow_provider_enkash.export.lineage import (
     table_asset,
 )
 from airflow_provider_enkash.export.sql_sink import DEFAULT_CHUNK_SIZE, check_table_name
-from airflow_provider_enkash.export.storage_sink import DEFAULT_ROW_GROUP_SIZE, check_file_prefix, check_formats
+from airflow_provider_enkash.export.storage_sink import (
+    DEFAULT_ROW_GROUP_SIZE,
+    check_file_prefix,
+    check_formats,
+)
 from airflow_provider_enkash.export.windows import Window, check_read_settings, export_window
 from airflow_provider_enkash.operators.links import EnKashExportDestinationLink
 
@@ -96,9 +100,7 @@ class _TransactionExportOperator(BaseOperator):
         self.exported: dict[str, Any] | None = None
         self.destination_location: str | None = None
         if not isinstance(lookback, timedelta) or lookback < timedelta(0):
-            raise EnKashValidationError(
-                "lookback", f"must be a non-negative timedelta, got {lookback!r}"
-            )
+            raise EnKashValidationError("lookback", f"must be a non-negative timedelta, got {lookback!r}")
         check_read_settings(
             truncation_limit=truncation_limit,
             initial_sub_window=initial_sub_window,
@@ -112,16 +114,10 @@ class _TransactionExportOperator(BaseOperator):
             context.get("data_interval_end"),
         )
         if start is None or end is None:
-            raise EnKashValidationError(
-                "data_interval", "this run has no data interval to export"
-            )
-        return export_window(
-            start, end, lookback=self.lookback, day_boundaries=self.day_boundaries
-        )
+            raise EnKashValidationError("data_interval", "this run has no data interval to export")
+        return export_window(start, end, lookback=self.lookback, day_boundaries=self.day_boundaries)
 
-    def read_rows(
-        self, window: Window
-    ) -> tuple[Iterator[list[tuple[Any, ...]]], WindowReader, RowStats]:
+    def read_rows(self, window: Window) -> tuple[Iterator[list[tuple[Any, ...]]], WindowReader, RowStats]:
         """Rows of ``window`` batch by batch (read ahead in a thread), with the statistics they fill."""
         from airflow_provider_enkash.export.prefetch import prefetched
         from airflow_provider_enkash.export.records import RowStats, window_rows
@@ -139,18 +135,19 @@ class _TransactionExportOperator(BaseOperator):
             truncation_limit=self.truncation_limit,
             initial_sub_window=self.initial_sub_window,
             page_size=self.page_size,
-            search_filters={}
-            if self.card_account_id is None
-            else {"card_account_id": self.card_account_id},
+            search_filters={} if self.card_account_id is None else {"card_account_id": self.card_account_id},
         )
         stats = RowStats()
-        exported_at = datetime.now(timezone.utc)
+        exported_at = datetime.now(UTC)
         batches = prefetched(reader.batches(window), depth=_PREFETCH_DEPTH)
         local_tz = ZoneInfo(hook.settings.response_timezone)
         rows = window_rows(batches, window, exported_at=exported_at, stats=stats, local_tz=local_tz)
-        covered = (
-            lambda: None if reader.covered_until is None else (reader.covered_until - window.start) / window.span
-        )
+
+        def covered() -> float | None:
+            if reader.covered_until is None:
+                return None
+            return (reader.covered_until - window.start) / window.span
+
         rows = export_progress(rows, self.log, label=f"Export {window.start} - {window.end}", covered=covered)
         return rows, reader, stats
 
@@ -286,9 +283,7 @@ class EnKashTransactionsToSqlOperator(_TransactionExportOperator):
             stats.rows - inserted,
         )
         counts = {"inserted": inserted, "updated": stats.rows - inserted}
-        return self.finish(
-            context, {**summary, "table": self.table, **counts}, table=self.table, **counts
-        )
+        return self.finish(context, {**summary, "table": self.table, **counts}, table=self.table, **counts)
 
     def lineage_outputs(self) -> list[tuple[str, str]]:
         return [sql_table_dataset(conn_id=self.conn_id, table=self.table)]
@@ -336,11 +331,7 @@ class EnKashTransactionsToStorageOperator(_TransactionExportOperator):
         self.storage_conn_id = storage_conn_id
         self.formats = check_formats(formats)
         self.file_prefix = file_prefix if "{{" in str(file_prefix) else check_file_prefix(file_prefix)
-        if (
-            isinstance(row_group_size, bool)
-            or not isinstance(row_group_size, int)
-            or row_group_size < 1
-        ):
+        if isinstance(row_group_size, bool) or not isinstance(row_group_size, int) or row_group_size < 1:
             raise EnKashValidationError(
                 "row_group_size", f"must be a positive integer, got {row_group_size!r}"
             )
@@ -357,10 +348,7 @@ class EnKashTransactionsToStorageOperator(_TransactionExportOperator):
             else ObjectStoragePath(self.destination, conn_id=self.storage_conn_id)
         )
         prefix = check_file_prefix(self.file_prefix)  # again once templates are rendered
-        targets = {
-            fmt: base / f"{prefix}{window.label()}.{fmt}"
-            for fmt in self.formats
-        }
+        targets = {fmt: base / f"{prefix}{window.label()}.{fmt}" for fmt in self.formats}
         self.destination_location = str(base)
         rows, reader, stats = self.read_rows(window)
         write_files(targets, rows, row_group_size=self.row_group_size)

@@ -66,14 +66,19 @@ def build_parser() -> argparse.ArgumentParser:
                 help=f"{text}, repeatable; e.g. mode=http_500,rate=0.1,operation=load_card_balance; modes: {modes}",
             )
         elif isinstance(default, dict):
-            parser.add_argument(flag, type=_pair, nargs="*", default=sorted(default.items()), metavar="KEY=VALUE", help=text)
+            parser.add_argument(
+                flag, type=_pair, nargs="*", default=sorted(default.items()), metavar="KEY=VALUE", help=text
+            )
         elif isinstance(default, bool):
             parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=default, help=text)
         elif default is None:
             parser.add_argument(flag, type=str, default=None, help=text)
         else:
             parser.add_argument(
-                flag, type=Decimal if isinstance(default, Decimal) else type(default), default=default, help=text
+                flag,
+                type=Decimal if isinstance(default, Decimal) else type(default),
+                default=default,
+                help=text,
             )
     return parser
 

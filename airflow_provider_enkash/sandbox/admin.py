@@ -155,5 +155,8 @@ class Admin:
             account = self.state.account(None, account_id)
             now = clock.now_ms()
             start = len(self.state.card_list)
-            cards = [self.state.issue_card(account, seeding.holder(self.state, start + i), now) for i in range(count)]
+            cards = [
+                self.state.issue_card(account, seeding.holder(self.state, start + i), now)
+                for i in range(count)
+            ]
         return {"enkash_card_ids": [c.enkash_card_id for c in cards]}

@@ -56,7 +56,10 @@ class Sandbox:
         admin = Admin(self.state, self.auth, self.faults)
         self._server = SandboxHTTPServer((self.config.host, self.config.port), gateway, admin)
         self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.1}, name="enkash-sandbox", daemon=True
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.1},
+            name="enkash-sandbox",
+            daemon=True,
         )
         self._thread.start()
         return self

@@ -70,9 +70,15 @@ class Auth:
             return 401, _UNAUTHORIZED
         grant = form.get("grant_type")
         if grant != "password":
-            return 400, {"error": "unsupported_grant_type", "error_description": f"Unsupported grant type: {grant}"}
+            return 400, {
+                "error": "unsupported_grant_type",
+                "error_description": f"Unsupported grant type: {grant}",
+            }
         if form.get("clientId") != cfg.client_id:
-            return 400, {"error": "invalid_request", "error_description": "clientId is missing or does not match"}
+            return 400, {
+                "error": "invalid_request",
+                "error_description": "clientId is missing or does not match",
+            }
         with self._lock:
             if self.locked:
                 return 400, {"error": "invalid_grant", "error_description": "User account is locked"}

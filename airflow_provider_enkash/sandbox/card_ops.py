@@ -143,7 +143,9 @@ def _check_otp(state: State, body: dict[str, Any], card: Card, now: int) -> None
 
 def request_card_replacement(state: State, body: dict[str, Any], now: int) -> dict[str, Any]:
     """Issue a new card to the same holder; the balance moves to it and the old card is blocked."""
-    account = state.account(body.get("companyId"), body["cardAccountId"]) if body.get("cardAccountId") else None
+    account = (
+        state.account(body.get("companyId"), body["cardAccountId"]) if body.get("cardAccountId") else None
+    )
     card = state.card(body["enKashCardId"], account)
     if card.replaced_by:
         raise BusinessError("Card already replaced")
@@ -152,7 +154,12 @@ def request_card_replacement(state: State, body: dict[str, Any], now: int) -> di
     new = state.issue_card(account, dict(card.holder), now, user_id=card.user_id)
     new.balance_paise, card.balance_paise = card.balance_paise, 0
     new.controls, new.replaces = dict(card.controls), card.enkash_card_id
-    card.replaced_by, card.status, card.block_code, card.block_reason = new.enkash_card_id, "BLOCKED", "BL", "Replaced"
+    card.replaced_by, card.status, card.block_code, card.block_reason = (
+        new.enkash_card_id,
+        "BLOCKED",
+        "BL",
+        "Replaced",
+    )
     card.modified_ms = now
     if account.primary_card_id == card.enkash_card_id:
         account.primary_card_id, new.primary, card.primary = new.enkash_card_id, True, False

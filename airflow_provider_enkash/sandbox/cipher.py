@@ -65,8 +65,11 @@ def seal(obj: Any, secret: str, key_derivation: str) -> dict[str, str]:
 
 def is_wrapped(body: Any) -> bool:
     """True for ``{"request": "<text>"}`` (or ``response``): one key holding a string."""
-    return isinstance(body, dict) and len(body) == 1 and next(iter(body)) in WRAPPER_KEYS and isinstance(
-        next(iter(body.values())), str
+    return (
+        isinstance(body, dict)
+        and len(body) == 1
+        and next(iter(body)) in WRAPPER_KEYS
+        and isinstance(next(iter(body.values())), str)
     )
 
 

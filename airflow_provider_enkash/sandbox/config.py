@@ -11,7 +11,7 @@ import ipaddress
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -45,76 +45,124 @@ class SandboxConfig:
     host: str = _opt("127.0.0.1", "address to bind: a loopback address unless --allow-remote")
     port: int = _opt(0, "TCP port; 0 picks a free port (the CLI defaults to 8765)")
     allow_remote: bool = _opt(
-        False, "allow a non-loopback --host; the admin API serves every secret, so for testing only, never production"
+        False,
+        "allow a non-loopback --host; the admin API serves every secret, so for testing only, never production",
     )
     max_connections: int = _opt(256, "most client connections open at once; more are answered 503 and closed")
-    max_body_bytes: int = _opt(1_048_576, "largest request body (Content-Length) accepted, bytes; larger is 413")
+    max_body_bytes: int = _opt(
+        1_048_576, "largest request body (Content-Length) accepted, bytes; larger is 413"
+    )
     client_id: str = _opt("CEKSANDBOX", "OAuth client id (Basic auth user, clientId form field)")
-    client_secret: str = _opt("sandbox-client-secret", "client secret: Basic auth password and AES key source")
+    client_secret: str = _opt(
+        "sandbox-client-secret", "client secret: Basic auth password and AES key source"
+    )
     username: str = _opt("9999999999", "partner username (mobile) for the password grant")
     password: str = _opt("sandbox-password", "partner password for the password grant")
     partner_id: str = _opt("CRSANDBOX", "required value of the partnerId header")
     company_id: str = _opt("CEKSANDBOX", "the company that owns the card accounts")
     company_name: str = _opt("Sandbox Company Pvt Ltd", "the company's name")
     card_account_id: str = _opt("CASANDBOX1", "default RELOADABLE_GPR card account id")
-    card_account_balance: Decimal = _opt(Decimal("10000000.00"), "opening balance of the reloadable account, rupees")
+    card_account_balance: Decimal = _opt(
+        Decimal("10000000.00"), "opening balance of the reloadable account, rupees"
+    )
     gift_account_id: str = _opt("CAGIFT0001", "GIFT card account id")
     gift_account_balance: Decimal = _opt(Decimal("1000000.00"), "opening balance of the gift account, rupees")
     basic_auth: str = _opt(
-        "client", "Basic credentials the token call must carry: client (id:secret), empty (Og==) or none", runtime=True
+        "client",
+        "Basic credentials the token call must carry: client (id:secret), empty (Og==) or none",
+        runtime=True,
     )
     key_derivation: str = _opt("sha256", f"AES key derivation from the secret: {', '.join(KEY_DERIVATIONS)}")
     token_lifetime_s: float = _opt(86399.0, "access token lifetime, seconds (expires_in)", runtime=True)
     request_date_format: str = _opt(
-        "millis", "txnDateFrom/To accepted: millis (2025-01-24T08:47:01.505Z), seconds (...:01Z) or any ISO-8601",
+        "millis",
+        "txnDateFrom/To accepted: millis (2025-01-24T08:47:01.505Z), seconds (...:01Z) or any ISO-8601",
         runtime=True,
     )
-    card_otp_actions: str = _opt("TRANSACTION_OTP", "comma-separated cardOtpAction values accepted", runtime=True)
-    card_details_shape: str = _opt(
-        "list", "get_card_details for one card: list ({recordsCount, data}) or object (the card itself)", runtime=True
+    card_otp_actions: str = _opt(
+        "TRANSACTION_OTP", "comma-separated cardOtpAction values accepted", runtime=True
     )
-    otp_reply: str = _opt("object", 'generate_card_otp payload: object ({"otpRequestId": ...}) or string (the id)', runtime=True)
+    card_details_shape: str = _opt(
+        "list",
+        "get_card_details for one card: list ({recordsCount, data}) or object (the card itself)",
+        runtime=True,
+    )
+    otp_reply: str = _opt(
+        "object", 'generate_card_otp payload: object ({"otpRequestId": ...}) or string (the id)', runtime=True
+    )
     echoed_reference: str = _opt(
-        "sent", "pgReferenceNumber in a load's answer: sent (the uniqueReferenceNumber) or own (an EnKash id)", runtime=True
+        "sent",
+        "pgReferenceNumber in a load's answer: sent (the uniqueReferenceNumber) or own (an EnKash id)",
+        runtime=True,
     )
     string_payloads: str = _opt(
-        "", 'comma-separated operations answering code 0 with payload "Success" instead of their data', runtime=True
+        "",
+        'comma-separated operations answering code 0 with payload "Success" instead of their data',
+        runtime=True,
     )
-    strict_fields: bool = _opt(False, "refuse (400) request fields the docs do not list for the operation", runtime=True)
+    strict_fields: bool = _opt(
+        False, "refuse (400) request fields the docs do not list for the operation", runtime=True
+    )
     max_failed_logins: int = _opt(3, "consecutive wrong passwords that lock the user")
     accept_plaintext_requests: bool = _opt(False, "also accept unencrypted JSON request bodies", runtime=True)
-    plaintext_responses: bool = _opt(False, 'answer with plaintext JSON instead of {"request": ...}', runtime=True)
+    plaintext_responses: bool = _opt(
+        False, 'answer with plaintext JSON instead of {"request": ...}', runtime=True
+    )
     envelope_style: str = _opt("code", "response keys: code (code/message) or response_code", runtime=True)
     envelope_overrides: dict[str, str] = _opt(
         {"get_card_account_details": "response_code"}, "per-operation envelope style (OP=STYLE)", runtime=True
     )
-    timestamp_format: str = _opt("enkash", "enkash ('Jan 23, 2025 4:38:36 PM', IST), enkash_utc (same format, UTC) or iso (UTC)", runtime=True)
+    timestamp_format: str = _opt(
+        "enkash",
+        "enkash ('Jan 23, 2025 4:38:36 PM', IST), enkash_utc (same format, UTC) or iso (UTC)",
+        runtime=True,
+    )
     echo_otp: bool = _opt(True, "return the generated OTP in the generate_card_otp payload", runtime=True)
     verbose_errors: bool = _opt(
-        False, "repeat a rejected OTP and the card's number and CVV in error messages, as a careless API might", runtime=True
+        False,
+        "repeat a rejected OTP and the card's number and CVV in error messages, as a careless API might",
+        runtime=True,
     )
     duplicate_references: str = _opt(
-        "apply", "a repeated uniqueReferenceNumber: apply again, reject (code 1) or return_original", runtime=True
+        "apply",
+        "a repeated uniqueReferenceNumber: apply again, reject (code 1) or return_original",
+        runtime=True,
     )
-    settle_delay_s: float = _opt(2.0, "seconds a new transaction stays CREATED before it settles", runtime=True)
-    failure_rate: float = _opt(0.0, "share of loads that settle FAILED (money returns to the account)", runtime=True)
+    settle_delay_s: float = _opt(
+        2.0, "seconds a new transaction stays CREATED before it settles", runtime=True
+    )
+    failure_rate: float = _opt(
+        0.0, "share of loads that settle FAILED (money returns to the account)", runtime=True
+    )
     late_change_rate: float = _opt(0.0, "share of settled loads that later turn REVERSED", runtime=True)
     late_change_delay_s: float = _opt(60.0, "seconds after settling that a late change happens", runtime=True)
-    max_records: int = _opt(1000, "most records one search response returns (silently truncated)", runtime=True)
+    max_records: int = _opt(
+        1000, "most records one search response returns (silently truncated)", runtime=True
+    )
     records_count: str = _opt("total", "recordsCount: total matches or the returned count", runtime=True)
     date_to_inclusive: bool = _opt(False, "treat txnDateTo as inclusive (default exclusive)", runtime=True)
-    ignore_paging: bool = _opt(False, "ignore page/size in searches, as an API without paging would", runtime=True)
+    ignore_paging: bool = _opt(
+        False, "ignore page/size in searches, as an API without paging would", runtime=True
+    )
     search_lag_s: float = _opt(
-        0.0, "seconds a new transaction stays invisible to the transaction search (eventual consistency)", runtime=True
+        0.0,
+        "seconds a new transaction stays invisible to the transaction search (eventual consistency)",
+        runtime=True,
     )
     ignore_search_filters: bool = _opt(
-        False, "searches ignore every filter but the account: the account's rows, up to max_records", runtime=True
+        False,
+        "searches ignore every filter but the account: the account's rows, up to max_records",
+        runtime=True,
     )
     reference_field: str = _opt(
-        "pgReferenceNumber", f"the record field carrying a load's reference: {', '.join(REFERENCE_FIELDS)}", runtime=True
+        "pgReferenceNumber",
+        f"the record field carrying a load's reference: {', '.join(REFERENCE_FIELDS)}",
+        runtime=True,
     )
     status_words: dict[str, str] = _opt(
-        {}, "statuses renamed in responses and filters (WORD=OTHER, e.g. SUCCESS=SUCCESSFUL FAILED=FAILURE)", runtime=True
+        {},
+        "statuses renamed in responses and filters (WORD=OTHER, e.g. SUCCESS=SUCCESSFUL FAILED=FAILURE)",
+        runtime=True,
     )
     seed_cards: int = _opt(0, "cards to create at start in the reloadable account")
     seed_transactions: int = _opt(0, "settled historical transactions to create at start")
@@ -127,7 +175,11 @@ class SandboxConfig:
         set_ = object.__setattr__
         for name in ("card_account_balance", "gift_account_balance"):
             set_(self, name, _money(name, getattr(self, name)))
-        set_(self, "faults", tuple(f if isinstance(f, FaultRule) else FaultRule.from_dict(f) for f in self.faults))
+        set_(
+            self,
+            "faults",
+            tuple(f if isinstance(f, FaultRule) else FaultRule.from_dict(f) for f in self.faults),
+        )
         set_(self, "envelope_overrides", dict(self.envelope_overrides))
         set_(self, "status_words", {str(k): str(v) for k, v in dict(self.status_words).items()})
         set_(self, "search_lag_s", float(self.search_lag_s))
@@ -178,14 +230,16 @@ class SandboxConfig:
         if self.seed_end is not None:
             if self.seed_end.tzinfo is None:
                 raise ValueError("seed_end: must carry a time zone (e.g. ...Z)")
-            if self.seed_end > datetime.now(timezone.utc):
+            if self.seed_end > datetime.now(UTC):
                 raise ValueError("seed_end: must not be in the future")
 
     def updated(self, changes: Mapping[str, Any]) -> SandboxConfig:
         """A copy with run-time ``changes`` applied; raise ValueError naming a field that cannot change."""
         fixed = sorted(set(changes) - RUNTIME_FIELDS)
         if fixed:
-            raise ValueError(f"{', '.join(fixed)}: cannot change at run time; changeable: {sorted(RUNTIME_FIELDS)}")
+            raise ValueError(
+                f"{', '.join(fixed)}: cannot change at run time; changeable: {sorted(RUNTIME_FIELDS)}"
+            )
         return replace(self, **changes)
 
     def runtime_view(self) -> dict[str, Any]:

@@ -70,7 +70,9 @@ class FaultRule:
         """Build a rule from a JSON object; unknown keys are an error."""
         unknown = set(spec) - set(cls.__dataclass_fields__)
         if unknown:
-            raise ValueError(f"fault: unknown key(s) {sorted(unknown)}; known: {sorted(cls.__dataclass_fields__)}")
+            raise ValueError(
+                f"fault: unknown key(s) {sorted(unknown)}; known: {sorted(cls.__dataclass_fields__)}"
+            )
         return cls(**spec)
 
     def matches(self, operation: str) -> bool:

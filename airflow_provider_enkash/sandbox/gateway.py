@@ -11,6 +11,7 @@ undecryptable or malformed body) -> encrypt the envelope unless
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from dataclasses import dataclass, field
@@ -27,7 +28,12 @@ from airflow_provider_enkash.sandbox.state import State
 from airflow_provider_enkash.sandbox.validation import validate
 
 _SERVER_ERRORS = {"http_500": 500, "http_502": 502, "http_503": 503}
-_REASONS = {500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable", 429: "Too Many Requests"}
+_REASONS = {
+    500: "Internal Server Error",
+    502: "Bad Gateway",
+    503: "Service Unavailable",
+    429: "Too Many Requests",
+}
 UNDECRYPTABLE_BODY = {"request": "not-base64!!"}
 OPERATION_PATHS = {name: endpoint.path for name, endpoint in ENDPOINTS.items()}
 
@@ -104,10 +110,16 @@ class Gateway:
         """One card API call on ``path``."""
         cfg = self.state.config
         if path not in handlers.PATHS:
-            return self._count("unknown", json_reply(404, {"status": 404, "error": "Not Found", "path": path}))
+            return self._count(
+                "unknown", json_reply(404, {"status": 404, "error": "Not Found", "path": path})
+            )
         if method != "POST":
-            return self._count("unknown", json_reply(405, {"status": 405, "error": "Method Not Allowed", "path": path}))
-        if (headers.get_content_type() or "") != "application/json":  # the docs: Content-Type application/json
+            return self._count(
+                "unknown", json_reply(405, {"status": 405, "error": "Method Not Allowed", "path": path})
+            )
+        if (
+            headers.get_content_type() or ""
+        ) != "application/json":  # the docs: Content-Type application/json
             body_415 = {"status": 415, "error": "Unsupported Media Type", "path": path}
             return self._count("unknown", json_reply(415, body_415))
         request, encrypted = self._open(body, cfg.client_secret, cfg.key_derivation)
@@ -142,7 +154,11 @@ class Gateway:
             return json_reply(401, problem)
         partner = headers.get("partnerId")
         if partner != cfg.partner_id:
-            message = "partnerId: header is required" if not partner else "partnerId: not recognised for this client"
+            message = (
+                "partnerId: header is required"
+                if not partner
+                else "partnerId: not recognised for this client"
+            )
             return _error(403, message)
         if not (encrypted or (encrypted is False and cfg.accept_plaintext_requests)):
             return _error(422, "Invalid encrypted request")
@@ -156,23 +172,25 @@ class Gateway:
             answer = self._envelope(operation, 0, "Success", handlers.run(self.state, operation, request))
         except BusinessError as exc:
             answer = self._envelope(operation, 1, exc.message, exc.message)
-        wire = answer if cfg.plaintext_responses else cipher.seal(answer, cfg.client_secret, cfg.key_derivation)
+        wire = (
+            answer if cfg.plaintext_responses else cipher.seal(answer, cfg.client_secret, cfg.key_derivation)
+        )
         return self._corrupt(decision, json_reply(200, wire))
 
     def _queue(self, operation: str, request: dict[str, Any], decision: FaultDecision) -> Reply:
         """Reply now (drop or 503) and process the request ``commit_after_s`` later, as a queued backend would."""
 
         def commit() -> None:
-            try:
+            with contextlib.suppress(BusinessError):  # refused later: nothing moved, as if refused now
                 handlers.run(self.state, operation, request)
-            except BusinessError:
-                pass  # refused later: nothing moved, exactly as if refused now
 
         timer = threading.Timer(decision.commit_after_s, commit)
         timer.daemon = True
         timer.start()
         if decision.queued == "queued_commit_503":
-            return json_reply(503, {"status": 503, "error": _REASONS[503], "path": OPERATION_PATHS.get(operation, "")})
+            return json_reply(
+                503, {"status": 503, "error": _REASONS[503], "path": OPERATION_PATHS.get(operation, "")}
+            )
         return Reply(drop=True)
 
     def _envelope(self, operation: str, code: int, message: str, payload: Any) -> dict[str, Any]:

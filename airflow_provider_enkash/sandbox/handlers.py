@@ -50,9 +50,15 @@ def resolve(path: str, body: Any, state: State) -> str | None:
     fields = body if isinstance(body, dict) else {}
     if "create_gift_card" in names:
         account = (
-            state.accounts.get(fields.get("cardAccountId")) if isinstance(fields.get("cardAccountId"), str) else None
+            state.accounts.get(fields.get("cardAccountId"))
+            if isinstance(fields.get("cardAccountId"), str)
+            else None
         )
-        return "create_gift_card" if account is not None and account.account_type == "GIFT" else "create_prepaid_card"
+        return (
+            "create_gift_card"
+            if account is not None and account.account_type == "GIFT"
+            else "create_prepaid_card"
+        )
     return "get_transaction_details" if fields.get("pgReferenceNumber") else "get_all_transactions"
 
 

@@ -35,7 +35,9 @@ class LoadLedger:
     def get(self, reference: str | None) -> LedgerEntry | None:
         return None if reference is None else self._by_reference.get(reference)
 
-    def record(self, reference: str | None, card_id: str, paise: int, seq: int, payload: dict[str, Any]) -> None:
+    def record(
+        self, reference: str | None, card_id: str, paise: int, seq: int, payload: dict[str, Any]
+    ) -> None:
         """Add one application of ``reference`` (transaction number ``seq``, its response ``payload``)."""
         entry = self.get(reference)
         if entry is None:

@@ -87,7 +87,9 @@ class Account:
     cards_paise: int = 0  # sum of the balances of its cards
     allocated_paise: int = 0  # every credit onto its cards
     redeemed_paise: int = 0  # every spend from its cards
-    monthly: dict[tuple[int, int], list[int]] = field(default_factory=dict)  # IST month -> [allocated, redeemed]
+    monthly: dict[tuple[int, int], list[int]] = field(
+        default_factory=dict
+    )  # IST month -> [allocated, redeemed]
 
     @property
     def balance(self) -> Decimal:

@@ -62,6 +62,9 @@ def spend(
     if paise <= 0:
         raise BusinessError("amount: must be greater than 0")
     seq = state.debit_card(
-        card, paise, now, extra=Extra(description=f"Purchase at {merchant}", merchant=(merchant, mcc, channel))
+        card,
+        paise,
+        now,
+        extra=Extra(description=f"Purchase at {merchant}", merchant=(merchant, mcc, channel)),
     )
     return {"enkash_card_transaction_id": txn_id(seq), "balance": str(card.balance)}

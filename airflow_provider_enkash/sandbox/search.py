@@ -55,7 +55,9 @@ def _card_ixs(state: State, body: dict[str, Any]) -> set[int] | None:
     return allowed
 
 
-def _candidates(state: State, body: dict[str, Any], account: Account, lo: int, hi: int) -> tuple[Sequence[int], bool]:
+def _candidates(
+    state: State, body: dict[str, Any], account: Account, lo: int, hi: int
+) -> tuple[Sequence[int], bool]:
     """Seqs to consider in ``[lo, hi)``, and whether they still need the account/card check."""
     txns = state.txns
     explicit: set[int] | None = None
@@ -132,7 +134,11 @@ def search_transactions(state: State, body: dict[str, Any], now: int) -> dict[st
     data = []
     for seq in rows:
         card = state.card_list[txns.card_ix[seq]]
-        data.append(_variant(cfg, txns.render(seq, now, cfg.timestamp_format, card, state.accounts[card.card_account_id])))
+        data.append(
+            _variant(
+                cfg, txns.render(seq, now, cfg.timestamp_format, card, state.accounts[card.card_account_id])
+            )
+        )
     return {"recordsCount": total if cfg.records_count == "total" else len(data), "data": data}
 
 

@@ -113,7 +113,9 @@ def _seed_transactions(state: State, card_ixs: list[int], total: int, start: int
                 month[1] += amount
         t_col.append(t)
         settle_col.append(t + SETTLE_MS)
-        late_col.append(t + REVERSAL_AFTER_MS if credit and FAILED_SHARE <= roll < FAILED_SHARE + REVERSED_SHARE else 0)
+        late_col.append(
+            t + REVERSAL_AFTER_MS if credit and FAILED_SHARE <= roll < FAILED_SHARE + REVERSED_SHARE else 0
+        )
         card_col.append(card_ixs[c])
         amount_col.append(amount)
         balance_col.append(balance)

@@ -102,7 +102,11 @@ class _Handler(BaseHTTPRequestHandler):
             return json_reply(400, {"error": "Content-Length must be a whole number"})
         if int(length) > config.max_body_bytes:
             return json_reply(413, {"error": f"body larger than {config.max_body_bytes} bytes"})
-        if method == "POST" and path.startswith(ADMIN_PREFIX) and self.headers.get_content_type() != "application/json":
+        if (
+            method == "POST"
+            and path.startswith(ADMIN_PREFIX)
+            and self.headers.get_content_type() != "application/json"
+        ):
             return json_reply(415, {"error": "admin POSTs must be Content-Type: application/json"})
         return None
 

@@ -64,14 +64,22 @@ class State:
             self.counters.reset()
             now = clock.now_ms()
             self.open_account(
-                cfg.card_account_id, "RELOADABLE_GPR", "Sandbox reloadable account", cfg.card_account_balance, now
+                cfg.card_account_id,
+                "RELOADABLE_GPR",
+                "Sandbox reloadable account",
+                cfg.card_account_balance,
+                now,
             )
-            self.open_account(cfg.gift_account_id, "GIFT", "Sandbox gift account", cfg.gift_account_balance, now)
+            self.open_account(
+                cfg.gift_account_id, "GIFT", "Sandbox gift account", cfg.gift_account_balance, now
+            )
             seeding.seed(self, now)
 
     # -- accounts and cards ---------------------------------------------------------------------
 
-    def open_account(self, account_id: str, account_type: str, title: str, balance: Decimal, now: int) -> Account:
+    def open_account(
+        self, account_id: str, account_type: str, title: str, balance: Decimal, now: int
+    ) -> Account:
         account = Account(
             card_account_id=account_id,
             company_id=self.config.company_id,
@@ -106,7 +114,9 @@ class State:
             if candidate not in taken:
                 return candidate
 
-    def issue_card(self, account: Account, holder: dict[str, Any], now: int, *, user_id: str | None = None) -> Card:
+    def issue_card(
+        self, account: Account, holder: dict[str, Any], now: int, *, user_id: str | None = None
+    ) -> Card:
         """Create an ACTIVE card in ``account`` (a GIFT account issues gift cards)."""
         rng = self.rng
         card_id = self.new_id("EKC", 7, self.cards)
@@ -141,7 +151,15 @@ class State:
     # -- money ----------------------------------------------------------------------------------
 
     def credit_card(
-        self, account: Account, card: Card, paise: int, now: int, *, type_name: str, extra: Extra, lifecycle: bool
+        self,
+        account: Account,
+        card: Card,
+        paise: int,
+        now: int,
+        *,
+        type_name: str,
+        extra: Extra,
+        lifecycle: bool,
     ) -> int:
         """Move ``paise`` from ``account`` onto ``card`` and record the CR transaction; return its seq.
 
@@ -227,7 +245,9 @@ class State:
             or entry.otp != otp
         ):
             if self.config.verbose_errors:
-                raise BusinessError(f"Invalid OTP {otp} for card {card.card_number} (cvv: {card.cvv}, request {request_id})")
+                raise BusinessError(
+                    f"Invalid OTP {otp} for card {card.card_number} (cvv: {card.cvv}, request {request_id})"
+                )
             raise BusinessError("Invalid OTP")
         entry.used = True
 

@@ -70,7 +70,9 @@ class TransactionStore:
         self.by_ref: dict[str, list[int]] = {}
         self.extra: dict[int, Extra] = {}
         self.seeded = 0  # seqs below this were seeded
-        self._failures: list[tuple[int, int]] = []  # heap of (settle_ms, seq) that settle FAILED, not yet refunded
+        self._failures: list[
+            tuple[int, int]
+        ] = []  # heap of (settle_ms, seq) that settle FAILED, not yet refunded
         self._pending: list[int] = []  # live seqs that may still be CREATED
         self._prune_at = 4096
 

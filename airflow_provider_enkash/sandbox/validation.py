@@ -66,7 +66,9 @@ def _pattern(regex: str, rule: str) -> Check:
 
 
 def _enum(*allowed: str, rule: str | None = None) -> Check:
-    return lambda v: None if v in allowed else f"{v!r} is not allowed; {rule or 'one of ' + ', '.join(allowed)}"
+    return lambda v: (
+        None if v in allowed else f"{v!r} is not allowed; {rule or 'one of ' + ', '.join(allowed)}"
+    )
 
 
 def _boolean(value: Any) -> str | None:
@@ -148,7 +150,9 @@ def _id_or_list(value: Any) -> str | None:
 
 def _special_date(value: Any) -> str | None:
     try:
-        if not re.fullmatch(r"[0-9]{2}-[0-9]{2}-[0-9]{4}", value):  # strptime takes "2-9-2001" and non-ASCII digits
+        if not re.fullmatch(
+            r"[0-9]{2}-[0-9]{2}-[0-9]{4}", value
+        ):  # strptime takes "2-9-2001" and non-ASCII digits
             raise ValueError
         datetime.strptime(value, "%d-%m-%Y")
     except (TypeError, ValueError):
@@ -158,7 +162,8 @@ def _special_date(value: Any) -> str | None:
 
 def _documents(value: Any) -> str | None:
     ok = isinstance(value, list) and all(
-        isinstance(d, dict) and _text(d.get("docType")) is None and _text(d.get("docNo")) is None for d in value
+        isinstance(d, dict) and _text(d.get("docType")) is None and _text(d.get("docNo")) is None
+        for d in value
     )
     return None if ok else "must be a list of {docType, docNo} objects"
 
@@ -180,11 +185,15 @@ _ACCOUNT = (("companyId", True, COMPANY_ID), ("cardAccountId", True, _text))
 _CARD = (*_ACCOUNT, ("enKashCardId", True, _text))
 _DELIVERY = (
     ("physicalDeliveryAddressFlag", False, _boolean),
-    *_optional(_text, "deliveryAddress", "deliveryAddress2", "deliveryCity", "deliveryState", "deliveryCountry"),
+    *_optional(
+        _text, "deliveryAddress", "deliveryAddress2", "deliveryCity", "deliveryState", "deliveryCountry"
+    ),
     ("deliveryPincode", False, PINCODE),
 )
 _HOLDER = (
-    *_optional(_text, "userId", "firstName", "middleName", "lastName", "address", "address2", "city", "state"),
+    *_optional(
+        _text, "userId", "firstName", "middleName", "lastName", "address", "address2", "city", "state"
+    ),
     *_optional(_text, "country", "remarks"),
     ("email", False, EMAIL),
     ("mobile", False, MOBILE),
@@ -296,7 +305,9 @@ def validate(operation: str, body: Any, config: Any) -> None:
             raise RequestInvalid(422, name, problem)
     actions = [a.strip() for a in config.card_otp_actions.split(",")]
     if operation == "generate_card_otp" and body.get("cardOtpAction") not in (None, "", *actions):
-        raise RequestInvalid(422, "cardOtpAction", f"{body['cardOtpAction']!r} is not one of {', '.join(actions)}")
+        raise RequestInvalid(
+            422, "cardOtpAction", f"{body['cardOtpAction']!r} is not one of {', '.join(actions)}"
+        )
     for name, required, check in SCHEMAS[operation]:
         value = body.get(name)
         if value is None or value == "":

@@ -17,6 +17,7 @@ from airflow.sdk import BaseSensorOperator
 from airflow.sdk.bases.sensor import PokeReturnValue
 from airflow.sdk.configuration import conf
 from airflow.sdk.exceptions import AirflowSensorTimeout
+
 from airflow_provider_enkash.connection import DEFAULT_CONN_ID
 from airflow_provider_enkash.exceptions import (
     EnKashError,
@@ -100,12 +101,15 @@ class _SettlementSensor(BaseSensorOperator):
         done = self.poke(context)
         if done:
             return done.xcom_value if isinstance(done, PokeReturnValue) else None
-        self.log.info("Deferring: %s is polled every %s s by the triggerer", self._watch.describe(), self.poke_interval)
+        self.log.info(
+            "Deferring: %s is polled every %s s by the triggerer", self._watch.describe(), self.poke_interval
+        )
         self.defer(
             trigger=self._trigger(end_time=self._started_at + self.timeout),
             method_name="execute_complete",
             timeout=timedelta(seconds=self.timeout + self.poke_interval + _DEFERRAL_TIMEOUT_MARGIN_S),
         )
+        return None  # not reached: defer() raises TaskDeferred
 
     def _wait_started_at(self, context: Context) -> float:
         """When waiting began, epoch seconds: the first reschedule in reschedule mode, else now."""
@@ -136,7 +140,9 @@ class _SettlementSensor(BaseSensorOperator):
             target_statuses=self.target_statuses,
             failure_statuses=self.failure_statuses,
             not_found_deadline=self._not_found_deadline(),
-            max_records_per_response=watch.max_records_per_response if window else DEFAULT_MAX_RECORDS_PER_RESPONSE,
+            max_records_per_response=watch.max_records_per_response
+            if window
+            else DEFAULT_MAX_RECORDS_PER_RESPONSE,
         )
 
     def poke(self, context: Context) -> bool | PokeReturnValue:
@@ -150,7 +156,9 @@ class _SettlementSensor(BaseSensorOperator):
             return False
         self.log.info("%s", result.message)
         if result.state is PollState.SUCCESS:
-            return PokeReturnValue(is_done=True, xcom_value=self._xcom_value(result.transaction, result.summary))
+            return PokeReturnValue(
+                is_done=True, xcom_value=self._xcom_value(result.transaction, result.summary)
+            )
         if result.state is PollState.FAILURE:
             raise self._failed(result.message, result.transaction)
         if result.state is PollState.NOT_FOUND:
@@ -232,7 +240,9 @@ class EnKashTransactionSensor(_SettlementSensor):
         self.enkash_card_id = enkash_card_id
         grace = not_found_grace.total_seconds() if isinstance(not_found_grace, timedelta) else not_found_grace
         if isinstance(grace, bool) or not isinstance(grace, (int, float)) or grace < 0:
-            raise EnKashValidationError("not_found_grace", f"must be seconds >= 0 or a timedelta, got {not_found_grace!r}")
+            raise EnKashValidationError(
+                "not_found_grace", f"must be seconds >= 0 or a timedelta, got {not_found_grace!r}"
+            )
         self.not_found_grace = float(grace)
 
     def _make_watch(self) -> TransactionWatch | WindowWatch:

@@ -28,7 +28,10 @@ class QuietPeriodTrigger(BaseTrigger):
         self.state = state or {}
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
-        return (f"{type(self).__module__}.{type(self).__qualname__}", {"moment": self.moment, "state": self.state})
+        return (
+            f"{type(self).__module__}.{type(self).__qualname__}",
+            {"moment": self.moment, "state": self.state},
+        )
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
         delay = self.moment - time.time()

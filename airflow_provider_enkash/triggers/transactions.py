@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Iterable
 from typing import Any
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
+
 from airflow_provider_enkash.async_client import AsyncEnKashClient
 from airflow_provider_enkash.coalesced_poll import EARLY_FRACTION, coalescing_enabled, poll_coalesced
 from airflow_provider_enkash.retry import RETRYABLE_READ_ERRORS
@@ -131,20 +132,28 @@ class EnKashTransactionTrigger(BaseTrigger):
         try:
             client = await AsyncEnKashClient.for_connection(self.enkash_conn_id)
         except Exception as exc:  # a missing or invalid connection: report it, do not crash the triggerer
-            yield self._event("error", f"connection {self.enkash_conn_id!r} unusable: {type(exc).__name__}: {exc}")
+            yield self._event(
+                "error", f"connection {self.enkash_conn_id!r} unusable: {type(exc).__name__}: {exc}"
+            )
             return
         yield await self._wait(client)
 
     def _coalesced(self) -> bool:
         watch = self.watch
-        return isinstance(watch, TransactionWatch) and watch.enkash_transaction_id is not None and coalescing_enabled()
+        return (
+            isinstance(watch, TransactionWatch)
+            and watch.enkash_transaction_id is not None
+            and coalescing_enabled()
+        )
 
     async def _wait(self, client: AsyncEnKashClient) -> TriggerEvent:
         self.log.info(
             "Waiting for %s with native async polls every %.1f s (%s)",
             self.watch.describe(),
             self.poll_interval,
-            "searches shared with other triggers of the account" if self._coalesced() else "one search per poll",
+            "searches shared with other triggers of the account"
+            if self._coalesced()
+            else "one search per poll",
         )
         transient_failures = 0
         due = time.time()  # the first poll at once: a restarted triggerer checks right away
@@ -154,18 +163,26 @@ class EnKashTransactionTrigger(BaseTrigger):
                 result = await self._poll(client, due=due, may_run_early=not deadline_reached)
             except RETRYABLE_READ_ERRORS as exc:
                 transient_failures += 1
-                self.log.warning("Polling %s failed (%s); polling again with backoff", self.watch.describe(), exc)
+                self.log.warning(
+                    "Polling %s failed (%s); polling again with backoff", self.watch.describe(), exc
+                )
                 result, wait_s = None, self._backoff_s(transient_failures, getattr(exc, "retry_after", None))
             except Exception as exc:  # the event must carry every other failure to the task
-                return self._event("error", f"polling {self.watch.describe()} failed: {type(exc).__name__}: {exc}")
+                return self._event(
+                    "error", f"polling {self.watch.describe()} failed: {type(exc).__name__}: {exc}"
+                )
             else:
                 transient_failures, wait_s = 0, self.poll_interval
                 if (event := self._terminal_event(result)) is not None:
                     return event
             if deadline_reached:
                 last = f"; last seen: {result.message}" if result is not None else ""
-                return self._event("timeout", f"{self.watch.describe()} did not settle before the deadline{last}", result)
-            self.log.info("%s; next poll in %.1f s", result.message if result else self.watch.describe(), wait_s)
+                return self._event(
+                    "timeout", f"{self.watch.describe()} did not settle before the deadline{last}", result
+                )
+            self.log.info(
+                "%s; next poll in %.1f s", result.message if result else self.watch.describe(), wait_s
+            )
             due = time.time() + max(0.0, min(wait_s, self.end_time - time.time()))
 
     async def _poll(self, client: AsyncEnKashClient, *, due: float, may_run_early: bool) -> PollResult:
@@ -173,7 +190,9 @@ class EnKashTransactionTrigger(BaseTrigger):
         watch = self.watch
         if isinstance(watch, TransactionWatch) and self._coalesced():
             early_s = self.poll_interval * EARLY_FRACTION if may_run_early else 0.0
-            return watch.classify(await poll_coalesced(client, watch, due=due, early_s=early_s), self.statuses)
+            return watch.classify(
+                await poll_coalesced(client, watch, due=due, early_s=early_s), self.statuses
+            )
         await asyncio.sleep(max(0.0, due - time.time()))
         return await arun_poll(watch.steps(self.statuses), client)
 
@@ -182,9 +201,14 @@ class EnKashTransactionTrigger(BaseTrigger):
             return self._event("success", result.message, result)
         if result.state is PollState.FAILURE:
             return self._event("failure", result.message, result)
-        if result.state is PollState.NOT_FOUND and self.not_found_deadline is not None:
-            if time.time() >= self.not_found_deadline:
-                return self._event("failure", f"{result.message}; gave up after the not-found grace period", result)
+        if (
+            result.state is PollState.NOT_FOUND
+            and self.not_found_deadline is not None
+            and time.time() >= self.not_found_deadline
+        ):
+            return self._event(
+                "failure", f"{result.message}; gave up after the not-found grace period", result
+            )
         return None
 
     def _backoff_s(self, failures: int, retry_after: float | None) -> float:

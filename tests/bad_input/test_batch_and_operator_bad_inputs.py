@@ -3,7 +3,7 @@ with nothing sent to the sandbox and nothing written to a ledger or outside the 
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -17,7 +17,9 @@ CARD = "EKCAAAAAA1"
 
 
 def _load(tmp_path, **kwargs):
-    return EnKashBatchLoadOperator(task_id="load", batch_id="bad-input", ledger_path=str(tmp_path / "ledger"), **kwargs)
+    return EnKashBatchLoadOperator(
+        task_id="load", batch_id="bad-input", ledger_path=str(tmp_path / "ledger"), **kwargs
+    )
 
 
 def _report(sandbox, tmp_path, **source):
@@ -57,7 +59,10 @@ def test_bad_json_lines_are_reported_per_row(sandbox, tmp_path):
 
 @pytest.mark.parametrize("row_number", ["abc", "", "1.5", -1, 0, True, None, "٣"])
 def test_xcom_rows_with_a_bad_row_number_are_reported(sandbox, tmp_path, row_number):
-    rows = [{"enkash_card_id": CARD, "amount": "1"}, {"enkash_card_id": "EKCAAAAAA2", "amount": "1", "row_number": row_number}]
+    rows = [
+        {"enkash_card_id": CARD, "amount": "1"},
+        {"enkash_card_id": "EKCAAAAAA2", "amount": "1", "row_number": row_number},
+    ]
     report = _report(sandbox, tmp_path, rows=rows)
     assert list(report) == [(2, "row_number")]
 
@@ -69,7 +74,11 @@ def test_rows_that_are_not_mappings_are_reported(sandbox, tmp_path):
 
 @pytest.mark.parametrize("amount", ["1e30", 10**30, "1e3", "١٠", "１０", "9" * 50])
 def test_bad_amounts_are_row_problems_not_crashes(sandbox, tmp_path, amount):
-    report = _report(sandbox, tmp_path, rows=[{"enkash_card_id": CARD, "amount": "1"}, {"enkash_card_id": "EKCAAAAAA2", "amount": amount}])
+    report = _report(
+        sandbox,
+        tmp_path,
+        rows=[{"enkash_card_id": CARD, "amount": "1"}, {"enkash_card_id": "EKCAAAAAA2", "amount": amount}],
+    )
     assert list(report) == [(2, "amount")]
 
 
@@ -98,17 +107,23 @@ def test_batch_load_arguments_are_checked_when_the_operator_is_built(sandbox, tm
     assert not (tmp_path / "ledger").exists()
 
 
-@pytest.mark.parametrize(("kwargs", "field"), [({"chunk_size": 0}, "chunk_size"), ({"max_rows": -1}, "max_rows")])
+@pytest.mark.parametrize(
+    ("kwargs", "field"), [({"chunk_size": 0}, "chunk_size"), ({"max_rows": -1}, "max_rows")]
+)
 def test_batch_plan_arguments_are_checked_when_the_operator_is_built(kwargs, field):
     with pytest.raises(EnKashValidationError) as info:
         EnKashBatchPlanOperator(task_id="plan", rows=[{"enkash_card_id": CARD, "amount": "1"}], **kwargs)
     assert info.value.field == field
 
 
-@pytest.mark.parametrize("prefix", ["../../x_", "sub/x_", "..\\x_", "/abs_", "s3://other-bucket/x_", "x\x00_"])
+@pytest.mark.parametrize(
+    "prefix", ["../../x_", "sub/x_", "..\\x_", "/abs_", "s3://other-bucket/x_", "x\x00_"]
+)
 def test_file_prefix_cannot_leave_the_destination(tmp_path, prefix):
     with pytest.raises(EnKashValidationError) as info:
-        EnKashTransactionsToStorageOperator(task_id="files", destination=str(tmp_path / "out"), file_prefix=prefix)
+        EnKashTransactionsToStorageOperator(
+            task_id="files", destination=str(tmp_path / "out"), file_prefix=prefix
+        )
     assert info.value.field == "file_prefix"
 
 
@@ -117,7 +132,7 @@ def test_templated_file_prefix_is_checked_after_rendering(sandbox, tmp_path):
         task_id="files", destination=f"file://{tmp_path}/a/b/out", file_prefix="{{ params.prefix }}"
     )
     operator.file_prefix = "../../x_"  # what rendering the template gave
-    start = datetime(2025, 1, 2, tzinfo=timezone.utc)
+    start = datetime(2025, 1, 2, tzinfo=UTC)
     with pytest.raises(EnKashValidationError, match="file_prefix"):
         operator.execute({"data_interval_start": start, "data_interval_end": start.replace(day=3)})
     assert sandbox.requests_total() == 0

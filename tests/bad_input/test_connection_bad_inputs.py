@@ -70,7 +70,9 @@ def test_bad_path_extra_refused(sandbox, sandbox_server, monkeypatch):
     assert sandbox.requests_total() == 0
 
 
-@pytest.mark.parametrize(("text", "expected"), [("false", False), ("FALSE", False), ("no", False), ("0", False), (False, False)])
+@pytest.mark.parametrize(
+    ("text", "expected"), [("false", False), ("FALSE", False), ("no", False), ("0", False), (False, False)]
+)
 def test_verify_off_as_text_is_a_boolean_and_warns_once(sandbox_server, monkeypatch, caplog, text, expected):
     connection_module._unverified_warned.clear()
     caplog.set_level(logging.WARNING, logger=connection_module.__name__)

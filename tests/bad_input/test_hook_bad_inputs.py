@@ -15,34 +15,130 @@ LONG = "x" * 300
 CASES = [
     ("load_card_balance", {"enkash_card_id": CARD, "amount": "0", "unique_reference_number": "R"}, "amount"),
     ("load_card_balance", {"enkash_card_id": CARD, "amount": "-5", "unique_reference_number": "R"}, "amount"),
-    ("load_card_balance", {"enkash_card_id": CARD, "amount": "10.005", "unique_reference_number": "R"}, "amount"),
-    ("load_card_balance", {"enkash_card_id": CARD, "amount": 10.005, "unique_reference_number": "R"}, "amount"),
-    ("load_card_balance", {"enkash_card_id": CARD, "amount": "1e12", "unique_reference_number": "R"}, "amount"),
-    ("load_card_balance", {"enkash_card_id": CARD, "amount": "NaN", "unique_reference_number": "R"}, "amount"),
-    ("load_card_balance", {"enkash_card_id": CARD, "amount": "Infinity", "unique_reference_number": "R"}, "amount"),
+    (
+        "load_card_balance",
+        {"enkash_card_id": CARD, "amount": "10.005", "unique_reference_number": "R"},
+        "amount",
+    ),
+    (
+        "load_card_balance",
+        {"enkash_card_id": CARD, "amount": 10.005, "unique_reference_number": "R"},
+        "amount",
+    ),
+    (
+        "load_card_balance",
+        {"enkash_card_id": CARD, "amount": "1e12", "unique_reference_number": "R"},
+        "amount",
+    ),
+    (
+        "load_card_balance",
+        {"enkash_card_id": CARD, "amount": "NaN", "unique_reference_number": "R"},
+        "amount",
+    ),
+    (
+        "load_card_balance",
+        {"enkash_card_id": CARD, "amount": "Infinity", "unique_reference_number": "R"},
+        "amount",
+    ),
     ("load_card_balance", {"enkash_card_id": CARD, "amount": True, "unique_reference_number": "R"}, "amount"),
     ("load_card_balance", {"enkash_card_id": CARD, "amount": [10], "unique_reference_number": "R"}, "amount"),
     ("load_card_balance", {"enkash_card_id": CARD, "amount": "१०", "unique_reference_number": "R"}, "amount"),
-    ("load_card_balance", {"enkash_card_id": CARD, "amount": "1e3", "unique_reference_number": "R"}, "amount"),
-    ("load_card_balance", {"enkash_card_id": CARD, "amount": "1E+3", "unique_reference_number": "R"}, "amount"),
+    (
+        "load_card_balance",
+        {"enkash_card_id": CARD, "amount": "1e3", "unique_reference_number": "R"},
+        "amount",
+    ),
+    (
+        "load_card_balance",
+        {"enkash_card_id": CARD, "amount": "1E+3", "unique_reference_number": "R"},
+        "amount",
+    ),
     ("load_card_balance", {"enkash_card_id": CARD, "amount": 1e30, "unique_reference_number": "R"}, "amount"),
-    ("load_card_balance", {"enkash_card_id": CARD, "amount": "1e30", "unique_reference_number": "R"}, "amount"),
-    ("load_card_balance", {"enkash_card_id": CARD, "amount": 10**30, "unique_reference_number": "R"}, "amount"),
-    ("load_card_balance", {"enkash_card_id": CARD, "amount": Decimal("1e30"), "unique_reference_number": "R"}, "amount"),
-    ("load_card_balance", {"enkash_card_id": CARD, "amount": "9" * 40, "unique_reference_number": "R"}, "amount"),
-    ("load_card_balance", {"enkash_card_id": CARD, "amount": "١٠٠", "unique_reference_number": "R"}, "amount"),
-    ("load_card_balance", {"enkash_card_id": CARD, "amount": "１００", "unique_reference_number": "R"}, "amount"),
-    ("load_card_balance", {"enkash_card_id": "", "amount": "1", "unique_reference_number": "R"}, "enKashCardId"),
-    ("load_card_balance", {"enkash_card_id": None, "amount": "1", "unique_reference_number": "R"}, "enKashCardId"),
-    ("load_card_balance", {"enkash_card_id": "EKC 12;DROP", "amount": "1", "unique_reference_number": "R"}, "enKashCardId"),
-    ("load_card_balance", {"enkash_card_id": "कार्ड१२३", "amount": "1", "unique_reference_number": "R"}, "enKashCardId"),
-    ("load_card_balance", {"enkash_card_id": CARD, "amount": "1", "unique_reference_number": ""}, "uniqueReferenceNumber"),
-    ("load_card_balance", {"enkash_card_id": CARD, "amount": "1", "unique_reference_number": "R" * 65}, "uniqueReferenceNumber"),
-    ("load_card_balance", {"enkash_card_id": CARD, "amount": "1", "unique_reference_number": 123}, "uniqueReferenceNumber"),
-    ("load_card_balance", {"enkash_card_id": CARD, "amount": "1", "unique_reference_number": "R\x00"}, "uniqueReferenceNumber"),
-    ("load_card_balance", {"enkash_card_id": CARD, "amount": "1", "unique_reference_number": "R", "remarks": LONG}, "remarks"),
-    ("load_card_balance", {"enkash_card_id": CARD, "amount": "1", "unique_reference_number": "R", "company_id": "ACME"}, "companyId"),
-    ("load_card_balance", {"enkash_card_id": CARD, "amount": "1", "unique_reference_number": "R", "max_attempts": 0}, "max_attempts"),
+    (
+        "load_card_balance",
+        {"enkash_card_id": CARD, "amount": "1e30", "unique_reference_number": "R"},
+        "amount",
+    ),
+    (
+        "load_card_balance",
+        {"enkash_card_id": CARD, "amount": 10**30, "unique_reference_number": "R"},
+        "amount",
+    ),
+    (
+        "load_card_balance",
+        {"enkash_card_id": CARD, "amount": Decimal("1e30"), "unique_reference_number": "R"},
+        "amount",
+    ),
+    (
+        "load_card_balance",
+        {"enkash_card_id": CARD, "amount": "9" * 40, "unique_reference_number": "R"},
+        "amount",
+    ),
+    (
+        "load_card_balance",
+        {"enkash_card_id": CARD, "amount": "١٠٠", "unique_reference_number": "R"},
+        "amount",
+    ),
+    (
+        "load_card_balance",
+        {"enkash_card_id": CARD, "amount": "１００", "unique_reference_number": "R"},
+        "amount",
+    ),
+    (
+        "load_card_balance",
+        {"enkash_card_id": "", "amount": "1", "unique_reference_number": "R"},
+        "enKashCardId",
+    ),
+    (
+        "load_card_balance",
+        {"enkash_card_id": None, "amount": "1", "unique_reference_number": "R"},
+        "enKashCardId",
+    ),
+    (
+        "load_card_balance",
+        {"enkash_card_id": "EKC 12;DROP", "amount": "1", "unique_reference_number": "R"},
+        "enKashCardId",
+    ),
+    (
+        "load_card_balance",
+        {"enkash_card_id": "कार्ड१२३", "amount": "1", "unique_reference_number": "R"},
+        "enKashCardId",
+    ),
+    (
+        "load_card_balance",
+        {"enkash_card_id": CARD, "amount": "1", "unique_reference_number": ""},
+        "uniqueReferenceNumber",
+    ),
+    (
+        "load_card_balance",
+        {"enkash_card_id": CARD, "amount": "1", "unique_reference_number": "R" * 65},
+        "uniqueReferenceNumber",
+    ),
+    (
+        "load_card_balance",
+        {"enkash_card_id": CARD, "amount": "1", "unique_reference_number": 123},
+        "uniqueReferenceNumber",
+    ),
+    (
+        "load_card_balance",
+        {"enkash_card_id": CARD, "amount": "1", "unique_reference_number": "R\x00"},
+        "uniqueReferenceNumber",
+    ),
+    (
+        "load_card_balance",
+        {"enkash_card_id": CARD, "amount": "1", "unique_reference_number": "R", "remarks": LONG},
+        "remarks",
+    ),
+    (
+        "load_card_balance",
+        {"enkash_card_id": CARD, "amount": "1", "unique_reference_number": "R", "company_id": "ACME"},
+        "companyId",
+    ),
+    (
+        "load_card_balance",
+        {"enkash_card_id": CARD, "amount": "1", "unique_reference_number": "R", "max_attempts": 0},
+        "max_attempts",
+    ),
     ("create_prepaid_card", {"mobile": "98765"}, "mobile"),
     ("create_prepaid_card", {"mobile": 9876543210}, "mobile"),
     ("create_prepaid_card", {"mobile": "98765432100"}, "mobile"),
@@ -57,7 +153,11 @@ CASES = [
     ("create_prepaid_card", {"title": "Dr"}, "title"),
     ("create_prepaid_card", {"special_date": "2001-09-02"}, "specialDate"),
     ("create_prepaid_card", {"special_date": "31-02-2001"}, "specialDate"),
-    ("create_prepaid_card", {"special_date": "02-09-２００１"}, "specialDate"),  # strptime took full-width years
+    (
+        "create_prepaid_card",
+        {"special_date": "02-09-２００１"},
+        "specialDate",
+    ),  # strptime took full-width years
     ("create_prepaid_card", {"special_date": "2-9-2001"}, "specialDate"),
     ("create_prepaid_card", {"pincode": "12345"}, "pincode"),
     ("create_prepaid_card", {"first_name": LONG}, "firstName"),
@@ -67,10 +167,30 @@ CASES = [
     ("create_prepaid_card", {"documents": [{"docType": "PAN"}]}, "documents[0]"),
     ("create_prepaid_card", {"physical_card": "yes"}, "physicalCard"),
     ("create_gift_card", {"load_amount": "-1"}, "loadAmount"),
-    ("create_card_account", {"company_name": "A", "plan_master_id": "PM1", "email": "a@b.co", "mobile": "9876543210",
-                             "account_title": "T", "account_type": "SAVINGS"}, "accountType"),
-    ("create_card_account", {"company_name": "", "plan_master_id": "PM1", "email": "a@b.co", "mobile": "9876543210",
-                             "account_title": "T", "account_type": "MEAL"}, "companyName"),
+    (
+        "create_card_account",
+        {
+            "company_name": "A",
+            "plan_master_id": "PM1",
+            "email": "a@b.co",
+            "mobile": "9876543210",
+            "account_title": "T",
+            "account_type": "SAVINGS",
+        },
+        "accountType",
+    ),
+    (
+        "create_card_account",
+        {
+            "company_name": "",
+            "plan_master_id": "PM1",
+            "email": "a@b.co",
+            "mobile": "9876543210",
+            "account_title": "T",
+            "account_type": "MEAL",
+        },
+        "companyName",
+    ),
     ("set_card_pin", {"enkash_card_id": CARD, "pin": "12"}, "pinBlock"),
     ("set_card_pin", {"enkash_card_id": CARD, "pin": 1234}, "pinBlock"),
     ("set_card_pin", {"enkash_card_id": CARD, "pin": "12a4"}, "pinBlock"),
@@ -107,7 +227,9 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize(("method", "kwargs", "field"), CASES, ids=[f"{m}-{f}-{i}" for i, (m, _, f) in enumerate(CASES)])
+@pytest.mark.parametrize(
+    ("method", "kwargs", "field"), CASES, ids=[f"{m}-{f}-{i}" for i, (m, _, f) in enumerate(CASES)]
+)
 def test_refused_locally_naming_the_field(sandbox, hook, method, kwargs, field):
     with pytest.raises(EnKashValidationError) as info:
         getattr(hook, method)(**kwargs)
@@ -125,7 +247,9 @@ def test_amount_refusals_never_round(hook):
         hook.load_card_balance(enkash_card_id=CARD, amount=Decimal("10.001"), unique_reference_number="R")
 
 
-@pytest.mark.parametrize(("method", "field"), [("view_card_details", "otp"), ("block_card", "otp"), ("block_card", "mfaCode")])
+@pytest.mark.parametrize(
+    ("method", "field"), [("view_card_details", "otp"), ("block_card", "otp"), ("block_card", "mfaCode")]
+)
 def test_malformed_otp_and_mfa_codes_are_not_echoed(sandbox, hook, method, field):
     secret = "73 19"
     kwargs = {"enkash_card_id": CARD}

@@ -11,7 +11,9 @@ from typing import Any
 QUIET_S = 0.4
 
 
-def execute_through_deferrals(operator: Any, ctx: dict[str, Any], *, max_deferrals: int = 40, first: Any = None) -> Any:
+def execute_through_deferrals(
+    operator: Any, ctx: dict[str, Any], *, max_deferrals: int = 40, first: Any = None
+) -> Any:
     """``operator.execute(ctx)`` (or ``first(ctx)``) as Airflow runs it across deferrals: sleep until the
     trigger's moment, then resume with the trigger's event."""
     from airflow.sdk.exceptions import TaskDeferred
@@ -46,7 +48,10 @@ def context(try_number: int = 1, **ti_fields: Any) -> dict[str, Any]:
 
 
 def new_cards(hook, count: int) -> list[str]:
-    return [hook.create_prepaid_card(first_name=f"Emp{i}", mobile=f"9{i:09d}")["enKashCardId"] for i in range(count)]
+    return [
+        hook.create_prepaid_card(first_name=f"Emp{i}", mobile=f"9{i:09d}")["enKashCardId"]
+        for i in range(count)
+    ]
 
 
 def payroll(cards: list[str], *, base: str = "1000.01") -> list[dict[str, str]]:

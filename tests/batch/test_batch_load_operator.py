@@ -68,8 +68,8 @@ def test_happy_path_loads_every_row_once_and_records_the_ledger(sandbox, hook, t
         "already_loaded": 0,
         "failed": 0,
         "outcome_unknown": 0,
-            "resent_after_unknown": 0,
-            "amount_mismatch": 0,
+        "resent_after_unknown": 0,
+        "amount_mismatch": 0,
     }
     total = sum(Decimal(r["amount"]) for r in rows)
     assert Decimal(summary["settled_amount"]) == total
@@ -171,14 +171,18 @@ def test_business_refusals_are_failed_rows_and_the_rest_still_load(sandbox, hook
         "already_loaded": 0,
         "failed": 1,
         "outcome_unknown": 0,
-            "resent_after_unknown": 0,
-            "amount_mismatch": 0,
+        "resent_after_unknown": 0,
+        "amount_mismatch": 0,
     }
     (problem,) = summary["problem_rows"]
-    assert problem["row_number"] == 3 and problem["error_code"] and "blocked" in problem["error_message"].lower()
+    assert (
+        problem["row_number"] == 3 and problem["error_code"] and "blocked" in problem["error_message"].lower()
+    )
     balances = card_balances(sandbox)
     assert balances[cards[2]] == Decimal(0)
-    assert [balances[c] for c in (cards[0], cards[1], cards[3])] == [Decimal(rows[i]["amount"]) for i in (0, 1, 3)]
+    assert [balances[c] for c in (cards[0], cards[1], cards[3])] == [
+        Decimal(rows[i]["amount"]) for i in (0, 1, 3)
+    ]
 
 
 def test_fail_on_failed_false_lets_the_task_succeed(sandbox, hook, tmp_path):
@@ -262,10 +266,12 @@ def test_task_retry_mid_batch_re_examines_only_unsettled_rows_after_a_lookup(san
         "already_loaded": 5,
         "failed": 0,
         "outcome_unknown": 0,
-            "resent_after_unknown": 0,
-            "amount_mismatch": 0,
+        "resent_after_unknown": 0,
+        "amount_mismatch": 0,
     }
-    assert summary["carried_over_from_ledger"] >= 15  # the 15 loaded in try 1, plus rows settled before a deferral
+    assert (
+        summary["carried_over_from_ledger"] >= 15
+    )  # the 15 loaded in try 1, plus rows settled before a deferral
     assert {r for r, e in sandbox_loads(sandbox).items() if e["times_applied"] == 1} >= unknown
     assert_loaded_exactly_once(sandbox, rows, _references(rows))
 
@@ -273,7 +279,9 @@ def test_task_retry_mid_batch_re_examines_only_unsettled_rows_after_a_lookup(san
 def test_crash_mid_batch_retry_looks_up_rows_missing_from_the_ledger(sandbox, hook, tmp_path):
     """A worker killed mid-batch leaves some loads done but unrecorded; the retry finds them by reference."""
     rows = payroll(new_cards(hook, 10))
-    for row, reference in list(zip(rows, _references(rows)))[:6]:  # what the killed try managed to send
+    for row, reference in list(zip(rows, _references(rows), strict=False))[
+        :6
+    ]:  # what the killed try managed to send
         hook.load_card_balance(
             enkash_card_id=row["enkash_card_id"],
             amount=row["amount"],
@@ -285,8 +293,8 @@ def test_crash_mid_batch_retry_looks_up_rows_missing_from_the_ledger(sandbox, ho
         "already_loaded": 6,
         "failed": 0,
         "outcome_unknown": 0,
-            "resent_after_unknown": 0,
-            "amount_mismatch": 0,
+        "resent_after_unknown": 0,
+        "amount_mismatch": 0,
     }
     assert_loaded_exactly_once(sandbox, rows, _references(rows))
 

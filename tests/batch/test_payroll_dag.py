@@ -7,7 +7,7 @@ import importlib.util
 import json
 import os
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -110,7 +110,7 @@ def _dag_module():
 
 
 def _utc(*args) -> datetime:
-    return datetime(*args, tzinfo=timezone.utc)
+    return datetime(*args, tzinfo=UTC)
 
 
 def test_default_params_are_complete_and_valid_so_the_trigger_form_accepts_them():
@@ -146,7 +146,11 @@ def test_period_to_pay(run_type, logical_date, requested, now, expected):
 
     run_type = DagRunType(run_type)  # what a task's context holds (its str() is not the value)
     pay_day, reason = _dag_module().period_to_pay(
-        run_type=run_type, logical_date=logical_date, requested=requested, late_after=timedelta(hours=6), now=now
+        run_type=run_type,
+        logical_date=logical_date,
+        requested=requested,
+        late_after=timedelta(hours=6),
+        now=now,
     )
     assert pay_day == expected, reason
     if expected is None:
@@ -156,7 +160,11 @@ def test_period_to_pay(run_type, logical_date, requested, now, expected):
 def test_a_malformed_pay_period_is_refused_naming_the_param():
     with pytest.raises(ValueError, match="pay_period: '2026-13-45'"):
         _dag_module().period_to_pay(
-            run_type="manual", logical_date=None, requested="2026-13-45", late_after=timedelta(hours=6), now=_utc(2026, 1, 1)
+            run_type="manual",
+            logical_date=None,
+            requested="2026-13-45",
+            late_after=timedelta(hours=6),
+            now=_utc(2026, 1, 1),
         )
 
 
@@ -178,7 +186,7 @@ def test_default_params_with_an_old_logical_date_pay_only_the_current_period(see
     run = dag.test(logical_date=pendulum.datetime(2025, 1, 1, 3, 30, tz="UTC"), run_conf=conf)
     assert run.state == "success"
 
-    current = _dag_module().latest_pay_day(datetime.now(timezone.utc)).isoformat()
+    current = _dag_module().latest_pay_day(datetime.now(UTC)).isoformat()
     batch_id = f"payroll-{current}"
     rows = _read_csv(SAMPLE)
     loads = _admin(seeded_sandbox, "ledger")["loads"]
@@ -191,7 +199,9 @@ def test_default_params_with_an_old_logical_date_pay_only_the_current_period(see
     assert [(r["row_key"], r["outcome"]) for r in report] == [(r["reference"], "loaded") for r in rows]
     assert all([r["enkash_transaction_id"]] == by_txn[r["reference"]] for r in report)
     assert _read_csv(folder / "needs_action.csv") == []
-    assert (folder / "needs_action.csv").read_text().splitlines() == ["reference,enkash_card_id,amount,remarks"]
+    assert (folder / "needs_action.csv").read_text().splitlines() == [
+        "reference,enkash_card_id,amount,remarks"
+    ]
 
     # The ledger is an asset: the report's event names the batch and its counts.
     from airflow.models.asset import AssetEvent, AssetModel

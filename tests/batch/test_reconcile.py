@@ -14,7 +14,11 @@ BATCH = "reconcile-2025-01-15"
 
 def _load(tmp_path, rows) -> FileLedger:
     EnKashBatchLoadOperator(
-        task_id="load", rows=rows, batch_id=BATCH, ledger_path=str(tmp_path / "ledger"), resend_quiet_period=QUIET_S
+        task_id="load",
+        rows=rows,
+        batch_id=BATCH,
+        ledger_path=str(tmp_path / "ledger"),
+        resend_quiet_period=QUIET_S,
     ).execute(context())
     return FileLedger(tmp_path / "ledger")
 

@@ -17,7 +17,7 @@ import re
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -58,7 +58,10 @@ def sandbox() -> Iterator[Sandbox]:
 
 @pytest.fixture(scope="module")
 def stack() -> Iterator[AirflowStack]:
-    dag_files = [REPO / "dags_examples" / f"{PAYROLL_DAG}.py", REPO / "tests" / "dags" / "ui_read_card_account.py"]
+    dag_files = [
+        REPO / "dags_examples" / f"{PAYROLL_DAG}.py",
+        REPO / "tests" / "dags" / "ui_read_card_account.py",
+    ]
     with AirflowStack(dag_files=dag_files, keep_home=bool(os.environ.get("ENKASH_E2E_KEEP_HOME"))) as stack:
         for dag_id in (PAYROLL_DAG, READ_DAG):
             stack.wait_for_dag(dag_id)
@@ -102,14 +105,18 @@ def _admin(sandbox: Sandbox, name: str) -> Any:
 
 
 @pytest.fixture(scope="module")
-def connection_from_the_form(page: Any, stack: AirflowStack, sandbox: Sandbox, artifacts: Path) -> dict[str, Any]:
+def connection_from_the_form(
+    page: Any, stack: AirflowStack, sandbox: Sandbox, artifacts: Path
+) -> dict[str, Any]:
     """``enkash_default`` created in Admin > Connections > Add Connection; what Airflow stored."""
     issued = json.loads(sandbox.connection_json())  # what EnKash onboarding hands out
     with _screenshot_on_failure(page, artifacts / "failed-connection-form.png"):
         return _create_connection(page, stack, issued, artifacts)
 
 
-def _create_connection(page: Any, stack: AirflowStack, issued: dict[str, Any], artifacts: Path) -> dict[str, Any]:
+def _create_connection(
+    page: Any, stack: AirflowStack, issued: dict[str, Any], artifacts: Path
+) -> dict[str, Any]:
     extra = issued["extra"]
     page.goto(f"{stack.url}/connections")
     page.get_by_role("button", name="Add Connection").click()
@@ -145,13 +152,17 @@ def _wait_for_runs(stack: AirflowStack, dag_id: str, *, run_type: str) -> list[d
     deadline = time.monotonic() + RUN_TIMEOUT_S
     while time.monotonic() < deadline:
         runs = stack.dag_runs(dag_id)
-        if any(r["run_type"] == run_type for r in runs) and all(r["state"] in ("success", "failed") for r in runs):
+        if any(r["run_type"] == run_type for r in runs) and all(
+            r["state"] in ("success", "failed") for r in runs
+        ):
             return runs
         time.sleep(1)
     raise AssertionError(f"{dag_id} runs not finished after {RUN_TIMEOUT_S}s: {stack.dag_runs(dag_id)}")
 
 
-def test_a_connection_made_in_the_form_with_its_defaults_serves_a_read_task(connection_from_the_form, stack, sandbox):
+def test_a_connection_made_in_the_form_with_its_defaults_serves_a_read_task(
+    connection_from_the_form, stack, sandbox
+):
     stored = connection_from_the_form
     assert (stored["conn_type"], stored["host"]) == ("enkash", sandbox.url)
     extra = json.loads(stored["extra"] or "{}")
@@ -193,11 +204,11 @@ def _trigger_payroll_with_defaults(page: Any, stack: AirflowStack, sandbox: Sand
 
     # Unpausing let the scheduler add the run for the last 1st/15th; unless that was minutes ago,
     # it pays nothing. Either way each row of the sample file moved money exactly once.
-    loads = [e for e in _admin(sandbox, "ledger")["loads"]]
+    loads = list(_admin(sandbox, "ledger")["loads"])
     assert len(loads) == PAYROLL_ROWS and all(e["times_applied"] == 1 for e in loads), loads
     batch = stack.api(
         "GET",
         f"/dags/{PAYROLL_DAG}/dagRuns/{manual[0]['dag_run_id']}/taskInstances/batch_name/xcomEntries/return_value",
     )["value"]
-    today = datetime.now(timezone.utc)
-    assert batch.startswith("payroll-") and batch[len("payroll-"):] <= today.date().isoformat()
+    today = datetime.now(UTC)
+    assert batch.startswith("payroll-") and batch[len("payroll-") :] <= today.date().isoformat()

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pendulum
-
 from airflow.sdk import dag
+
 from airflow_provider_enkash.operators.card_reads import (
     EnKashGetCardDetailsOperator,
 )

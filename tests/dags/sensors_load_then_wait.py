@@ -7,13 +7,18 @@ reference and card from the load task's XCom.
 from __future__ import annotations
 
 import pendulum
-
 from airflow.sdk import dag
+
 from airflow_provider_enkash.operators.loads import EnKashLoadCardBalanceOperator
 from airflow_provider_enkash.sensors.transactions import EnKashTransactionSensor
 
 
-@dag(dag_id="sensors_load_then_wait", schedule=None, start_date=pendulum.datetime(2025, 1, 1, tz="UTC"), catchup=False)
+@dag(
+    dag_id="sensors_load_then_wait",
+    schedule=None,
+    start_date=pendulum.datetime(2025, 1, 1, tz="UTC"),
+    catchup=False,
+)
 def sensors_load_then_wait():
     load = EnKashLoadCardBalanceOperator(
         task_id="load",

@@ -47,7 +47,11 @@ def code_blocks(path: Path) -> list[CodeBlock]:
     for token in tokens:
         if token.type == "fence" and not token.info.startswith("{"):
             language = token.info.split()[0] if token.info.strip() else ""
-            marker = _NOT_RUN.match(previous.content.strip()) if previous and previous.type == "html_block" else None
+            marker = (
+                _NOT_RUN.match(previous.content.strip())
+                if previous and previous.type == "html_block"
+                else None
+            )
             blocks.append(
                 CodeBlock(
                     path=path,

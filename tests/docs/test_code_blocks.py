@@ -42,10 +42,14 @@ def test_every_fence_follows_the_convention(path):
             f"or one of {sorted(DISPLAY_ONLY)} (display only); see docs/README-for-writers.md"
         )
         if block.not_run_reason is not None:
-            assert block.language in RUNNABLE, f"{block.where}: only python and bash blocks need a not-run marker"
+            assert block.language in RUNNABLE, (
+                f"{block.where}: only python and bash blocks need a not-run marker"
+            )
             assert len(block.not_run_reason) >= 15, f"{block.where}: say why the block does not run"
         if block.language == "python" and _DEFINES_DAG.search(block.code) and block.not_run_reason is None:
-            assert ".test(" in block.code, f"{block.where}: a DAG example ends with `if __name__ == '__main__': <dag>.test()`"
+            assert ".test(" in block.code, (
+                f"{block.where}: a DAG example ends with `if __name__ == '__main__': <dag>.test()`"
+            )
 
 
 def _env_after(env_file: Path) -> dict[str, str]:
@@ -53,7 +57,9 @@ def _env_after(env_file: Path) -> dict[str, str]:
     return dict(pairs)
 
 
-def _run(block: CodeBlock, env: dict[str, str], work: Path) -> tuple[subprocess.CompletedProcess, dict[str, str]]:
+def _run(
+    block: CodeBlock, env: dict[str, str], work: Path
+) -> tuple[subprocess.CompletedProcess, dict[str, str]]:
     name = "docs_block_" + re.sub(r"\W", "_", block.where)
     if block.language == "python":
         script = Path(env["AIRFLOW__CORE__DAGS_FOLDER"]) / f"{name}.py"

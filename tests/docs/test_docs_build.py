@@ -11,7 +11,18 @@ from tests.docs.blocks import REPO
 def test_sphinx_builds_the_docs_with_warnings_as_errors(tmp_path):
     out = tmp_path / "html"
     result = subprocess.run(
-        [sys.executable, "-m", "sphinx", "-W", "--keep-going", "-q", "-b", "html", str(REPO / "docs"), str(out)],
+        [
+            sys.executable,
+            "-m",
+            "sphinx",
+            "-W",
+            "--keep-going",
+            "-q",
+            "-b",
+            "html",
+            str(REPO / "docs"),
+            str(out),
+        ],
         capture_output=True,
         text=True,
         timeout=600,

@@ -54,9 +54,7 @@ class Needle:
         return re.compile(escaped)
 
 
-def find_leaks(
-    haystacks: Iterable[tuple[str, str]], needles: Iterable[Needle]
-) -> list[Leak]:
+def find_leaks(haystacks: Iterable[tuple[str, str]], needles: Iterable[Needle]) -> list[Leak]:
     """Every occurrence of every needle in every ``(where, text)`` haystack."""
     compiled = [(needle, needle.pattern()) for needle in needles if needle.value]
     leaks = []
@@ -82,11 +80,7 @@ def needles_from(secrets: Any, *, kind: str) -> Iterator[Needle]:
     elif isinstance(secrets, list):
         for value in secrets:
             yield from needles_from(value, kind=kind)
-    elif (
-        isinstance(secrets, (str, int))
-        and not isinstance(secrets, bool)
-        and str(secrets)
-    ):
+    elif isinstance(secrets, (str, int)) and not isinstance(secrets, bool) and str(secrets):
         yield Needle(kind=kind, value=str(secrets))
 
 
@@ -101,9 +95,7 @@ def stack_files(stack: AirflowStack) -> Iterator[tuple[str, str]]:
                 )
 
 
-def stack_api_records(
-    stack: AirflowStack, runs: Iterable[tuple[str, str]]
-) -> Iterator[tuple[str, str]]:
+def stack_api_records(stack: AirflowStack, runs: Iterable[tuple[str, str]]) -> Iterator[tuple[str, str]]:
     """Over the REST API, for each ``(dag_id, run_id)``: each try's log, XCom and rendered fields."""
     for dag_id, run_id in runs:
         run_path = f"/dags/{dag_id}/dagRuns/{run_id}"
@@ -124,9 +116,7 @@ def stack_api_records(
                     f"REST log of {name} try {try_number}",
                     json.dumps(content, default=str),
                 )
-        entries = stack.api(
-            "GET", f"{run_path}/taskInstances/~/xcomEntries", params={"limit": 1000}
-        )
+        entries = stack.api("GET", f"{run_path}/taskInstances/~/xcomEntries", params={"limit": 1000})
         for entry in entries["xcom_entries"]:
             value = stack.api(
                 "GET",

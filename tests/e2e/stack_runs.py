@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -26,9 +26,7 @@ def _transaction_ids(hook: EnKashHook, start: str, end: str) -> set[str]:
     """Every transaction id the sandbox holds in ``[start, end)``, page by page (not the exporter's reader)."""
     found: list[str] = []
     for page in range(10_000):
-        answer = hook.get_all_transactions(
-            txn_date_from=start, txn_date_to=end, page=page, size=_PAGE_SIZE
-        )
+        answer = hook.get_all_transactions(txn_date_from=start, txn_date_to=end, page=page, size=_PAGE_SIZE)
         found += [t["enKashCardTransactionId"] for t in answer["data"]]
         if len(answer["data"]) < _PAGE_SIZE:
             break
@@ -48,18 +46,14 @@ def sandbox_hook(sandbox: Sandbox) -> EnKashHook:
 
 def utc_midnight() -> datetime:
     """Today's 00:00 UTC."""
-    return datetime.now(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
+    return datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
 
 
-def sandbox_admin(
-    sandbox: Sandbox, name: str, body: dict[str, Any] | None = None
-) -> Any:
+def sandbox_admin(sandbox: Sandbox, name: str, body: dict[str, Any] | None = None) -> Any:
     """GET ``/_sandbox/<name>``, or POST ``body`` to it."""
     url = f"{sandbox.url}/_sandbox/{name}"
     response = (
-        requests.post(url, json=body, timeout=10)
-        if body is not None
-        else requests.get(url, timeout=10)
+        requests.post(url, json=body, timeout=10) if body is not None else requests.get(url, timeout=10)
     )
     response.raise_for_status()
     return response.json()
@@ -72,18 +66,14 @@ class Runs:
     stack: AirflowStack
     run_ids: dict[str, list[str]] = field(default_factory=dict)
     states: dict[str, str] = field(default_factory=dict)
-    task_states_seen: dict[str, set[str]] = field(
-        default_factory=lambda: defaultdict(set)
-    )
+    task_states_seen: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
     seconds: dict[str, float] = field(default_factory=dict)
 
     def record_task_states(self) -> None:
         for dag_id in self.run_ids:
             for run in self.stack.dag_runs(dag_id):
                 for ti in self.stack.task_instances(dag_id, run["dag_run_id"]):
-                    self.task_states_seen[f"{dag_id}.{ti['task_id']}"].add(
-                        str(ti["state"])
-                    )
+                    self.task_states_seen[f"{dag_id}.{ti['task_id']}"].add(str(ti["state"]))
 
     def run_to_the_end(
         self,
@@ -145,9 +135,7 @@ class Runs:
         )
         today = utc_midnight()
         day = (today.isoformat(), (today + timedelta(days=1)).isoformat())
-        self.run_to_the_end(
-            dag_id, logical_date=day[0], data_interval=day, timeout_s=timeout_s
-        )
+        self.run_to_the_end(dag_id, logical_date=day[0], data_interval=day, timeout_s=timeout_s)
 
     def task_instances_of(self, dag_id: str, operator: str) -> list[dict[str, Any]]:
         """Every task instance of ``operator`` in the recorded runs of ``dag_id`` (at least one)."""
@@ -162,44 +150,33 @@ class Runs:
 
     def xcom(self, ti: dict[str, Any], key: str = "return_value") -> Any:
         """The XCom ``key`` of task instance ``ti`` (as listed by the REST API)."""
-        path = f"/dags/{ti['dag_id']}/dagRuns/{ti['dag_run_id']}/taskInstances/{ti['task_id']}/xcomEntries/{key}"
-        params = (
-            {"map_index": ti["map_index"]} if ti.get("map_index", -1) >= 0 else None
+        path = (
+            f"/dags/{ti['dag_id']}/dagRuns/{ti['dag_run_id']}/taskInstances/{ti['task_id']}/xcomEntries/{key}"
         )
+        params = {"map_index": ti["map_index"]} if ti.get("map_index", -1) >= 0 else None
         return self.stack.api("GET", path, params=params)["value"]
 
-    def exported_at_enkash(
-        self, dag_id: str, operator: str, hook: EnKashHook
-    ) -> tuple[str, set[str]]:
+    def exported_at_enkash(self, dag_id: str, operator: str, hook: EnKashHook) -> tuple[str, set[str]]:
         """The warehouse table the export tasks wrote, and every transaction id EnKash holds for their windows."""
         at_enkash: set[str] = set()
         tables = set()
         for export in self.task_instances_of(dag_id, operator):
             summary = self.xcom(export)
             tables.add(summary["table"])
-            at_enkash |= _transaction_ids(
-                hook, summary["window_start"], summary["window_end"]
-            )
+            at_enkash |= _transaction_ids(hook, summary["window_start"], summary["window_end"])
         (table,) = tables
         return table, at_enkash
 
-    def assert_sensor_deferred_to_the_triggerer(
-        self, dag_id: str, operator: str
-    ) -> list[Path]:
+    def assert_sensor_deferred_to_the_triggerer(self, dag_id: str, operator: str) -> list[Path]:
         """A task of ``operator`` was seen deferred, and the triggerer's log shows its trigger
         completing; return the trigger log files of those tasks."""
-        sensor_tasks = {
-            ti["task_id"] for ti in self.task_instances_of(dag_id, operator)
-        }
-        assert any(
-            "deferred" in self.task_states_seen[f"{dag_id}.{task}"]
-            for task in sensor_tasks
-        ), self.task_states_seen
+        sensor_tasks = {ti["task_id"] for ti in self.task_instances_of(dag_id, operator)}
+        assert any("deferred" in self.task_states_seen[f"{dag_id}.{task}"] for task in sensor_tasks), (
+            self.task_states_seen
+        )
         task_logs = self.stack.home / "logs" / f"dag_id={dag_id}"
         trigger_logs = [
-            p
-            for task in sensor_tasks
-            for p in task_logs.rglob(f"task_id={task}/*.log.trigger.*.log")
+            p for task in sensor_tasks for p in task_logs.rglob(f"task_id={task}/*.log.trigger.*.log")
         ]
         assert any("trigger completed" in path.read_text() for path in trigger_logs), (
             "the triggerer never ran the trigger"

@@ -60,9 +60,7 @@ pytestmark = pytest.mark.skipif(
 REPO = Path(__file__).resolve().parents[2]
 PAYROLL_DAG = "enkash_payroll_card_loads"
 EXPORT_DAG = "enkash_daily_transaction_export"
-DAG_FILES = [
-    REPO / "dags_examples" / f"{dag_id}.py" for dag_id in (PAYROLL_DAG, EXPORT_DAG)
-]
+DAG_FILES = [REPO / "dags_examples" / f"{dag_id}.py" for dag_id in (PAYROLL_DAG, EXPORT_DAG)]
 SAMPLE_FILE = REPO / "dags_examples" / "data" / "payroll_sample.csv"
 PAY_PERIOD = "2025-02-01"
 BATCH_ID = f"payroll-{PAY_PERIOD}"
@@ -109,10 +107,7 @@ class Payroll:
 
     def references(self, map_index: int) -> list[str]:
         chunk = self.rows[map_index * CHUNK_SIZE : (map_index + 1) * CHUNK_SIZE]
-        return [
-            batch_row_reference(batch_id=self.batch_id, row_key=r["reference"])
-            for r in chunk
-        ]
+        return [batch_row_reference(batch_id=self.batch_id, row_key=r["reference"]) for r in chunk]
 
     def by_reference(self) -> dict[str, tuple[str, Decimal]]:
         return {
@@ -162,8 +157,7 @@ def databases() -> Iterator[dict[str, str]]:
 @pytest.fixture(scope="module")
 def celery_sandbox() -> Iterator[Sandbox]:
     config = SandboxConfig(
-        seed_cards=PAYROLL_CARDS
-        + 1,  # the last card takes the export's still-settling load
+        seed_cards=PAYROLL_CARDS + 1,  # the last card takes the export's still-settling load
         seed_transactions=300,
         days=2,
         settle_delay_s=1.0,
@@ -181,10 +175,7 @@ def celery_sandbox() -> Iterator[Sandbox]:
 
 
 def _balances(sandbox: Sandbox) -> dict[str, Decimal]:
-    return {
-        c["enkash_card_id"]: Decimal(c["balance"])
-        for c in sandbox_admin(sandbox, "cards")["cards"]
-    }
+    return {c["enkash_card_id"]: Decimal(c["balance"]) for c in sandbox_admin(sandbox, "cards")["cards"]}
 
 
 def _write_payroll(path: Path, cards: list[str]) -> Payroll:
@@ -208,9 +199,7 @@ def _write_payroll(path: Path, cards: list[str]) -> Payroll:
 class _Killer:
     """Polled while the payroll runs: kills one worker once both run loads and one has a chunk half paid."""
 
-    def __init__(
-        self, stack: AirflowStack, sandbox: Sandbox, run_id: str, payroll: Payroll
-    ) -> None:
+    def __init__(self, stack: AirflowStack, sandbox: Sandbox, run_id: str, payroll: Payroll) -> None:
         self.stack, self.sandbox, self.run_id, self.payroll = (
             stack,
             sandbox,
@@ -224,22 +213,13 @@ class _Killer:
             return
         running: dict[str, list[int]] = {w: [] for w in WORKERS}
         for ti in self.stack.task_instances(PAYROLL_DAG, self.run_id):
-            if (
-                ti["task_id"] == "load"
-                and ti["state"] == "running"
-                and ti["hostname"] in running
-            ):
+            if ti["task_id"] == "load" and ti["state"] == "running" and ti["hostname"] in running:
                 running[ti["hostname"]].append(ti["map_index"])
         if not all(running.values()):
             return
-        applied = {
-            e["reference"] for e in sandbox_admin(self.sandbox, "ledger")["loads"]
-        }
+        applied = {e["reference"] for e in sandbox_admin(self.sandbox, "ledger")["loads"]}
         for worker, map_indexes in running.items():
-            progress = {
-                i: len(applied.intersection(self.payroll.references(i)))
-                for i in map_indexes
-            }
+            progress = {i: len(applied.intersection(self.payroll.references(i))) for i in map_indexes}
             if any(0 < n < CHUNK_SIZE for n in progress.values()):
                 self.kill = Kill(
                     worker=worker,
@@ -258,9 +238,7 @@ def celery_runs(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[CeleryRuns]:
     assert POSTGRES_URI and REDIS_URL
-    cards = [
-        c["enkash_card_id"] for c in sandbox_admin(celery_sandbox, "cards")["cards"]
-    ]
+    cards = [c["enkash_card_id"] for c in sandbox_admin(celery_sandbox, "cards")["cards"]]
     payroll_file = tmp_path_factory.mktemp("payroll") / "payroll.csv"
     payroll = _write_payroll(payroll_file, cards[:PAYROLL_CARDS])
     connection = json.loads(celery_sandbox.connection_json())
@@ -285,8 +263,7 @@ def celery_runs(
         "AIRFLOW__WORKERS__MIN_HEARTBEAT_INTERVAL": "2",
     }
     sql_alchemy = {
-        role: uri.replace("postgresql://", "postgresql+psycopg2://", 1)
-        for role, uri in databases.items()
+        role: uri.replace("postgresql://", "postgresql+psycopg2://", 1) for role, uri in databases.items()
     }
     started = time.monotonic()
     stack = AirflowStack(
@@ -313,9 +290,7 @@ def celery_runs(
         def kill_when_mid_batch() -> None:
             nonlocal killer
             if killer is None:
-                killer = _Killer(
-                    stack, celery_sandbox, runs.run_ids[PAYROLL_DAG][0], payroll
-                )
+                killer = _Killer(stack, celery_sandbox, runs.run_ids[PAYROLL_DAG][0], payroll)
             killer()
 
         runs.run_to_the_end(
@@ -337,9 +312,7 @@ def celery_runs(
         runs.seconds["export done"] = time.monotonic() - started
         assert killer is not None
         yield CeleryRuns(runs, payroll, killer.kill, balances_before, databases["data"])
-        print(
-            f"\ncelery e2e timings (seconds since start): {runs.seconds}; kill: {killer.kill}"
-        )
+        print(f"\ncelery e2e timings (seconds since start): {runs.seconds}; kill: {killer.kill}")
         if any(state != "success" for state in runs.states.values()):
             print(stack.service_log("scheduler")[-6000:])
 
@@ -377,18 +350,14 @@ def _every_payroll_load(runs: Runs, payroll: Payroll) -> dict[str, tuple[str, De
 
 def test_both_dags_succeed(celery_runs: CeleryRuns) -> None:
     runs = celery_runs.runs
-    assert runs.states == {PAYROLL_DAG: "success", EXPORT_DAG: "success"}, (
-        runs.task_states_seen
-    )
+    assert runs.states == {PAYROLL_DAG: "success", EXPORT_DAG: "success"}, runs.task_states_seen
 
 
 def test_a_worker_died_mid_chunk_and_its_chunks_reran_on_the_other(
     celery_runs: CeleryRuns,
 ) -> None:
     kill = celery_runs.kill
-    assert kill.worker in WORKERS, (
-        "no worker was killed: the payroll never had loads in flight on both"
-    )
+    assert kill.worker in WORKERS, "no worker was killed: the payroll never had loads in flight on both"
     (survivor,) = set(WORKERS) - {kill.worker}
     assert celery_runs.runs.stack.processes[kill.worker].poll() is not None
     assert any(0 < n < CHUNK_SIZE for n in kill.applied_at_kill.values()), kill
@@ -396,18 +365,12 @@ def test_a_worker_died_mid_chunk_and_its_chunks_reran_on_the_other(
     assert len(tries) == ROWS // CHUNK_SIZE
     for map_index in kill.map_indexes:
         first, *_, last = tries[map_index]
-        assert (first["hostname"], first["try_number"]) == (kill.worker, 1), tries[
-            map_index
-        ]
-        assert (last["hostname"], last["state"]) == (survivor, "success"), tries[
-            map_index
-        ]
+        assert (first["hostname"], first["try_number"]) == (kill.worker, 1), tries[map_index]
+        assert (last["hostname"], last["state"]) == (survivor, "success"), tries[map_index]
 
 
 def test_load_chunks_ran_on_both_workers(celery_runs: CeleryRuns) -> None:
-    hosts = Counter(
-        t["hostname"] for tries in _load_tries(celery_runs.runs).values() for t in tries
-    )
+    hosts = Counter(t["hostname"] for tries in _load_tries(celery_runs.runs).values() for t in tries)
     assert set(hosts) == set(WORKERS), hosts
 
 
@@ -420,25 +383,19 @@ def test_every_reference_applied_exactly_once_and_balances_exact(
         for e in sandbox_admin(celery_sandbox, "ledger")["loads"]
         if e["reference"] != PENDING_LOAD_REFERENCE
     }
-    assert applied == {
-        ref: (card, amount, 1) for ref, (card, amount) in expected.items()
-    }
+    assert applied == {ref: (card, amount, 1) for ref, (card, amount) in expected.items()}
     owed: Counter[str] = Counter()
     for card, amount in expected.values():
         owed[card] += amount
     after = _balances(celery_sandbox)
-    assert {
-        card: after[card] - celery_runs.balances_before[card] for card in owed
-    } == dict(owed)
+    assert {card: after[card] - celery_runs.balances_before[card] for card in owed} == dict(owed)
 
 
 def test_reconcile_matched_every_row(celery_runs: CeleryRuns) -> None:
     runs = celery_runs.runs
     run_id = runs.run_ids[PAYROLL_DAG][0]
     (reconcile,) = [
-        ti
-        for ti in runs.stack.task_instances(PAYROLL_DAG, run_id)
-        if ti["task_id"] == "reconcile"
+        ti for ti in runs.stack.task_instances(PAYROLL_DAG, run_id) if ti["task_id"] == "reconcile"
     ]
     result = runs.xcom(reconcile)
     total = sum(
@@ -470,9 +427,7 @@ def test_shared_ledger_settled_every_row_and_the_takeover_sorted_out_the_dead_wo
     assert set(outcomes) == set(celery_runs.payroll.by_reference())
     assert set(outcomes.values()) <= SETTLED, Counter(outcomes.values())
     killed_references = {
-        ref
-        for i in celery_runs.kill.map_indexes
-        for ref in celery_runs.payroll.references(i)
+        ref for i in celery_runs.kill.map_indexes for ref in celery_runs.payroll.references(i)
     }
     taken_over = Counter(outcomes[ref] for ref in killed_references)
     assert taken_over["already_loaded"] >= 1, taken_over
@@ -481,9 +436,7 @@ def test_shared_ledger_settled_every_row_and_the_takeover_sorted_out_the_dead_wo
 
 
 def test_sensor_deferred_to_the_triggerer(celery_runs: CeleryRuns) -> None:
-    celery_runs.runs.assert_sensor_deferred_to_the_triggerer(
-        EXPORT_DAG, "EnKashTransactionsSettledSensor"
-    )
+    celery_runs.runs.assert_sensor_deferred_to_the_triggerer(EXPORT_DAG, "EnKashTransactionsSettledSensor")
 
 
 def test_two_export_days_converged_to_enkash_in_the_postgres_warehouse(

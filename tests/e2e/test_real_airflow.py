@@ -17,7 +17,7 @@ import sqlite3
 import time
 from collections import Counter
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -40,9 +40,7 @@ PAYROLL_DAG = "enkash_payroll_card_loads"
 PAYROLL_CSV = REPO / "dags_examples" / "data" / "payroll_sample.csv"
 PAY_PERIOD = "2025-01-15"
 EXPORT_DAG = "enkash_daily_transaction_export"
-DAG_FILES = [
-    REPO / "dags_examples" / f"{dag_id}.py" for dag_id in (PAYROLL_DAG, EXPORT_DAG)
-]
+DAG_FILES = [REPO / "dags_examples" / f"{dag_id}.py" for dag_id in (PAYROLL_DAG, EXPORT_DAG)]
 WAREHOUSE_CONN_ID = "enkash_warehouse"
 ENKASH_POOL = "enkash_api"
 # The payroll file names the first 12 cards the sandbox seeds (default random seed); card 13 is
@@ -61,9 +59,7 @@ DEBUG_LOGGING_ENV = {"AIRFLOW__LOGGING__LOGGING_LEVEL": "DEBUG"}
 
 @pytest.fixture(scope="module")
 def e2e_sandbox() -> Iterator[Sandbox]:
-    sandbox = Sandbox(
-        SandboxConfig(seed_cards=SANDBOX_SEED_CARDS, settle_delay_s=1.0)
-    ).start()
+    sandbox = Sandbox(SandboxConfig(seed_cards=SANDBOX_SEED_CARDS, settle_delay_s=1.0)).start()
     yield sandbox
     sandbox.stop()
 
@@ -119,9 +115,7 @@ def runs(e2e_sandbox: Sandbox, warehouse: Path) -> Iterator[Runs]:
 
 
 def test_both_example_dags_succeed(runs: Runs) -> None:
-    assert runs.states == {PAYROLL_DAG: "success", EXPORT_DAG: "success"}, (
-        runs.task_states_seen
-    )
+    assert runs.states == {PAYROLL_DAG: "success", EXPORT_DAG: "success"}, runs.task_states_seen
 
 
 def _payroll_rows() -> list[tuple[str, str, Decimal]]:
@@ -131,9 +125,7 @@ def _payroll_rows() -> list[tuple[str, str, Decimal]]:
     parsed = []
     for row in rows:
         card_id = next(row[c] for c in CARD_ID_COLUMNS if row.get(c))
-        parsed.append(
-            (row.get("reference") or card_id, card_id, Decimal(row["amount"]))
-        )
+        parsed.append((row.get("reference") or card_id, card_id, Decimal(row["amount"])))
     return parsed
 
 
@@ -151,19 +143,14 @@ def test_each_payroll_row_loaded_exactly_once(runs: Runs, e2e_sandbox: Sandbox) 
     assert f"payroll-{PAY_PERIOD}" in batches
     rows = _payroll_rows()
     ledger = sandbox_admin(e2e_sandbox, "ledger")["loads"]
-    loads = {
-        entry["reference"]: entry
-        for entry in ledger
-        if entry["reference"] != PENDING_LOAD_REFERENCE
-    }
+    loads = {entry["reference"]: entry for entry in ledger if entry["reference"] != PENDING_LOAD_REFERENCE}
     expected = {
         batch_row_reference(batch_id=batch, row_key=row_key): (card_id, amount, 1)
         for batch in batches
         for row_key, card_id, amount in rows
     }
     assert {
-        ref: (e["enkash_card_id"], Decimal(e["amount"]), e["times_applied"])
-        for ref, e in loads.items()
+        ref: (e["enkash_card_id"], Decimal(e["amount"]), e["times_applied"]) for ref, e in loads.items()
     } == expected
     expected_balances: Counter[str] = Counter()
     for _, card_id, amount in rows:
@@ -172,9 +159,7 @@ def test_each_payroll_row_loaded_exactly_once(runs: Runs, e2e_sandbox: Sandbox) 
         card["enkash_card_id"]: Decimal(card["balance"])
         for card in sandbox_admin(e2e_sandbox, "cards")["cards"]
     }
-    assert {card_id: cards[card_id] for card_id in expected_balances} == dict(
-        expected_balances
-    )
+    assert {card_id: cards[card_id] for card_id in expected_balances} == dict(expected_balances)
 
 
 def _task_states(runs: Runs, run_id: str) -> dict[str, str]:
@@ -185,7 +170,7 @@ def test_a_late_scheduled_payroll_run_pays_nothing(runs: Runs) -> None:
     """Unpausing adds the scheduler's run for the last 1st/15th: unless that was hours ago, it pays nothing."""
     scheduled = [r for r in runs.stack.dag_runs(PAYROLL_DAG) if r["run_type"] == "scheduled"]
     assert scheduled, "unpausing the payroll DAG added no scheduled run"
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     for run in scheduled:
         if now - datetime.fromisoformat(run["logical_date"]) <= timedelta(hours=6):
             continue  # on a pay day morning the scheduled run is on time and pays its own period
@@ -203,36 +188,24 @@ def test_export_wrote_every_transaction_of_its_windows_once(
         EXPORT_DAG, "EnKashTransactionsToSqlOperator", sandbox_hook(e2e_sandbox)
     )
     with sqlite3.connect(warehouse) as db:
-        stored = [
-            row[0] for row in db.execute(f"SELECT enkash_transaction_id FROM {table}")
-        ]
+        stored = [row[0] for row in db.execute(f"SELECT enkash_transaction_id FROM {table}")]
     assert len(stored) == len(set(stored)), "a transaction is stored twice"
     assert set(stored) == at_enkash
 
 
 def test_sensor_deferred_to_the_real_triggerer(runs: Runs) -> None:
-    trigger_logs = runs.assert_sensor_deferred_to_the_triggerer(
-        EXPORT_DAG, "EnKashTransactionsSettledSensor"
-    )
+    trigger_logs = runs.assert_sensor_deferred_to_the_triggerer(EXPORT_DAG, "EnKashTransactionsSettledSensor")
     # the line only the native async path writes: no thread-pool poll ran in the triggerer
-    assert any(
-        "with native async polls" in path.read_text() for path in trigger_logs
-    ), "the trigger did not poll on the async path"
-
-
-def test_no_secret_in_logs_xcom_or_rendered_fields(
-    runs: Runs, e2e_sandbox: Sandbox
-) -> None:
-    secrets = sandbox_admin(e2e_sandbox, "secrets")
-    assert secrets["access_tokens"] and secrets["card_numbers"] and secrets["cvvs"], (
-        secrets.keys()
+    assert any("with native async polls" in path.read_text() for path in trigger_logs), (
+        "the trigger did not poll on the async path"
     )
+
+
+def test_no_secret_in_logs_xcom_or_rendered_fields(runs: Runs, e2e_sandbox: Sandbox) -> None:
+    secrets = sandbox_admin(e2e_sandbox, "secrets")
+    assert secrets["access_tokens"] and secrets["card_numbers"] and secrets["cvvs"], secrets.keys()
     needles = list(needles_from(secrets, kind="sandbox"))
-    all_runs = [
-        (dag_id, run_id)
-        for dag_id, run_ids in runs.run_ids.items()
-        for run_id in run_ids
-    ]
+    all_runs = [(dag_id, run_id) for dag_id, run_ids in runs.run_ids.items() for run_id in run_ids]
     haystacks = [*stack_files(runs.stack), *stack_api_records(runs.stack, all_runs)]
     task_logs = [text for where, text in haystacks if where.startswith("logs/dag_id=")]
     assert any("urllib3.connectionpool" in text for text in task_logs), (

@@ -14,10 +14,7 @@ SECRETS = {
 
 
 def _kinds(text: str) -> list[str]:
-    return [
-        leak.kind
-        for leak in find_leaks([("log", text)], needles_from(SECRETS, kind="sandbox"))
-    ]
+    return [leak.kind for leak in find_leaks([("log", text)], needles_from(SECRETS, kind="sandbox"))]
 
 
 def test_finds_long_secrets_anywhere() -> None:
@@ -28,10 +25,7 @@ def test_finds_long_secrets_anywhere() -> None:
 
 
 def test_finds_card_numbers_plain_or_grouped() -> None:
-    assert (
-        _kinds("card 4111222233334444 and 4111 2222-3333 4444")
-        == ["sandbox.card_numbers"] * 2
-    )
+    assert _kinds("card 4111222233334444 and 4111 2222-3333 4444") == ["sandbox.card_numbers"] * 2
 
 
 def test_finds_short_numbers_only_beside_a_label() -> None:

@@ -6,7 +6,7 @@ import json
 import os
 import uuid
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -16,7 +16,7 @@ from airflow_provider_enkash.sandbox import Sandbox, SandboxConfig
 from airflow_provider_enkash.token_cache import TOKEN_CACHE
 from tests.conftest import SandboxAdmin, connection_json
 
-UTC = timezone.utc
+UTC = UTC
 SEED_END = datetime(2025, 1, 4, tzinfo=UTC)
 SEED_DAYS = 3
 SEED_TRANSACTIONS = 3000
@@ -53,9 +53,7 @@ def seeded(seeded_server: Sandbox, monkeypatch: pytest.MonkeyPatch) -> SandboxAd
     return admin
 
 
-def api_records(
-    admin: SandboxAdmin, start: datetime, end: datetime
-) -> dict[str, dict[str, Any]]:
+def api_records(admin: SandboxAdmin, start: datetime, end: datetime) -> dict[str, dict[str, Any]]:
     """Every record EnKash holds for ``[start, end)``, by id: one untruncated search (limit lifted meanwhile)."""
     limit = admin.get("config")["max_records"]
     admin.post("config", {"max_records": 1_000_000})
@@ -87,9 +85,7 @@ def postgres_warehouse(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, s
     """(connection id, fresh table name) on the test PostgreSQL server; the table is dropped afterwards."""
     uri = os.environ.get("ENKASH_TEST_POSTGRES_URI")
     if not uri:
-        pytest.skip(
-            "ENKASH_TEST_POSTGRES_URI is not set (scripts/test.sh starts a PostgreSQL server)"
-        )
+        pytest.skip("ENKASH_TEST_POSTGRES_URI is not set (scripts/test.sh starts a PostgreSQL server)")
     monkeypatch.setenv("AIRFLOW_CONN_ENKASH_PG", uri)
     table = f"enkash_txn_{uuid.uuid4().hex[:8]}"
     yield "enkash_pg", table

@@ -4,7 +4,7 @@ OpenLineage lineage through the OpenLineage provider, and the task page's destin
 from __future__ import annotations
 
 import sqlite3
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from airflow.models.pool import Pool
@@ -23,7 +23,9 @@ WAREHOUSE_URI = "x-enkash-sql://enkash_warehouse/enkash_transactions"
 
 @pytest.fixture
 def enkash_pool():
-    Pool.create_or_update_pool(name="enkash_api", slots=4, description="EnKash API calls", include_deferred=False)
+    Pool.create_or_update_pool(
+        name="enkash_api", slots=4, description="EnKash API calls", include_deferred=False
+    )
 
 
 def _asset_events(uri: str, run_id: str) -> list:
@@ -57,11 +59,13 @@ def _scheduled_on(uri: str) -> set[str]:
         )  # fmt: skip
 
 
-def test_export_dag_emits_asset_events_and_the_summary_dag_runs_on_them(seeded, sqlite_warehouse, enkash_pool, tmp_path):
+def test_export_dag_emits_asset_events_and_the_summary_dag_runs_on_them(
+    seeded, sqlite_warehouse, enkash_pool, tmp_path
+):
     export = load_dag("enkash_daily_transaction_export.py", "enkash_daily_transaction_export")
     files = tmp_path / "files"
     run = export.test(
-        logical_date=datetime(2025, 1, 3, tzinfo=timezone.utc),
+        logical_date=datetime(2025, 1, 3, tzinfo=UTC),
         run_conf={"export_files": True, "file_destination": f"file://{files}"},
     )
     assert run.state == DagRunState.SUCCESS
@@ -97,7 +101,9 @@ def test_export_dag_emits_asset_events_and_the_summary_dag_runs_on_them(seeded, 
     assert summary_run.state == DagRunState.SUCCESS
     result = summary_run.get_task_instance("summarize_window").xcom_pull(task_ids="summarize_window")
     with sqlite3.connect(tmp_path / "wh.db") as db:
-        by_status = dict(db.execute("SELECT status, COUNT(*) FROM enkash_transactions GROUP BY status").fetchall())
+        by_status = dict(
+            db.execute("SELECT status, COUNT(*) FROM enkash_transactions GROUP BY status").fetchall()
+        )
     assert result["rows"] == len(expected) == sum(by_status.values())
     assert {s: v["transactions"] for s, v in result["by_status"].items()} == by_status
 
@@ -116,7 +122,10 @@ def test_default_outlets_follow_the_destination_unless_templated():
     [
         ("/data/enkash", "file:///data/enkash"),
         ("file:///data/enkash", "file:///data/enkash"),
-        ("s3://payroll/ledgers/batch-1", "https://s3.console.aws.amazon.com/s3/buckets/payroll?prefix=ledgers/batch-1/"),
+        (
+            "s3://payroll/ledgers/batch-1",
+            "https://s3.console.aws.amazon.com/s3/buckets/payroll?prefix=ledgers/batch-1/",
+        ),
         ("gs://payroll/ledgers", "https://console.cloud.google.com/storage/browser/payroll/ledgers/"),
         ("sftp://host/x", ""),
         (None, ""),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from airflow.models.pool import Pool
@@ -29,11 +29,9 @@ def enkash_pool():
 def test_example_dag_exports_one_day_into_sqlite(
     seeded, sqlite_warehouse, enkash_pool, tmp_path, export_files
 ):
-    dag = load_dag(
-        "enkash_daily_transaction_export.py", "enkash_daily_transaction_export"
-    )
+    dag = load_dag("enkash_daily_transaction_export.py", "enkash_daily_transaction_export")
     run = dag.test(
-        logical_date=datetime(2025, 1, 3, tzinfo=timezone.utc),
+        logical_date=datetime(2025, 1, 3, tzinfo=UTC),
         run_conf={
             "export_files": export_files,
             "file_destination": f"file://{tmp_path}/files",
@@ -47,20 +45,11 @@ def test_example_dag_exports_one_day_into_sqlite(
     )
 
     assert (run.data_interval_start, run.data_interval_end) == day(2)
-    expected = api_records(
-        seeded, day(1)[0], day(2)[1]
-    )  # the interval plus one day of lookback
+    expected = api_records(seeded, day(1)[0], day(2)[1])  # the interval plus one day of lookback
     with sqlite3.connect(tmp_path / "wh.db") as db:
-        ids = [
-            i
-            for (i,) in db.execute(
-                "SELECT enkash_transaction_id FROM enkash_transactions"
-            )
-        ]
+        ids = [i for (i,) in db.execute("SELECT enkash_transaction_id FROM enkash_transactions")]
     assert sorted(ids) == sorted(expected)
-    files = (
-        sorted(p.name for p in (tmp_path / "files").iterdir()) if export_files else []
-    )
+    files = sorted(p.name for p in (tmp_path / "files").iterdir()) if export_files else []
     assert files == (
         [
             "enkash_transactions_20250102T000000Z_20250103T000000Z.jsonl",
@@ -71,28 +60,20 @@ def test_example_dag_exports_one_day_into_sqlite(
     )
 
 
-def test_the_quality_check_fails_when_the_table_lost_a_row(
-    seeded, sqlite_warehouse, enkash_pool, tmp_path
-):
+def test_the_quality_check_fails_when_the_table_lost_a_row(seeded, sqlite_warehouse, enkash_pool, tmp_path):
     victim = min(api_records(seeded, *day(2)))
     SqlTransactionSink(
         BaseHook.get_connection(sqlite_warehouse).get_hook(), "enkash_transactions"
     ).ensure_table()
-    with sqlite3.connect(
-        tmp_path / "wh.db"
-    ) as db:  # a warehouse that silently loses one row
+    with sqlite3.connect(tmp_path / "wh.db") as db:  # a warehouse that silently loses one row
         db.execute(
             "CREATE TRIGGER lose_one AFTER INSERT ON enkash_transactions "
             f"WHEN NEW.enkash_transaction_id = '{victim}' "
             "BEGIN DELETE FROM enkash_transactions WHERE enkash_transaction_id = NEW.enkash_transaction_id; END"
         )
-    dag = load_dag(
-        "enkash_daily_transaction_export.py", "enkash_daily_transaction_export"
-    )
-    dag.get_task(
-        "check_export"
-    ).retries = 0  # the DAG retries after 5 minutes; fail now
-    run = dag.test(logical_date=datetime(2025, 1, 3, tzinfo=timezone.utc))
+    dag = load_dag("enkash_daily_transaction_export.py", "enkash_daily_transaction_export")
+    dag.get_task("check_export").retries = 0  # the DAG retries after 5 minutes; fail now
+    run = dag.test(logical_date=datetime(2025, 1, 3, tzinfo=UTC))
     states = {ti.task_id: ti.state for ti in run.get_task_instances()}
     assert run.state == DagRunState.FAILED
     assert (states["export_to_sql"], states["check_export"]) == (

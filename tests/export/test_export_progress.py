@@ -14,4 +14,6 @@ def test_an_export_logs_rows_and_the_share_of_the_window_read(seeded, sqlite_war
     output = "".join(capfd.readouterr())  # the task logger writes to the console, not to caplog
     lines = [line for line in output.splitlines() if "] Export " in line]
     assert lines, output
-    assert re.search(rf"Export .*: {result['fetched']:,} rows \(100%\), [\d.,]+ rows/s, took \d+", lines[-1]), lines
+    assert re.search(
+        rf"Export .*: {result['fetched']:,} rows \(100%\), [\d.,]+ rows/s, took \d+", lines[-1]
+    ), lines

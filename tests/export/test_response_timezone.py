@@ -14,11 +14,15 @@ from .conftest import day, run_export
 
 
 @pytest.mark.parametrize(("zone", "outside"), [("Asia/Kolkata", True), ("UTC", False)])
-def test_a_server_writing_utc_needs_response_timezone_utc(seeded, seeded_server, sqlite_warehouse, monkeypatch, zone, outside):
+def test_a_server_writing_utc_needs_response_timezone_utc(
+    seeded, seeded_server, sqlite_warehouse, monkeypatch, zone, outside
+):
     seeded.post("config", {"timestamp_format": "enkash_utc"})
     TOKEN_CACHE.clear()
     monkeypatch.setenv("AIRFLOW_CONN_ENKASH_DEFAULT", connection_json(seeded_server, response_timezone=zone))
-    exporter = EnKashTransactionsToSqlOperator(task_id="export", conn_id=sqlite_warehouse, lookback=timedelta(0))
+    exporter = EnKashTransactionsToSqlOperator(
+        task_id="export", conn_id=sqlite_warehouse, lookback=timedelta(0)
+    )
     try:
         summary = run_export(exporter, *day(2))
     finally:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -17,7 +17,7 @@ from airflow_provider_enkash.operators.transactions import (
 )
 from tests.export.conftest import SEED_TRANSACTIONS, api_records, day, run_export
 
-UTC = timezone.utc
+UTC = UTC
 
 
 def sqlite_rows(conn_id: str, sql: str) -> list[tuple]:
@@ -57,21 +57,16 @@ def test_rerun_writes_every_transaction_exactly_once(seeded, sqlite_warehouse):
     )
     assert len(rows) == len(expected)
     assert {r[0]: (r[1], r[2]) for r in rows} == {
-        i: (int(Decimal(str(r["principalAmount"])) * 100), r["status"])
-        for i, r in expected.items()
+        i: (int(Decimal(str(r["principalAmount"])) * 100), r["status"]) for i, r in expected.items()
     }
 
 
-def test_backfill_out_of_order_with_overlapping_lookback_converges(
-    seeded, sqlite_warehouse
-):
+def test_backfill_out_of_order_with_overlapping_lookback_converges(seeded, sqlite_warehouse):
     for n in (3, 1, 2, 2, 3):
         run_export(exporter(sqlite_warehouse, lookback=timedelta(days=1)), *day(n))
     expected = api_records(seeded, day(1)[0], day(3)[1])
     assert len(expected) == SEED_TRANSACTIONS
-    ids = sqlite_rows(
-        sqlite_warehouse, "SELECT enkash_transaction_id FROM enkash_transactions"
-    )
+    ids = sqlite_rows(sqlite_warehouse, "SELECT enkash_transaction_id FROM enkash_transactions")
     assert sorted(i for (i,) in ids) == sorted(expected)
     per_day = dict(
         sqlite_rows(
@@ -79,15 +74,11 @@ def test_backfill_out_of_order_with_overlapping_lookback_converges(
             "SELECT substr(txn_date, 1, 10), COUNT(*) FROM enkash_transactions GROUP BY 1",
         )
     )
-    assert per_day == {
-        f"2025-01-0{n}": len(api_records(seeded, *day(n))) for n in (1, 2, 3)
-    }
+    assert per_day == {f"2025-01-0{n}": len(api_records(seeded, *day(n))) for n in (1, 2, 3)}
 
 
 def test_ist_day_boundaries_export_the_ist_day(seeded, sqlite_warehouse):
-    summary = run_export(
-        exporter(sqlite_warehouse, day_boundaries="Asia/Kolkata"), *day(2)
-    )
+    summary = run_export(exporter(sqlite_warehouse, day_boundaries="Asia/Kolkata"), *day(2))
     assert (summary["window_start"], summary["window_end"]) == (
         "2025-01-01T18:30:00.000Z",
         "2025-01-02T18:30:00.000Z",
@@ -97,27 +88,19 @@ def test_ist_day_boundaries_export_the_ist_day(seeded, sqlite_warehouse):
         datetime(2025, 1, 1, 18, 30, tzinfo=UTC),
         datetime(2025, 1, 2, 18, 30, tzinfo=UTC),
     )
-    ids = sqlite_rows(
-        sqlite_warehouse, "SELECT enkash_transaction_id FROM enkash_transactions"
-    )
+    ids = sqlite_rows(sqlite_warehouse, "SELECT enkash_transaction_id FROM enkash_transactions")
     assert sorted(i for (i,) in ids) == sorted(expected)
 
 
-def test_truncated_responses_are_bisected_until_every_row_is_found(
-    seeded, sqlite_warehouse
-):
+def test_truncated_responses_are_bisected_until_every_row_is_found(seeded, sqlite_warehouse):
     expected = api_records(seeded, *day(2))
     seeded.post("config", {"max_records": 40})
     summary = run_export(
-        exporter(
-            sqlite_warehouse, truncation_limit=40, initial_sub_window=timedelta(days=1)
-        ),
+        exporter(sqlite_warehouse, truncation_limit=40, initial_sub_window=timedelta(days=1)),
         *day(2),
     )
     assert summary["bisections"] > 0 and summary["fetched"] == len(expected)
-    ids = sqlite_rows(
-        sqlite_warehouse, "SELECT enkash_transaction_id FROM enkash_transactions"
-    )
+    ids = sqlite_rows(sqlite_warehouse, "SELECT enkash_transaction_id FROM enkash_transactions")
     assert sorted(i for (i,) in ids) == sorted(expected)
 
 
@@ -136,12 +119,8 @@ def test_page_and_size_are_used_when_the_api_honours_them(seeded, sqlite_warehou
     )
     assert summary["paged"] is True and summary["bisections"] == 0
     assert summary["requests"] == len(expected) // 100 + 1
-    assert (
-        seeded.get("counters")["total"] - before <= summary["requests"] + 1
-    )  # + the token call
-    ids = sqlite_rows(
-        sqlite_warehouse, "SELECT enkash_transaction_id FROM enkash_transactions"
-    )
+    assert seeded.get("counters")["total"] - before <= summary["requests"] + 1  # + the token call
+    ids = sqlite_rows(sqlite_warehouse, "SELECT enkash_transaction_id FROM enkash_transactions")
     assert sorted(i for (i,) in ids) == sorted(expected)
 
 
@@ -150,12 +129,8 @@ def test_late_status_change_replaces_the_row(sandbox, hook, sqlite_warehouse):
         "config",
         {"settle_delay_s": 0, "late_change_rate": 1.0, "late_change_delay_s": 1.0},
     )
-    card = hook.create_prepaid_card(first_name="Ravi", mobile="9123456781")[
-        "enKashCardId"
-    ]
-    hook.load_card_balance(
-        enkash_card_id=card, amount="321.09", unique_reference_number="EXPORT-LATE-1"
-    )
+    card = hook.create_prepaid_card(first_name="Ravi", mobile="9123456781")["enKashCardId"]
+    hook.load_card_balance(enkash_card_id=card, amount="321.09", unique_reference_number="EXPORT-LATE-1")
     now = datetime.now(UTC)
     start, end = now - timedelta(hours=1), now + timedelta(hours=1)
     operator = exporter(sqlite_warehouse, day_boundaries=None)
@@ -177,22 +152,14 @@ def test_postgres_upsert_is_exact_and_typed(seeded, postgres_warehouse):
     conn_id, table = postgres_warehouse
     expected = api_records(seeded, *day(2))
     run_export(exporter(conn_id, table=table), *day(2))
-    seeded.post(
-        "config", {"max_records": 50}
-    )  # the rerun bisects differently: same rows
+    seeded.post("config", {"max_records": 50})  # the rerun bisects differently: same rows
     summary = run_export(exporter(conn_id, table=table, truncation_limit=50), *day(2))
     assert (summary["inserted"], summary["updated"]) == (0, len(expected))
     pg = PostgresHook(postgres_conn_id=conn_id)
-    rows = pg.get_records(
-        f"SELECT enkash_transaction_id, principal_amount, txn_date, status FROM {table}"
-    )
+    rows = pg.get_records(f"SELECT enkash_transaction_id, principal_amount, txn_date, status FROM {table}")
     assert len(rows) == len(expected)
-    assert {r[0]: r[1] for r in rows} == {
-        i: Decimal(str(r["principalAmount"])) for i, r in expected.items()
-    }
-    assert all(
-        isinstance(r[1], Decimal) and r[2].utcoffset() == timedelta(0) for r in rows
-    )
+    assert {r[0]: r[1] for r in rows} == {i: Decimal(str(r["principalAmount"])) for i, r in expected.items()}
+    assert all(isinstance(r[1], Decimal) and r[2].utcoffset() == timedelta(0) for r in rows)
     assert all(day(2)[0] <= r[2] < day(2)[1] for r in rows)
     total = pg.get_first(f"SELECT SUM(principal_amount) FROM {table}")[0]
     assert total == sum(Decimal(str(r["principalAmount"])) for r in expected.values())
@@ -225,16 +192,12 @@ def test_bad_input_fails_before_any_request(seeded, sqlite_warehouse):
     assert seeded.requests_total() == before
 
 
-def test_an_api_reading_txn_date_to_inclusively_still_gives_each_row_once(
-    seeded, sqlite_warehouse
-):
+def test_an_api_reading_txn_date_to_inclusively_still_gives_each_row_once(seeded, sqlite_warehouse):
     expected = api_records(seeded, *day(2))
     seeded.post("config", {"date_to_inclusive": True, "max_records": 40})
     summary = run_export(exporter(sqlite_warehouse, truncation_limit=40), *day(2))
     assert summary["fetched"] == len(expected)
-    ids = sqlite_rows(
-        sqlite_warehouse, "SELECT enkash_transaction_id FROM enkash_transactions"
-    )
+    ids = sqlite_rows(sqlite_warehouse, "SELECT enkash_transaction_id FROM enkash_transactions")
     assert sorted(i for (i,) in ids) == sorted(expected)
 
 
@@ -244,7 +207,10 @@ def test_paging_with_a_server_cap_below_page_size_loses_nothing(seeded, sqlite_w
     seeded.post("config", {"max_records": 50})
     summary = run_export(exporter(sqlite_warehouse, page_size=200, truncation_limit=1000), *day(2))
     assert summary["fetched"] >= len(expected)
-    ids = [row[0] for row in sqlite_rows(sqlite_warehouse, "SELECT enkash_transaction_id FROM enkash_transactions")]
+    ids = [
+        row[0]
+        for row in sqlite_rows(sqlite_warehouse, "SELECT enkash_transaction_id FROM enkash_transactions")
+    ]
     assert sorted(ids) == sorted(expected)
 
 
@@ -254,5 +220,8 @@ def test_an_api_ignoring_page_and_size_falls_back_to_bisection(seeded, sqlite_wa
     summary = run_export(exporter(sqlite_warehouse, page_size=50, truncation_limit=60), *day(2))
     assert summary["paged"] is False
     assert summary["bisections"] > 0
-    ids = [row[0] for row in sqlite_rows(sqlite_warehouse, "SELECT enkash_transaction_id FROM enkash_transactions")]
+    ids = [
+        row[0]
+        for row in sqlite_rows(sqlite_warehouse, "SELECT enkash_transaction_id FROM enkash_transactions")
+    ]
     assert sorted(ids) == sorted(expected)

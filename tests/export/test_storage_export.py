@@ -40,13 +40,10 @@ def test_jsonl_and_parquet_hold_the_window_and_reruns_replace_them(seeded, tmp_p
     text = (tmp_path / "out" / f"{NAME}.jsonl").read_text()
     lines = [json.loads(line) for line in text.splitlines()]
     assert summary["fetched"] == len(lines) == len(expected)
-    assert {
-        r["enkash_transaction_id"]: Decimal(r["principal_amount"]) for r in lines
-    } == {i: Decimal(str(r["principalAmount"])) for i, r in expected.items()}
-    assert all(
-        r["txn_date"].startswith("2025-01-02T") and r["txn_date"].endswith("Z")
-        for r in lines
-    )
+    assert {r["enkash_transaction_id"]: Decimal(r["principal_amount"]) for r in lines} == {
+        i: Decimal(str(r["principalAmount"])) for i, r in expected.items()
+    }
+    assert all(r["txn_date"].startswith("2025-01-02T") and r["txn_date"].endswith("Z") for r in lines)
     assert not re.search(
         r"\d{12,}",
         re.sub(
@@ -68,9 +65,7 @@ def test_a_failed_read_leaves_no_file_behind(seeded, tmp_path):
         "faults",
         {"operation": "get_all_transactions", "mode": "http_500", "count": 100},
     )
-    operator = EnKashTransactionsToStorageOperator(
-        task_id="files", destination=f"file://{tmp_path}/out"
-    )
+    operator = EnKashTransactionsToStorageOperator(task_id="files", destination=f"file://{tmp_path}/out")
     with pytest.raises(EnKashServerError):
         run_export(operator, *day(2))
     assert list((tmp_path / "out").iterdir()) == []
@@ -78,6 +73,4 @@ def test_a_failed_read_leaves_no_file_behind(seeded, tmp_path):
 
 def test_formats_are_validated_when_the_dag_is_parsed(tmp_path):
     with pytest.raises(EnKashValidationError, match="formats"):
-        EnKashTransactionsToStorageOperator(
-            task_id="files", destination=str(tmp_path), formats=("csv",)
-        )
+        EnKashTransactionsToStorageOperator(task_id="files", destination=str(tmp_path), formats=("csv",))

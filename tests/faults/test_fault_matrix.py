@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -46,7 +46,7 @@ FAULTS = {
     "undecryptable": {"mode": "undecryptable", "rate": 0.3},
     "malformed": {"mode": "malformed", "rate": 0.3},
 }
-UTC = timezone.utc
+UTC = UTC
 
 
 def _inject(sandbox, fault: str, *, first_call_of: str | None = None) -> int:
@@ -65,7 +65,9 @@ def _inject(sandbox, fault: str, *, first_call_of: str | None = None) -> int:
 def _clear(sandbox, fault: str, fired_before: int) -> None:
     """Clear the rules, after checking the cell's fault really fired."""
     mode = FAULTS[fault]["mode"]
-    assert sandbox.get("faults")["fired"].get(mode, 0) > fired_before, f"{mode} never fired: the cell proved nothing"
+    assert sandbox.get("faults")["fired"].get(mode, 0) > fired_before, (
+        f"{mode} never fired: the cell proved nothing"
+    )
     sandbox.post("faults", {"clear": True})
 
 
@@ -79,7 +81,9 @@ def test_single_load(sandbox, hook, fault):
     (card,) = new_cards(hook, 1)
     fired_before = _inject(sandbox, fault, first_call_of="load_card_balance")
     try:
-        result = hook.load_card_balance(enkash_card_id=card, amount=Decimal("777.77"), unique_reference_number=f"M-{fault}")
+        result = hook.load_card_balance(
+            enkash_card_id=card, amount=Decimal("777.77"), unique_reference_number=f"M-{fault}"
+        )
     except EnKashError:
         result = None
     _clear(sandbox, fault, fired_before)
@@ -95,7 +99,11 @@ def test_batch_load(sandbox, hook, tmp_path, fault):
     cards = new_cards(hook, 12)
     rows = payroll(cards)
     operator = EnKashBatchLoadOperator(
-        task_id="load", rows=rows, batch_id=f"matrix-{fault}", ledger_path=str(tmp_path / "ledger"), on_unknown="fail"
+        task_id="load",
+        rows=rows,
+        batch_id=f"matrix-{fault}",
+        ledger_path=str(tmp_path / "ledger"),
+        on_unknown="fail",
     )
     fired_before = _inject(sandbox, fault)
     try:
@@ -114,7 +122,11 @@ def test_batch_load(sandbox, hook, tmp_path, fault):
             assert applied == 1
     # a retry after the faults settles every row exactly once
     retry = EnKashBatchLoadOperator(
-        task_id="load", rows=rows, batch_id=f"matrix-{fault}", ledger_path=str(tmp_path / "ledger"), resend_quiet_period=QUIET_S
+        task_id="load",
+        rows=rows,
+        batch_id=f"matrix-{fault}",
+        ledger_path=str(tmp_path / "ledger"),
+        resend_quiet_period=QUIET_S,
     )
     execute_through_deferrals(retry, context(try_number=2))
     _assert_no_double_loads(sandbox)
@@ -124,7 +136,9 @@ def test_batch_load(sandbox, hook, tmp_path, fault):
 @pytest.fixture
 def warehouse(tmp_path, monkeypatch):
     path = tmp_path / "warehouse.db"
-    monkeypatch.setenv("AIRFLOW_CONN_MATRIX_WAREHOUSE", json.dumps({"conn_type": "sqlite", "host": str(path)}))
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_MATRIX_WAREHOUSE", json.dumps({"conn_type": "sqlite", "host": str(path)})
+    )
     return path
 
 
@@ -138,7 +152,9 @@ def test_transaction_export(sandbox, hook, warehouse, fault):
     sandbox.post("config", {"settle_delay_s": 0})
     cards = new_cards(hook, 3)
     for i in range(24):
-        hook.load_card_balance(enkash_card_id=cards[i % 3], amount=Decimal("10.00") + i, unique_reference_number=f"X{i}")
+        hook.load_card_balance(
+            enkash_card_id=cards[i % 3], amount=Decimal("10.00") + i, unique_reference_number=f"X{i}"
+        )
     start = datetime.now(UTC) - timedelta(hours=1)
     interval = {"data_interval_start": start, "data_interval_end": start + timedelta(hours=2)}
     found = hook.get_all_transactions(txn_date_from=start, txn_date_to=start + timedelta(hours=2))
@@ -173,10 +189,18 @@ def test_sensor(sandbox, hook, fault):
     (card,) = new_cards(hook, 1)
     hook.load_card_balance(enkash_card_id=card, amount=Decimal("5.00"), unique_reference_number=f"S-{fault}")
     sensor = EnKashTransactionSensor(
-        task_id="wait", pg_reference_number=f"S-{fault}", enkash_card_id=card, mode="poke",
-        poke_interval=0.1, timeout=15, not_found_grace=5, deferrable=False,
+        task_id="wait",
+        pg_reference_number=f"S-{fault}",
+        enkash_card_id=card,
+        mode="poke",
+        poke_interval=0.1,
+        timeout=15,
+        not_found_grace=5,
+        deferrable=False,
     )
-    fired_before = _inject(sandbox, fault, first_call_of="get_transaction_details")  # its few polls: always hit one
+    fired_before = _inject(
+        sandbox, fault, first_call_of="get_transaction_details"
+    )  # its few polls: always hit one
     try:
         transaction = sensor.execute({})
     except (EnKashError, AirflowSensorTimeout):

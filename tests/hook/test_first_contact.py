@@ -41,7 +41,9 @@ def test_basic_auth_mode_matching_the_server_logs_in(sandbox, sandbox_server, mo
 
 
 @pytest.mark.parametrize(("server", "client"), [("empty", "client"), ("client", "empty"), ("client", "none")])
-def test_wrong_basic_auth_mode_is_refused_once_and_never_repeated(sandbox, sandbox_server, monkeypatch, server, client):
+def test_wrong_basic_auth_mode_is_refused_once_and_never_repeated(
+    sandbox, sandbox_server, monkeypatch, server, client
+):
     sandbox.post("config", {"basic_auth": server})
     hook = _hook(monkeypatch, sandbox_server, basic_auth=client)
     for _ in range(2):
@@ -66,9 +68,12 @@ def test_account_defaults_only_where_the_docs_list_them(sandbox, hook):
     )  # fmt: skip
     assert account["cardAccountId"].startswith("CA")
     otp = hook.generate_card_otp(enkash_card_id=card)
-    assert hook.request_card_replacement(
-        enkash_card_id=card, otp_required=True, otp_request_id=otp["otpRequestId"], otp=otp["otp"]
-    ) is not None
+    assert (
+        hook.request_card_replacement(
+            enkash_card_id=card, otp_required=True, otp_request_id=otp["otpRequestId"], otp=otp["otp"]
+        )
+        is not None
+    )
     with pytest.raises(EnKashHTTPError, match="companyName"):  # the strict server does refuse extras
         hook.call("get_card_account_details", {"companyName": "Acme"})
 
@@ -106,7 +111,9 @@ def test_a_string_payload_where_records_are_due_is_a_typed_error(sandbox, hook, 
     card = _card(hook)
     sandbox.post("config", {"string_payloads": operation})
     with pytest.raises(EnKashUnexpectedResponse, match=operation):
-        hook.get_all_transactions() if operation == "get_all_transactions" else hook.get_card_details(enkash_card_id=card)
+        hook.get_all_transactions() if operation == "get_all_transactions" else hook.get_card_details(
+            enkash_card_id=card
+        )
 
 
 def test_transaction_details_string_payload_is_a_typed_error(sandbox, hook):
@@ -154,19 +161,27 @@ def test_load_maximum_and_reference_length_are_settings(sandbox, sandbox_server,
     with pytest.raises(EnKashValidationError, match="maximum is 8"):
         hook.load_card_balance(enkash_card_id=card, amount="5", unique_reference_number="REF-123456")
     assert sandbox.requests_total() == before
-    assert hook.load_card_balance(enkash_card_id=card, amount="500", unique_reference_number="R1").outcome == "loaded"
+    assert (
+        hook.load_card_balance(enkash_card_id=card, amount="500", unique_reference_number="R1").outcome
+        == "loaded"
+    )
 
 
 @pytest.mark.parametrize("fmt", ["millis", "seconds"])
 def test_request_date_format_is_a_setting(sandbox, sandbox_server, monkeypatch, fmt):
     sandbox.post("config", {"request_date_format": fmt})
     hook = _hook(monkeypatch, sandbox_server, request_date_format=fmt)
-    assert hook.get_all_transactions(txn_date_from="2025-01-24T08:47:01.505Z", txn_date_to="2025-01-25T00:00:00Z")[
-        "data"
-    ] == []
+    assert (
+        hook.get_all_transactions(
+            txn_date_from="2025-01-24T08:47:01.505Z", txn_date_to="2025-01-25T00:00:00Z"
+        )["data"]
+        == []
+    )
     other = _hook(monkeypatch, sandbox_server, request_date_format="seconds" if fmt == "millis" else "millis")
     with pytest.raises(EnKashHTTPError, match="txnDateFrom"):
-        other.get_all_transactions(txn_date_from="2025-01-24T08:47:01.505Z", txn_date_to="2025-01-25T00:00:00Z")
+        other.get_all_transactions(
+            txn_date_from="2025-01-24T08:47:01.505Z", txn_date_to="2025-01-25T00:00:00Z"
+        )
 
 
 def test_amounts_are_decimal_even_when_whole(sandbox, hook):
@@ -174,7 +189,9 @@ def test_amounts_are_decimal_even_when_whole(sandbox, hook):
     result = hook.load_card_balance(enkash_card_id=card, amount=100, unique_reference_number="PAY-WHOLE-1")
     assert isinstance(result.otb_balance, Decimal)
     account = hook.get_card_account_details()
-    assert all(isinstance(account[k], Decimal) for k in ("availableBalance", "creditLimit", "usedCreditLimit"))
+    assert all(
+        isinstance(account[k], Decimal) for k in ("availableBalance", "creditLimit", "usedCreditLimit")
+    )
     xcom = result.to_xcom()["otb_balance"]
     assert isinstance(xcom, str) and Decimal(xcom) == 100
 
@@ -187,9 +204,14 @@ def test_batch_rows_above_the_connection_load_maximum_fail_the_whole_batch_first
     from tests.batch.helpers import context
 
     hook = _hook(monkeypatch, sandbox_server, max_load_amount="500.00")
-    rows = [{"enkash_card_id": _card(hook), "amount": "100.00"}, {"enkash_card_id": _card(hook), "amount": "500.01"}]
+    rows = [
+        {"enkash_card_id": _card(hook), "amount": "100.00"},
+        {"enkash_card_id": _card(hook), "amount": "500.01"},
+    ]
     before = sandbox.requests_total()
-    operator = EnKashBatchLoadOperator(task_id="load", rows=rows, batch_id="cap-1", ledger_path=str(tmp_path / "l"))
+    operator = EnKashBatchLoadOperator(
+        task_id="load", rows=rows, batch_id="cap-1", ledger_path=str(tmp_path / "l")
+    )
     with pytest.raises(BatchValidationError, match="maximum of 500.00"):
         operator.execute(context())
     assert sandbox.requests_total() == before

@@ -45,7 +45,9 @@ def test_load_moves_money_once(sandbox, hook):
 def test_drop_after_commit_is_settled_by_lookup_not_resent(sandbox, hook):
     card = _card(hook)
     sandbox.post("faults", {"operation": "load_card_balance", "mode": "drop_after_commit", "count": 1})
-    result = hook.load_card_balance(enkash_card_id=card, amount=Decimal("100.00"), unique_reference_number="PAY-2")
+    result = hook.load_card_balance(
+        enkash_card_id=card, amount=Decimal("100.00"), unique_reference_number="PAY-2"
+    )
     assert result.outcome == "already_loaded"
     assert _ledger_entry(sandbox, "PAY-2")["times_applied"] == 1
     assert _card_balance(hook, card) == Decimal("100.00")
@@ -53,8 +55,12 @@ def test_drop_after_commit_is_settled_by_lookup_not_resent(sandbox, hook):
 
 def test_rate_limited_load_is_resent_after_retry_after(sandbox, hook):
     card = _card(hook)
-    sandbox.post("faults", {"operation": "load_card_balance", "mode": "http_429", "count": 1, "retry_after_s": 0})
-    result = hook.load_card_balance(enkash_card_id=card, amount=Decimal("42.42"), unique_reference_number="PAY-429")
+    sandbox.post(
+        "faults", {"operation": "load_card_balance", "mode": "http_429", "count": 1, "retry_after_s": 0}
+    )
+    result = hook.load_card_balance(
+        enkash_card_id=card, amount=Decimal("42.42"), unique_reference_number="PAY-429"
+    )
     assert result.outcome == "loaded"
     assert _ledger_entry(sandbox, "PAY-429")["times_applied"] == 1
     assert _card_balance(hook, card) == Decimal("42.42")
@@ -65,7 +71,9 @@ def test_unclear_failures_are_not_resent_in_the_same_call(sandbox, hook, mode):
     card = _card(hook)
     sandbox.post("faults", {"operation": "load_card_balance", "mode": mode, "count": 1})
     with pytest.raises(EnKashOutcomeUnknown) as info:
-        hook.load_card_balance(enkash_card_id=card, amount=Decimal("42.42"), unique_reference_number=f"PAY-{mode}")
+        hook.load_card_balance(
+            enkash_card_id=card, amount=Decimal("42.42"), unique_reference_number=f"PAY-{mode}"
+        )
     assert info.value.reference == f"PAY-{mode}"
     assert int(sandbox.get("counters")["operations"]["load_card_balance"]) == 1
     # the task retry looks the reference up first, finds nothing, and loads exactly once
@@ -85,9 +93,13 @@ def test_a_timed_out_load_still_processing_is_not_sent_twice(sandbox, sandbox_se
     monkeypatch.setenv("AIRFLOW_CONN_ENKASH_DEFAULT", connection_json(sandbox_server, timeout=0.5))
     hook = EnKashHook()
     card = _card(hook)
-    sandbox.post("faults", {"operation": "load_card_balance", "mode": "latency", "latency_ms": 1500, "count": 1})
+    sandbox.post(
+        "faults", {"operation": "load_card_balance", "mode": "latency", "latency_ms": 1500, "count": 1}
+    )
     with pytest.raises(EnKashOutcomeUnknown):
-        hook.load_card_balance(enkash_card_id=card, amount=Decimal("100.00"), unique_reference_number="PAY-SLOW")
+        hook.load_card_balance(
+            enkash_card_id=card, amount=Decimal("100.00"), unique_reference_number="PAY-SLOW"
+        )
     time.sleep(1.5)  # EnKash finishes the first request
     again = hook.load_card_balance(
         enkash_card_id=card, amount=Decimal("100.00"), unique_reference_number="PAY-SLOW", lookup_first=True
@@ -102,7 +114,9 @@ def test_a_failed_credit_is_never_reported_loaded_nor_resent(sandbox, hook):
     sandbox.post("config", {"failure_rate": 1.0, "settle_delay_s": 0})
     hook.load_card_balance(enkash_card_id=card, amount=Decimal("9.00"), unique_reference_number="PAY-F")
     with pytest.raises(EnKashTransactionFailed) as info:
-        hook.load_card_balance(enkash_card_id=card, amount=Decimal("9.00"), unique_reference_number="PAY-F", lookup_first=True)
+        hook.load_card_balance(
+            enkash_card_id=card, amount=Decimal("9.00"), unique_reference_number="PAY-F", lookup_first=True
+        )
     assert info.value.status == "FAILED"
     assert _ledger_entry(sandbox, "PAY-F")["times_applied"] == 1
     assert _card_balance(hook, card) == Decimal("0")
@@ -110,7 +124,9 @@ def test_a_failed_credit_is_never_reported_loaded_nor_resent(sandbox, hook):
 
 def test_persistent_rate_limiting_ends_as_the_typed_error_after_max_attempts(sandbox, hook):
     card = _card(hook)
-    sandbox.post("faults", {"operation": "load_card_balance", "mode": "http_429", "rate": 1.0, "retry_after_s": 0})
+    sandbox.post(
+        "faults", {"operation": "load_card_balance", "mode": "http_429", "rate": 1.0, "retry_after_s": 0}
+    )
     with pytest.raises(EnKashRateLimitError):
         hook.load_card_balance(enkash_card_id=card, amount=Decimal("10.00"), unique_reference_number="PAY-X")
     assert int(sandbox.get("counters")["operations"]["load_card_balance"]) == 3
@@ -136,7 +152,14 @@ def test_blocked_card_load_is_a_business_error(hook):
 
 @pytest.mark.parametrize(
     ("amount", "field"),
-    [("0", "amount"), ("-1", "amount"), ("1.234", "amount"), (0.1 + 0.2, "amount"), ("abc", "amount"), (None, "amount")],
+    [
+        ("0", "amount"),
+        ("-1", "amount"),
+        ("1.234", "amount"),
+        (0.1 + 0.2, "amount"),
+        ("abc", "amount"),
+        (None, "amount"),
+    ],
 )
 def test_bad_amounts_send_nothing(sandbox, hook, amount, field):
     with pytest.raises(EnKashValidationError, match=field):
@@ -150,7 +173,12 @@ def test_thirty_two_threads_on_one_hook_keep_every_balance_exact(sandbox, hook):
     jobs = [(cards[i % 8], Decimal("1.01") + Decimal(i) / 100, f"PAR-{i}") for i in range(200)]
     with ThreadPoolExecutor(max_workers=32) as pool:
         results = list(
-            pool.map(lambda j: hook.load_card_balance(enkash_card_id=j[0], amount=j[1], unique_reference_number=j[2]), jobs)
+            pool.map(
+                lambda j: hook.load_card_balance(
+                    enkash_card_id=j[0], amount=j[1], unique_reference_number=j[2]
+                ),
+                jobs,
+            )
         )
     assert {r.outcome for r in results} == {"loaded"}
     for card in cards:

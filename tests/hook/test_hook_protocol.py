@@ -9,8 +9,8 @@ from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 
 import pytest
-
 from airflow.sdk.exceptions import AirflowFailException
+
 from airflow_provider_enkash.exceptions import (
     EnKashAuthError,
     EnKashBusinessError,
@@ -62,9 +62,13 @@ def test_encrypted_requests_are_required_by_default(sandbox, sandbox_server, mon
 
 def test_business_failure_raises_with_code_and_message(sandbox, hook):
     card = _new_card(hook)
-    hook.load_card_balance(enkash_card_id=card, amount=Decimal("6000000.00"), unique_reference_number="R-big-1")
+    hook.load_card_balance(
+        enkash_card_id=card, amount=Decimal("6000000.00"), unique_reference_number="R-big-1"
+    )
     with pytest.raises(EnKashBusinessError) as info:
-        hook.load_card_balance(enkash_card_id=card, amount=Decimal("6000000.00"), unique_reference_number="R-big-2")
+        hook.load_card_balance(
+            enkash_card_id=card, amount=Decimal("6000000.00"), unique_reference_number="R-big-2"
+        )
     assert info.value.code == 1
     assert "Insufficient balance" in info.value.enkash_message
 

@@ -27,10 +27,15 @@ def _use(monkeypatch, sandbox_server, *, host: str, token_url: str) -> EnKashHoo
 
 
 @pytest.mark.parametrize("status", [301, 302, 307, 308])
-def test_token_redirect_is_refused_and_the_password_goes_nowhere(sandbox, sandbox_server, monkeypatch, status):
-    with RecordingServer() as elsewhere, RedirectingProxy(
-        upstream=sandbox_server.url, redirect_paths={TOKEN_PATH}, location=elsewhere.url, status=status
-    ) as enkash:
+def test_token_redirect_is_refused_and_the_password_goes_nowhere(
+    sandbox, sandbox_server, monkeypatch, status
+):
+    with (
+        RecordingServer() as elsewhere,
+        RedirectingProxy(
+            upstream=sandbox_server.url, redirect_paths={TOKEN_PATH}, location=elsewhere.url, status=status
+        ) as enkash,
+    ):
         hook = _use(monkeypatch, sandbox_server, host=enkash.url, token_url=enkash.url + TOKEN_PATH)
         with pytest.raises(EnKashRedirectError) as info:
             hook.get_card_account_details()
@@ -44,9 +49,12 @@ def test_token_redirect_is_refused_and_the_password_goes_nowhere(sandbox, sandbo
 
 def test_card_call_redirect_is_refused_and_nothing_is_resent(sandbox, sandbox_server, monkeypatch):
     path = OPERATIONS["get_card_account_details"].path
-    with RecordingServer() as elsewhere, RedirectingProxy(
-        upstream=sandbox_server.url, redirect_paths={path}, location=elsewhere.url
-    ) as enkash:
+    with (
+        RecordingServer() as elsewhere,
+        RedirectingProxy(
+            upstream=sandbox_server.url, redirect_paths={path}, location=elsewhere.url
+        ) as enkash,
+    ):
         hook = _use(monkeypatch, sandbox_server, host=enkash.url, token_url=sandbox_server.url + TOKEN_PATH)
         with pytest.raises(EnKashRedirectError) as info:
             hook.get_card_account_details()
@@ -58,9 +66,12 @@ def test_card_call_redirect_is_refused_and_nothing_is_resent(sandbox, sandbox_se
 def test_load_answered_with_302_is_an_unclear_outcome_never_loaded(sandbox, sandbox_server, monkeypatch):
     card = sandbox.post("cards", {"count": 1})["enkash_card_ids"][0]
     path = OPERATIONS["load_card_balance"].path
-    with RecordingServer() as elsewhere, RedirectingProxy(
-        upstream=sandbox_server.url, redirect_paths={path}, location=elsewhere.url, status=302
-    ) as enkash:
+    with (
+        RecordingServer() as elsewhere,
+        RedirectingProxy(
+            upstream=sandbox_server.url, redirect_paths={path}, location=elsewhere.url, status=302
+        ) as enkash,
+    ):
         hook = _use(monkeypatch, sandbox_server, host=enkash.url, token_url=sandbox_server.url + TOKEN_PATH)
         with pytest.raises(EnKashOutcomeUnknown) as info:
             hook.load_card_balance(enkash_card_id=card, amount="100.00", unique_reference_number="REDIR-1")

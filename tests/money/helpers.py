@@ -40,11 +40,13 @@ def _xcom_value(stored: Any) -> Any:
         return stored
 
 
-def assert_at_most_once(sandbox, rows: list[dict[str, str]], references: list[str], *, all_loaded: bool) -> None:
+def assert_at_most_once(
+    sandbox, rows: list[dict[str, str]], references: list[str], *, all_loaded: bool
+) -> None:
     """Ground truth from the sandbox ledger: no reference applied twice, no amount differs, and, when
     ``all_loaded``, every row's card holds exactly its amount (nothing lost)."""
     loads = sandbox_loads(sandbox)
-    for reference, row in zip(references, rows):
+    for reference, row in zip(references, rows, strict=False):
         entry = loads.get(reference)
         assert entry is None or entry["times_applied"] == 1, entry
         if entry is not None:

@@ -50,7 +50,9 @@ def test_search_lag_after_a_lost_answer_is_waited_out_not_paid_twice(sandbox, ho
 @pytest.mark.parametrize("mode", ["queued_commit", "queued_commit_503"])
 def test_a_commit_queued_after_the_first_look_up_is_found_not_paid_twice(sandbox, hook, mode):
     conf, card = _single(sandbox, hook)
-    sandbox.post("faults", {"operation": "load_card_balance", "mode": mode, "count": 1, "commit_after_s": 0.6})
+    sandbox.post(
+        "faults", {"operation": "load_card_balance", "mode": mode, "count": 1, "commit_after_s": 0.6}
+    )
     run_state, task_state, xcoms = run_dag("money_single_load", conf)
     assert (run_state, task_state) == ("success", "success")
     assert xcoms["return_value"]["outcome"] == "already_loaded"
@@ -68,7 +70,11 @@ def test_a_truncated_unfiltered_search_never_reads_as_absent(sandbox, hook):
     # every look-up proves nothing: the task fails naming the reference, it never resends
     assert (run_state, task_state) == ("failed", "failed")
     assert "return_value" not in xcoms
-    (entry,) = [e for e in sandbox.get("ledger")["loads"] if e["enkash_card_id"] == card and not e["reference"].startswith("OTHER-")]
+    (entry,) = [
+        e
+        for e in sandbox.get("ledger")["loads"]
+        if e["enkash_card_id"] == card and not e["reference"].startswith("OTHER-")
+    ]
     assert entry["times_applied"] == 1 and entry["amount"] == "1000.00"
 
 

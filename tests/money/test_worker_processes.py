@@ -60,10 +60,16 @@ def pg_ledger_conn(monkeypatch):
 
 
 @pytest.mark.parametrize("store", ["file", "sql"])
-def test_sigkill_with_loads_in_flight_then_rerun_pays_each_row_once(sandbox, hook, tmp_path, store, pg_ledger_conn):
+def test_sigkill_with_loads_in_flight_then_rerun_pays_each_row_once(
+    sandbox, hook, tmp_path, store, pg_ledger_conn
+):
     if store == "sql" and not os.environ.get("ENKASH_TEST_POSTGRES_URI"):
         pytest.fail("ENKASH_TEST_POSTGRES_URI is not set (scripts/test.sh starts PostgreSQL)")
-    ledger = {"ledger_path": str(tmp_path / "ledger")} if store == "file" else {"ledger_conn_id": "enkash_ledger_pg"}
+    ledger = (
+        {"ledger_path": str(tmp_path / "ledger")}
+        if store == "file"
+        else {"ledger_conn_id": "enkash_ledger_pg"}
+    )
     batch_id = f"killed-{store}-{time.time_ns()}"
     rows = payroll(new_cards(hook, 40))
     references = [batch_row_reference(batch_id=batch_id, row_key=r["enkash_card_id"]) for r in rows]
@@ -104,10 +110,16 @@ def test_sigkill_with_loads_in_flight_then_rerun_pays_each_row_once(sandbox, hoo
 
 
 @pytest.mark.parametrize("store", ["file", "sql"])
-def test_two_overlapping_attempts_of_one_batch_cannot_both_send(sandbox, hook, tmp_path, store, pg_ledger_conn):
+def test_two_overlapping_attempts_of_one_batch_cannot_both_send(
+    sandbox, hook, tmp_path, store, pg_ledger_conn
+):
     if store == "sql" and not os.environ.get("ENKASH_TEST_POSTGRES_URI"):
         pytest.fail("ENKASH_TEST_POSTGRES_URI is not set (scripts/test.sh starts PostgreSQL)")
-    ledger = {"ledger_path": str(tmp_path / "ledger")} if store == "file" else {"ledger_conn_id": "enkash_ledger_pg"}
+    ledger = (
+        {"ledger_path": str(tmp_path / "ledger")}
+        if store == "file"
+        else {"ledger_conn_id": "enkash_ledger_pg"}
+    )
     batch_id = f"overlap-{store}-{time.time_ns()}"
     rows = payroll(new_cards(hook, 20))
     references = [batch_row_reference(batch_id=batch_id, row_key=r["enkash_card_id"]) for r in rows]

@@ -24,7 +24,17 @@ from airflow_provider_enkash.operators.cards import (
 from airflow_provider_enkash.operators.loads import EnKashLoadCardBalanceOperator
 from tests.operators.helpers import new_card, run
 
-SECRET_ARGUMENTS = {"pin", "otp", "mfa_code", "pin_source", "otp_source", "mfa_code_source", "password", "secret", "token"}
+SECRET_ARGUMENTS = {
+    "pin",
+    "otp",
+    "mfa_code",
+    "pin_source",
+    "otp_source",
+    "mfa_code_source",
+    "password",
+    "secret",
+    "token",
+}
 
 
 def _all_secrets(sandbox) -> list[str]:
@@ -73,18 +83,26 @@ def test_view_card_details_drops_card_secrets_from_xcom_and_logs(sandbox, hook, 
 def test_include_sensitive_puts_card_data_in_xcom_only(sandbox, hook, captured):
     card = new_card(hook)
     out = run(EnKashViewCardDetailsOperator(task_id="view", enkash_card_id=card, include_sensitive=True))
-    (number,) = [n for n in sandbox.get("secrets")["card_numbers"] if n.endswith(out["card"]["maskedNumber"][-4:])]
+    (number,) = [
+        n for n in sandbox.get("secrets")["card_numbers"] if n.endswith(out["card"]["maskedNumber"][-4:])
+    ]
     assert out["card"]["cardNumber"] == number and out["card"]["cvv"] and out["card"]["expiryYear"]
     logs = captured()
     assert not leaks(number, logs) and not leaks(out["card"]["cvv"], logs)
 
 
 def test_otp_pin_and_tokens_never_reach_xcom_or_logs(sandbox, hook, captured, monkeypatch):
-    created = run(EnKashCreatePrepaidCardOperator(task_id="card", card_holder={"first_name": "Asha", "primary_enkash_card": True}))
+    created = run(
+        EnKashCreatePrepaidCardOperator(
+            task_id="card", card_holder={"first_name": "Asha", "primary_enkash_card": True}
+        )
+    )
     card = created["enkash_card_id"]
     otp_out = run(EnKashGenerateCardOtpOperator(task_id="otp", enkash_card_id=card))
     monkeypatch.setenv("AIRFLOW_VAR_OPS_SECRET_PIN", "493817")
-    pin_out = run(EnKashSetCardPinOperator(task_id="pin", enkash_card_id=card, pin_source="variable:ops_secret_pin"))
+    pin_out = run(
+        EnKashSetCardPinOperator(task_id="pin", enkash_card_id=card, pin_source="variable:ops_secret_pin")
+    )
     details = run(EnKashGetCardDetailsOperator(task_id="details", enkash_card_id=card))
     account = run(EnKashGetCardAccountDetailsOperator(task_id="account"))
     load = run(EnKashLoadCardBalanceOperator(task_id="load", enkash_card_id=card, amount="10"))
@@ -101,8 +119,11 @@ def test_no_operator_templates_a_secret():
         value
         for module in (cards, card_reads, transaction_lookups, loads)
         for name, value in vars(module).items()
-        if name.startswith("EnKash") and name.endswith("Operator") and isinstance(value, type)
-        and issubclass(value, EnKashBaseOperator) and value.__module__ == module.__name__
+        if name.startswith("EnKash")
+        and name.endswith("Operator")
+        and isinstance(value, type)
+        and issubclass(value, EnKashBaseOperator)
+        and value.__module__ == module.__name__
     }
     assert len(operators) == 16
     for operator in operators:

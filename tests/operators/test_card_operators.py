@@ -56,14 +56,23 @@ def test_create_prepaid_card_with_load_amount_moves_exact_money(sandbox):
     out = run(
         EnKashCreatePrepaidCardOperator(
             task_id="card",
-            card_holder={"first_name": "Ravi", "last_name": "Kumar", "mobile": "9123456780", "email": "ravi@acme.example"},
+            card_holder={
+                "first_name": "Ravi",
+                "last_name": "Kumar",
+                "mobile": "9123456780",
+                "email": "ravi@acme.example",
+            },
             load_amount=Decimal("150.25"),
         )
     )
     assert out["enkash_card_id"].startswith("EKC")
     assert out["card_account_id"] == "CASANDBOX1"
     assert out["masked_number"].startswith("XXXX")
-    assert Decimal(out["otb_balance"]) == Decimal("150.25") and out["card_status"] == "ACTIVE" and out["is_gift_card"] is False
+    assert (
+        Decimal(out["otb_balance"]) == Decimal("150.25")
+        and out["card_status"] == "ACTIVE"
+        and out["is_gift_card"] is False
+    )
     assert Decimal(sandbox.get("accounts")["CASANDBOX1"]["balance"]) == before - Decimal("150.25")
     assert _admin_card(sandbox, out["enkash_card_id"])["balance"] == "150.25"
     json.dumps(out)
@@ -72,7 +81,10 @@ def test_create_prepaid_card_with_load_amount_moves_exact_money(sandbox):
 def test_create_gift_card_under_the_gift_account(sandbox):
     out = run(
         EnKashCreateGiftCardOperator(
-            task_id="gift", card_holder={"first_name": "Meera"}, load_amount="500", card_account_id="CAGIFT0001"
+            task_id="gift",
+            card_holder={"first_name": "Meera"},
+            load_amount="500",
+            card_account_id="CAGIFT0001",
         )
     )
     assert out["is_gift_card"] is True and out["card_account_id"] == "CAGIFT0001"
@@ -83,7 +95,9 @@ def test_create_gift_card_under_the_gift_account(sandbox):
 def test_set_card_pin_reads_the_pin_from_a_variable(sandbox, hook, monkeypatch):
     card = new_card(hook)
     monkeypatch.setenv("AIRFLOW_VAR_OPS_TEST_PIN", "482913")
-    out = run(EnKashSetCardPinOperator(task_id="pin", enkash_card_id=card, pin_source="variable:ops_test_pin"))
+    out = run(
+        EnKashSetCardPinOperator(task_id="pin", enkash_card_id=card, pin_source="variable:ops_test_pin")
+    )
     assert out == {"enkash_card_id": card, "pin_set": True, "result": "Success"}
     assert _admin_card(sandbox, card)["pin_set"] is True
     assert sandbox.get("secrets")["pins"] == ["482913"]
@@ -91,8 +105,14 @@ def test_set_card_pin_reads_the_pin_from_a_variable(sandbox, hook, monkeypatch):
 
 def test_set_card_pin_reads_the_pin_from_a_connection_extra(sandbox, hook, monkeypatch):
     card = new_card(hook)
-    monkeypatch.setenv("AIRFLOW_CONN_CARD_PINS", json.dumps({"conn_type": "generic", "extra": {card: "7391"}}))
-    run(EnKashSetCardPinOperator(task_id="pin", enkash_card_id=card, pin_source=f"connection:card_pins#{card}"))
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_CARD_PINS", json.dumps({"conn_type": "generic", "extra": {card: "7391"}})
+    )
+    run(
+        EnKashSetCardPinOperator(
+            task_id="pin", enkash_card_id=card, pin_source=f"connection:card_pins#{card}"
+        )
+    )
     assert sandbox.get("secrets")["pins"] == ["7391"]
 
 
@@ -112,7 +132,10 @@ def test_generate_otp_then_view_card_details_with_the_otp_from_a_variable(sandbo
     monkeypatch.setenv("AIRFLOW_VAR_CARD_OTP", otp)
     out = run(
         EnKashViewCardDetailsOperator(
-            task_id="view", enkash_card_id=card, otp_request_id=otp_out["otp_request_id"], otp_source="variable:card_otp"
+            task_id="view",
+            enkash_card_id=card,
+            otp_request_id=otp_out["otp_request_id"],
+            otp_source="variable:card_otp",
         )
     )
     assert out["card"]["enKashCardId"] == card and out["card"]["maskedNumber"].startswith("XXXX")
@@ -126,14 +149,25 @@ def test_usage_controls_then_limits(sandbox, hook):
             task_id="controls", enkash_card_ids=cards, atm_allowed=True, per_txn_limit="2500.50", dtd_count=5
         )
     )
-    assert out == {"enkash_card_ids": cards, "controls_set": ["atm_allowed", "dtd_count", "per_txn_limit"], "controls_cleared": [], "result": "Success"}
+    assert out == {
+        "enkash_card_ids": cards,
+        "controls_set": ["atm_allowed", "dtd_count", "per_txn_limit"],
+        "controls_cleared": [],
+        "result": "Success",
+    }
     limits = run(EnKashGetCardUsageLimitsOperator(task_id="limits", enkash_card_id=cards[1]))["limits"]
-    assert limits["atmAllowed"] is True and Decimal(limits["perTxnLimit"]) == Decimal("2500.50") and limits["dtdCount"] == 5
+    assert (
+        limits["atmAllowed"] is True
+        and Decimal(limits["perTxnLimit"]) == Decimal("2500.50")
+        and limits["dtdCount"] == 5
+    )
 
 
 def test_block_unlock_and_replace(sandbox, hook):
     card = new_card(hook, load_amount="40")
-    out = run(EnKashBlockCardOperator(task_id="lock", enkash_card_id=card, block_code="L", reason="lost wallet"))
+    out = run(
+        EnKashBlockCardOperator(task_id="lock", enkash_card_id=card, block_code="L", reason="lost wallet")
+    )
     assert out == {"enkash_card_id": card, "block_code": "L", "result": "Success"}
     assert _admin_card(sandbox, card)["status"] == "LOCKED"
     run(EnKashBlockCardOperator(task_id="unlock", enkash_card_id=card, block_code="UL"))
@@ -174,14 +208,22 @@ def test_get_card_details_one_and_all(sandbox, hook):
 def test_transaction_details_and_search_find_a_load(sandbox, hook):
     card = new_card(hook)
     load = hook.load_card_balance(enkash_card_id=card, amount="99.99", unique_reference_number="OPS-TXN-1")
-    found = run(EnKashGetTransactionDetailsOperator(task_id="txn", enkash_card_id=card, pg_reference_number="OPS-TXN-1"))
+    found = run(
+        EnKashGetTransactionDetailsOperator(
+            task_id="txn", enkash_card_id=card, pg_reference_number="OPS-TXN-1"
+        )
+    )
     assert found["found"] is True
     assert found["enkash_transaction_id"] == load.enkash_transaction_id
     assert Decimal(found["amount"]) == Decimal("99.99") and found["status"] in {"CREATED", "SUCCESS"}
-    search = run(EnKashGetAllTransactionsOperator(task_id="search", enkash_card_id=card, card_transaction_type="CR"))
+    search = run(
+        EnKashGetAllTransactionsOperator(task_id="search", enkash_card_id=card, card_transaction_type="CR")
+    )
     assert search["records_count"] == 1 and search["returned"] == 1 and search["truncated"] is False
     assert search["transactions"][0]["pgReferenceNumber"] == "OPS-TXN-1"
-    missing = run(EnKashGetTransactionDetailsOperator(task_id="none", enkash_card_id=card, pg_reference_number="NOPE"))
+    missing = run(
+        EnKashGetTransactionDetailsOperator(task_id="none", enkash_card_id=card, pg_reference_number="NOPE")
+    )
     assert missing["found"] is False and missing["enkash_transaction_id"] is None
 
 

@@ -5,16 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 
 import pytest
-
 from airflow.sdk.exceptions import AirflowFailException
+
 from airflow_provider_enkash.exceptions import (
     EnKashBusinessError,
     EnKashConnectionError,
     EnKashOutcomeUnknown,
     EnKashRateLimitError,
     EnKashValidationError,
+    EnKashWriteOutcomeUnknown,
 )
-from airflow_provider_enkash.exceptions import EnKashWriteOutcomeUnknown
 from airflow_provider_enkash.operators.card_reads import (
     EnKashGetCardAccountDetailsOperator,
     EnKashGetCardDetailsOperator,
@@ -32,11 +32,11 @@ from airflow_provider_enkash.operators.cards import (
     EnKashSetCardPinOperator,
     EnKashSetCardUsageControlsOperator,
 )
+from airflow_provider_enkash.operators.loads import EnKashLoadCardBalanceOperator
 from airflow_provider_enkash.operators.transaction_lookups import (
     EnKashGetAllTransactionsOperator,
     EnKashGetTransactionDetailsOperator,
 )
-from airflow_provider_enkash.operators.loads import EnKashLoadCardBalanceOperator
 from tests.operators.helpers import counter, new_card, run
 
 CARD = "EKC1234567"
@@ -91,7 +91,9 @@ BAD_INPUT = [
 ]  # fmt: skip
 
 
-@pytest.mark.parametrize(("operator", "arguments", "field"), BAD_INPUT, ids=lambda v: getattr(v, "__name__", None))
+@pytest.mark.parametrize(
+    ("operator", "arguments", "field"), BAD_INPUT, ids=lambda v: getattr(v, "__name__", None)
+)
 def test_bad_input_names_the_field_and_sends_nothing(sandbox, operator, arguments, field):
     with pytest.raises(EnKashValidationError) as info:
         run(operator(task_id="bad", **arguments))
@@ -107,7 +109,9 @@ def test_a_bad_pin_is_refused_without_echoing_it(sandbox, monkeypatch):
     assert sandbox.requests_total() == 0
 
 
-@pytest.mark.parametrize("spec", ["1234", "vault:pin", "variable:", "connection:pins#", "variable:{{ var.value.pin }}"])
+@pytest.mark.parametrize(
+    "spec", ["1234", "vault:pin", "variable:", "connection:pins#", "variable:{{ var.value.pin }}"]
+)
 def test_a_bad_secret_source_fails_when_the_dag_is_parsed(spec):
     with pytest.raises(EnKashValidationError) as info:
         EnKashSetCardPinOperator(task_id="pin", enkash_card_id=CARD, pin_source=spec)
@@ -153,8 +157,12 @@ REFUSED = [
 ]  # fmt: skip
 
 
-@pytest.mark.parametrize(("operator", "arguments", "prepare", "message"), REFUSED, ids=lambda v: getattr(v, "__name__", None))
-def test_enkash_refusal_is_a_business_error(sandbox, hook, monkeypatch, operator, arguments, prepare, message):
+@pytest.mark.parametrize(
+    ("operator", "arguments", "prepare", "message"), REFUSED, ids=lambda v: getattr(v, "__name__", None)
+)
+def test_enkash_refusal_is_a_business_error(
+    sandbox, hook, monkeypatch, operator, arguments, prepare, message
+):
     monkeypatch.setenv("AIRFLOW_VAR_OPS_PIN", "4821")
     monkeypatch.setenv("AIRFLOW_VAR_OPS_OTP", "000000")
     card = prepare(hook) if prepare else None
@@ -181,7 +189,12 @@ def test_write_refused_before_processing_keeps_its_plain_error_and_is_not_resent
         run(EnKashOrderPhysicalCardOperator(task_id="order", enkash_card_id=card, delivery_city="Pune"))
     assert not isinstance(info.value, AirflowFailException)  # nothing happened: an Airflow retry is safe
     assert counter(sandbox, "order_physical_card") == 1
-    assert run(EnKashOrderPhysicalCardOperator(task_id="order", enkash_card_id=card, delivery_city="Pune"))["result"] == "Success"
+    assert (
+        run(EnKashOrderPhysicalCardOperator(task_id="order", enkash_card_id=card, delivery_city="Pune"))[
+            "result"
+        ]
+        == "Success"
+    )
 
 
 def test_reads_are_retried_by_the_hook(sandbox):

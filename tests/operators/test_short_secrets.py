@@ -35,7 +35,9 @@ def test_set_pin_with_a_four_digit_pin_logs_neither_the_pin_nor_the_warning(
     caplog.set_level(logging.DEBUG)
     card = new_card(hook)
     monkeypatch.setenv("AIRFLOW_VAR_CARD_PIN_SECRET", "4931")
-    out = run(EnKashSetCardPinOperator(task_id="pin", enkash_card_id=card, pin_source="variable:card_pin_secret"))
+    out = run(
+        EnKashSetCardPinOperator(task_id="pin", enkash_card_id=card, pin_source="variable:card_pin_secret")
+    )
     assert out["pin_set"] is True and "4931" in sandbox.get("secrets")["pins"]
     assert TOO_SHORT not in caplog.text
     assert not leaks("4931", caplog.text)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -20,7 +20,10 @@ CONN_ID = "enkash_probe"
 READS = {"auth_token", "get_card_account_details", "get_all_transactions", "get_transaction_details"}
 # Each variant: the sandbox's switches, and what the probe must recommend for it.
 VARIANTS: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
-    "documented": ({}, {"key_derivation": "sha256", "request_date_format": "millis", "encrypt_requests": True}),
+    "documented": (
+        {},
+        {"key_derivation": "sha256", "request_date_format": "millis", "encrypt_requests": True},
+    ),
     "sha1_key": ({"key_derivation": "sha1"}, {"key_derivation": "sha1"}),
     "raw_key": ({"key_derivation": "raw", "client_secret": "0123456789abcdef"}, {"key_derivation": "raw"}),
     "response_code_envelope": ({"envelope_style": "response_code", "envelope_overrides": {}}, {}),
@@ -36,10 +39,16 @@ VARIANTS: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
         {"reference_field": "uniqueReferenceNumber"},
         {"reference_fields": ["uniqueReferenceNumber"]},
     ),
-    "reference_in_reference_number": ({"reference_field": "referenceNumber"}, {"reference_fields": ["referenceNumber"]}),
+    "reference_in_reference_number": (
+        {"reference_field": "referenceNumber"},
+        {"reference_fields": ["referenceNumber"]},
+    ),
     "other_status_words": (
         {"status_words": {"SUCCESS": "SUCCESSFUL", "FAILED": "FAILURE"}},
-        {"success_statuses": ["SUCCESS", "SUCCESSFUL"], "failure_statuses": ["FAILED", "FAILURE", "REJECTED", "REVERSED"]},
+        {
+            "success_statuses": ["SUCCESS", "SUCCESSFUL"],
+            "failure_statuses": ["FAILED", "FAILURE", "REJECTED", "REVERSED"],
+        },
     ),
     "filters_ignored": ({"ignore_search_filters": True}, {}),
     "basic_none": ({"basic_auth": "none"}, {"basic_auth": "none"}),
@@ -102,11 +111,13 @@ def test_recommended_extras_make_the_hook_work_and_the_probe_never_writes(varian
         conn["extra"].update(extras)
         _use(monkeypatch, conn)
         hook = EnKashHook(CONN_ID)
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         found = hook.get_all_transactions(txn_date_from=now - timedelta(days=1), txn_date_to=now)
         assert found["data"] and all(record["enKashCardTransactionId"] for record in found["data"])
         card = hook.create_prepaid_card(first_name="Probe", mobile="9876543210")["enKashCardId"]
-        loaded = hook.load_card_balance(enkash_card_id=card, amount=Decimal("10.00"), unique_reference_number=f"PROBE-{variant}")
+        loaded = hook.load_card_balance(
+            enkash_card_id=card, amount=Decimal("10.00"), unique_reference_number=f"PROBE-{variant}"
+        )
         assert loaded.outcome == "loaded"
         lookup = hook.look_up_load(enkash_card_id=card, unique_reference_number=f"PROBE-{variant}")
         assert lookup.state == LOOKUP_PROVES.get(variant, "found"), lookup
@@ -137,7 +148,9 @@ def test_a_wrong_card_account_cannot_work(monkeypatch, capsys):
 
 
 def test_an_unusable_connection_exits_2(monkeypatch, capsys):
-    monkeypatch.setenv(f"AIRFLOW_CONN_{CONN_ID.upper()}", json.dumps({"conn_type": "enkash", "host": "http://127.0.0.1:9"}))
+    monkeypatch.setenv(
+        f"AIRFLOW_CONN_{CONN_ID.upper()}", json.dumps({"conn_type": "enkash", "host": "http://127.0.0.1:9"})
+    )
     assert main(["--conn-id", CONN_ID]) == 2
 
 
@@ -157,6 +170,9 @@ def test_probe_is_a_module_and_a_console_script():
     import subprocess
     import sys
 
-    for command in ([sys.executable, "-m", "airflow_provider_enkash.probe", "--help"], ["enkash-probe", "--help"]):
+    for command in (
+        [sys.executable, "-m", "airflow_provider_enkash.probe", "--help"],
+        ["enkash-probe", "--help"],
+    ):
         result = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
         assert result.returncode == 0 and "--conn-id" in result.stdout, result.stderr

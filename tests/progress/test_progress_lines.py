@@ -59,8 +59,10 @@ def test_a_fast_job_logs_at_most_once_a_second_and_a_slow_one_every_10_s(caplog)
 def test_a_batch_load_logs_rows_rupees_unclear_failed_and_no_card_data(sandbox, hook, caplog):
     caplog.set_level(logging.INFO, logger="airflow_provider_enkash.batch.runner")
     cards = new_cards(hook, 3)
-    rows = [BatchRow(row_number=i + 1, row_key=f"ROW{i}", enkash_card_id=cards[i % 3], amount=Decimal("100.25"))
-            for i in range(6)]
+    rows = [
+        BatchRow(row_number=i + 1, row_key=f"ROW{i}", enkash_card_id=cards[i % 3], amount=Decimal("100.25"))
+        for i in range(6)
+    ]
     rows.append(BatchRow(row_number=7, row_key="ROW6", enkash_card_id="EKCNOSUCH0", amount=Decimal("5.00")))
     outcomes = BatchRunner(hook, concurrency=2).run(rows, batch_id="PROGRESS1", lookup_first=False)
     assert [o.outcome for o in outcomes].count("failed") == 1

@@ -34,7 +34,9 @@ def main(count: int = 1_000_000) -> int:
             began = time.perf_counter()
             payload = client.search(**filters)
             took = time.perf_counter() - began
-            print(f"{label}: {payload['recordsCount']:,} matches, {len(payload['data'])} returned in {took:.3f} s")
+            print(
+                f"{label}: {payload['recordsCount']:,} matches, {len(payload['data'])} returned in {took:.3f} s"
+            )
     ok = seeded_s < LIMIT_S
     print("PASS" if ok else f"FAIL: seeding took {seeded_s:.1f} s (limit {LIMIT_S:.0f} s)")
     return 0 if ok else 1

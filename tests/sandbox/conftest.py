@@ -66,7 +66,11 @@ class RawClient:
     ) -> requests.Response:
         """POST ``payload`` to ``operation``'s path; companyId/cardAccountId default from the config."""
         if defaults:
-            payload = {"companyId": self.config.company_id, "cardAccountId": self.config.card_account_id, **payload}
+            payload = {
+                "companyId": self.config.company_id,
+                "cardAccountId": self.config.card_account_id,
+                **payload,
+            }
         body = seal(payload, self.config.client_secret) if encrypt else payload
         all_headers = {
             "Authorization": f"Bearer {token or self.token or self.login()}",
@@ -75,7 +79,10 @@ class RawClient:
             **(headers or {}),
         }
         return self.session.post(
-            self.url + OPERATIONS[operation].path, data=dumps_payload(body), headers=all_headers, timeout=timeout
+            self.url + OPERATIONS[operation].path,
+            data=dumps_payload(body),
+            headers=all_headers,
+            timeout=timeout,
         )
 
     def envelope(self, response: requests.Response) -> dict[str, Any]:
@@ -107,7 +114,9 @@ class RawClient:
     # -- conveniences ---------------------------------------------------------------------------
 
     def new_card(self, **fields: Any) -> str:
-        return self.ok("create_prepaid_card", {"firstName": "Asha", "mobile": "9876543210", **fields})["enKashCardId"]
+        return self.ok("create_prepaid_card", {"firstName": "Asha", "mobile": "9876543210", **fields})[
+            "enKashCardId"
+        ]
 
     def load(self, card: str, amount: Any, reference: str | None, **fields: Any) -> dict[str, Any]:
         payload = {"enKashCardId": card, "amount": amount, "transactionType": "CR", **fields}

@@ -60,7 +60,9 @@ def test_admin_cards_and_accounts(client, sandbox):
     assert accounts["CASANDBOX1"]["balance"] == "9999987.66"
     assert accounts["CASANDBOX1"]["cards_balance"] == "12.34"
     assert accounts["CAGIFT0001"]["account_type"] == "GIFT"
-    bad = sandbox.session.post(f"{sandbox.url}/_sandbox/cards", json={"cardAccountId": "CANOSUCH1"}, timeout=5)
+    bad = sandbox.session.post(
+        f"{sandbox.url}/_sandbox/cards", json={"cardAccountId": "CANOSUCH1"}, timeout=5
+    )
     assert bad.status_code == 409
 
 

@@ -7,7 +7,7 @@ import signal
 import subprocess
 import sys
 from dataclasses import fields
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
@@ -56,7 +56,7 @@ def test_flags_build_the_config():
         FaultRule("latency", latency_ms=20),
     )
     assert config.envelope_overrides == {"get_card_details": "response_code"}
-    assert config.seed_end == datetime(2025, 1, 1, tzinfo=timezone.utc)
+    assert config.seed_end == datetime(2025, 1, 1, tzinfo=UTC)
     assert config_from_args([]).port == 8765
     assert config_from_args([]).envelope_overrides == {"get_card_account_details": "response_code"}
 
@@ -89,7 +89,10 @@ def test_cli_prints_the_connection_line_and_serves_until_sigterm():
         line = process.stdout.readline()
         conn = json.loads(connection_json_from_line(line))
         exported = subprocess.run(
-            ["bash", "-c", f'{line}\nprintf %s "$AIRFLOW_CONN_ENKASH_DEFAULT"'], capture_output=True, text=True, check=True
+            ["bash", "-c", f'{line}\nprintf %s "$AIRFLOW_CONN_ENKASH_DEFAULT"'],
+            capture_output=True,
+            text=True,
+            check=True,
         )
         assert json.loads(exported.stdout) == conn  # the printed line is a working bash export
         assert conn["host"] == f"http://127.0.0.1:{port}" and conn["password"] == "pw-cli"

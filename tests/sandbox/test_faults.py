@@ -35,7 +35,9 @@ def test_server_errors_are_not_processed(client, sandbox, mode, status):
 
 def test_rate_limit_has_retry_after_and_is_not_processed(client, sandbox):
     card = client.new_card()
-    sandbox.post("faults", {"operation": "load_card_balance", "mode": "http_429", "count": 1, "retry_after_s": 7})
+    sandbox.post(
+        "faults", {"operation": "load_card_balance", "mode": "http_429", "count": 1, "retry_after_s": 7}
+    )
     response = client.post(
         "load_card_balance",
         {"enKashCardId": card, "amount": 5, "transactionType": "CR", "uniqueReferenceNumber": "F-429"},
@@ -104,7 +106,13 @@ def test_latency_fixed_plus_jitter(client, sandbox):
     client.login()
     sandbox.post(
         "faults",
-        {"operation": "get_card_account_details", "mode": "latency", "latency_ms": 200, "jitter_ms": 50, "count": 1},
+        {
+            "operation": "get_card_account_details",
+            "mode": "latency",
+            "latency_ms": 200,
+            "jitter_ms": 50,
+            "count": 1,
+        },
     )
     began = time.perf_counter()
     assert client.post("get_card_account_details", {}).status_code == 200
@@ -172,7 +180,9 @@ def test_cli_fault_spec_parsing():
 
 
 def test_faults_from_the_config_survive_reset(make_sandbox):
-    sandbox, client = make_sandbox(faults=({"operation": "get_card_details", "mode": "http_502", "count": 1},))
+    sandbox, client = make_sandbox(
+        faults=({"operation": "get_card_details", "mode": "http_502", "count": 1},)
+    )
     assert client.post("get_card_details", {}).status_code == 502
     assert client.post("get_card_details", {}).status_code == 200
     requests.post(f"{sandbox.url}/_sandbox/reset", json={}, timeout=5)
@@ -182,7 +192,10 @@ def test_faults_from_the_config_survive_reset(make_sandbox):
 def test_fractional_latency_from_the_admin_api_delays_instead_of_failing(sandbox, hook):
     import time
 
-    sandbox.post("faults", {"operation": "get_card_account_details", "mode": "latency", "latency_ms": 20.5, "rate": 1.0})
+    sandbox.post(
+        "faults",
+        {"operation": "get_card_account_details", "mode": "latency", "latency_ms": 20.5, "rate": 1.0},
+    )
     started = time.monotonic()
     hook.get_card_account_details()
     assert time.monotonic() - started >= 0.02

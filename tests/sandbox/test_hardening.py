@@ -49,15 +49,21 @@ def test_help_and_start_up_line_say_testing_only():
         process.wait(timeout=20)
 
 
-@pytest.mark.parametrize("path", ["/_sandbox/secrets", "/oauth/token", "/api/v0/partner/enKashCard/cardAccount/get"])
+@pytest.mark.parametrize(
+    "path", ["/_sandbox/secrets", "/oauth/token", "/api/v0/partner/enKashCard/cardAccount/get"]
+)
 def test_foreign_host_header_is_refused(sandbox, sandbox_server, path):
     """A page on evil.example whose name now resolves to 127.0.0.1 (DNS rebinding) gets nothing."""
-    response = requests.post(sandbox_server.url + path, headers={"Host": "evil.example:80"}, json={}, timeout=5)
+    response = requests.post(
+        sandbox_server.url + path, headers={"Host": "evil.example:80"}, json={}, timeout=5
+    )
     assert response.status_code == 421
     assert sandbox_server.config.password not in response.text
     assert sandbox.requests_total() == 0
     port = sandbox_server.url.rsplit(":", 1)[1]
-    ok = requests.get(sandbox_server.url + "/_sandbox/health", headers={"Host": f"localhost:{port}"}, timeout=5)
+    ok = requests.get(
+        sandbox_server.url + "/_sandbox/health", headers={"Host": f"localhost:{port}"}, timeout=5
+    )
     assert ok.status_code == 200
 
 
@@ -97,7 +103,9 @@ def test_open_connections_are_capped(make_sandbox):
     held = [socket.create_connection((host, int(port)), timeout=5) for _ in range(2)]
     try:
         time.sleep(0.3)  # let the server accept both
-        assert _raw_request(sandbox.url, "GET /_sandbox/health HTTP/1.1\r\nHost: 127.0.0.1").startswith(b"HTTP/1.1 503")
+        assert _raw_request(sandbox.url, "GET /_sandbox/health HTTP/1.1\r\nHost: 127.0.0.1").startswith(
+            b"HTTP/1.1 503"
+        )
         held.pop().close()
         time.sleep(0.3)
         response = requests.get(sandbox.url + "/_sandbox/health", timeout=5, headers={"Connection": "close"})
@@ -112,12 +120,36 @@ def test_open_connections_are_capped(make_sandbox):
     [
         ("create_prepaid_card", {"firstName": "Asha", "mobile": "٩٨٧٦٥٤٣٢١٠"}, "mobile"),
         ("create_prepaid_card", {"firstName": "Asha", "mobile": "９８７６５４３２１０"}, "mobile"),
-        ("create_prepaid_card", {"firstName": "Asha", "mobile": "9876543210", "pincode": "५६०००१"}, "pincode"),
-        ("create_prepaid_card", {"firstName": "Asha", "mobile": "9876543210", "specialDate": "02-09-２００１"}, "specialDate"),
-        ("set_card_pin", {"enKashCardId": "EKC0000001", "pinBlock": "١٢٣٤", "otpRequired": False}, "pinBlock"),
-        ("load_card_balance", {"enKashCardId": "EKC0000001", "amount": "1e3", "transactionType": "CR"}, "amount"),
-        ("load_card_balance", {"enKashCardId": "EKC0000001", "amount": "١٠", "transactionType": "CR"}, "amount"),
-        ("load_card_balance", {"enKashCardId": "EKC0000001", "amount": "1" + "0" * 40, "transactionType": "CR"}, "amount"),
+        (
+            "create_prepaid_card",
+            {"firstName": "Asha", "mobile": "9876543210", "pincode": "५६०००१"},
+            "pincode",
+        ),
+        (
+            "create_prepaid_card",
+            {"firstName": "Asha", "mobile": "9876543210", "specialDate": "02-09-２００１"},
+            "specialDate",
+        ),
+        (
+            "set_card_pin",
+            {"enKashCardId": "EKC0000001", "pinBlock": "١٢٣٤", "otpRequired": False},
+            "pinBlock",
+        ),
+        (
+            "load_card_balance",
+            {"enKashCardId": "EKC0000001", "amount": "1e3", "transactionType": "CR"},
+            "amount",
+        ),
+        (
+            "load_card_balance",
+            {"enKashCardId": "EKC0000001", "amount": "١٠", "transactionType": "CR"},
+            "amount",
+        ),
+        (
+            "load_card_balance",
+            {"enKashCardId": "EKC0000001", "amount": "1" + "0" * 40, "transactionType": "CR"},
+            "amount",
+        ),
     ],
 )
 def test_sandbox_takes_ascii_digits_only(client, operation, payload, field):

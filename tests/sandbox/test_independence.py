@@ -52,7 +52,9 @@ def test_sandbox_runs_without_provider_or_airflow_modules(monkeypatch):
     )
     try:
         line = proc.stdout.readline()
-        assert line.startswith("export AIRFLOW_CONN_ENKASH_DEFAULT="), proc.stderr.read() if proc.poll() is not None else line
+        assert line.startswith("export AIRFLOW_CONN_ENKASH_DEFAULT="), (
+            proc.stderr.read() if proc.poll() is not None else line
+        )
         conn = connection_json_from_line(line)
         json.loads(conn)
         monkeypatch.setenv("AIRFLOW_CONN_ENKASH_PROBE_INDEP", conn)

@@ -35,7 +35,10 @@ def test_load_moves_money_and_is_searchable_by_reference(client, sandbox, sandbo
 
 def test_load_to_unknown_card_or_account(client):
     assert client.load("EKCNOSUCH1", 1, "X-1")["message"] == "Card not found"
-    assert client.load(client.new_card(), 1, "X-2", cardAccountId="CANOSUCH1")["message"] == "Card account not found"
+    assert (
+        client.load(client.new_card(), 1, "X-2", cardAccountId="CANOSUCH1")["message"]
+        == "Card account not found"
+    )
 
 
 def test_insufficient_balance_is_code_1_and_moves_nothing(client, sandbox_server):
@@ -133,7 +136,12 @@ def test_failed_load_returns_the_money_exactly_once(client, sandbox, sandbox_ser
 def test_late_change_reverses_a_settled_load_and_updates_modified_on(client, sandbox):
     sandbox.post(
         "config",
-        {"late_change_rate": 1.0, "late_change_delay_s": 0.3, "settle_delay_s": 0.1, "timestamp_format": "iso"},
+        {
+            "late_change_rate": 1.0,
+            "late_change_delay_s": 0.3,
+            "settle_delay_s": 0.1,
+            "timestamp_format": "iso",
+        },
     )
     client.load(client.new_card(), 5, "LATE-1")
     time.sleep(0.15)

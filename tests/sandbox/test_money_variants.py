@@ -27,7 +27,9 @@ def test_search_lag_hides_a_committed_credit_for_n_seconds(client, sandbox):
 @pytest.mark.parametrize(("mode", "seen"), [("queued_commit", "dropped"), ("queued_commit_503", 503)])
 def test_queued_commit_applies_the_load_after_the_reply(client, sandbox, mode, seen):
     card = client.new_card()
-    sandbox.post("faults", {"operation": "load_card_balance", "mode": mode, "count": 1, "commit_after_s": 0.6})
+    sandbox.post(
+        "faults", {"operation": "load_card_balance", "mode": mode, "count": 1, "commit_after_s": 0.6}
+    )
     if seen == "dropped":
         with pytest.raises(requests.ConnectionError):
             client.load(card, 5, "QUEUED-1")
@@ -74,7 +76,9 @@ def test_status_words_rename_statuses_in_records_and_filters(client, sandbox):
     (record,) = client.search(pgReferenceNumber="WORD-1")["data"]
     assert record["status"] == "SUCCESSFUL"
     assert client.search(status="SUCCESSFUL")["recordsCount"] == 1
-    assert [e["statuses"] for e in sandbox.get("ledger")["loads"]] == [["SUCCESS"]]  # the oracle keeps its words
+    assert [e["statuses"] for e in sandbox.get("ledger")["loads"]] == [
+        ["SUCCESS"]
+    ]  # the oracle keeps its words
 
 
 def test_cli_flags_for_the_money_variants():

@@ -78,7 +78,9 @@ def test_create_card_in_unknown_account_is_refused(client):
 
 def test_create_gift_card_debits_the_gift_account_and_cannot_be_loaded(client, sandbox):
     before = Decimal(sandbox.get("accounts")["CAGIFT0001"]["balance"])
-    payload = client.ok("create_gift_card", {"cardAccountId": "CAGIFT0001", "firstName": "G", "loadAmount": "500.50"})
+    payload = client.ok(
+        "create_gift_card", {"cardAccountId": "CAGIFT0001", "firstName": "G", "loadAmount": "500.50"}
+    )
     assert payload["cardType"] == "GIFT" and payload["otbBalance"] == Decimal("500.50")
     assert Decimal(sandbox.get("accounts")["CAGIFT0001"]["balance"]) == before - Decimal("500.50")
     refusal = client.load(payload["enKashCardId"], 1, "GIFT-1", cardAccountId="CAGIFT0001")
@@ -93,11 +95,16 @@ def test_create_gift_card_beyond_the_gift_balance_is_refused(client):
 
 def test_set_card_pin(client, sandbox):
     card = client.new_card()
-    assert client.ok("set_card_pin", {"enKashCardId": card, "pinBlock": "9078", "otpRequired": False}) == "Success"
+    assert (
+        client.ok("set_card_pin", {"enKashCardId": card, "pinBlock": "9078", "otpRequired": False})
+        == "Success"
+    )
     assert client.ok("get_card_details", {"enKashCardId": card})["data"][0]["pinSet"] is True
     assert "9078" in sandbox.get("secrets")["pins"]
     assert (
-        client.refused("set_card_pin", {"enKashCardId": "EKCNOSUCH1", "pinBlock": "9078", "otpRequired": False})
+        client.refused(
+            "set_card_pin", {"enKashCardId": "EKCNOSUCH1", "pinBlock": "9078", "otpRequired": False}
+        )
         == "Card not found"
     )
 
@@ -110,7 +117,9 @@ def test_get_card_account_details(client):
     assert details["availableCardBalance"] == Decimal("100.25")
     assert details["primaryEnKashCard"]["enKashCardId"] == card
     assert details["totalCards"] == details["activeCards"] == 1
-    assert client.refused("get_card_account_details", {"cardAccountId": "CANOSUCH1"}) == "Card account not found"
+    assert (
+        client.refused("get_card_account_details", {"cardAccountId": "CANOSUCH1"}) == "Card account not found"
+    )
 
 
 def test_generate_otp_and_view_card_details(client, sandbox):
@@ -132,7 +141,11 @@ def test_generate_otp_and_view_card_details(client, sandbox):
 
 def test_otp_echo_can_be_switched_off(client, sandbox):
     sandbox.post("config", {"echo_otp": False})
-    assert set(client.ok("generate_card_otp", {"enKashCardId": client.new_card(), "cardOtpAction": "TRANSACTION_OTP"})) == {"otpRequestId"}
+    assert set(
+        client.ok(
+            "generate_card_otp", {"enKashCardId": client.new_card(), "cardOtpAction": "TRANSACTION_OTP"}
+        )
+    ) == {"otpRequestId"}
 
 
 def test_usage_controls_set_and_get(client):
@@ -141,14 +154,22 @@ def test_usage_controls_set_and_get(client):
     assert before["posAllowed"] is True and before["perTxnLimit"] is None
     result = client.ok(
         "card_usage_controls",
-        {"enKashCardIds": cards, "posAllowed": False, "atmAllowed": True, "perTxnLimit": 2500.5, "dtdCount": 10},
+        {
+            "enKashCardIds": cards,
+            "posAllowed": False,
+            "atmAllowed": True,
+            "perTxnLimit": 2500.5,
+            "dtdCount": 10,
+        },
     )
     assert result == "Success"
     after = client.ok("get_card_usage_limits", {"enKashCardId": cards[1]})
     assert after["posAllowed"] is False and after["atmAllowed"] is True
     assert after["perTxnLimit"] == Decimal("2500.5") and after["dtdCount"] == 10
     assert {"createdBy", "createdOn", "modifiedOn"} <= set(after)
-    assert client.refused("card_usage_controls", {"enKashCardIds": [cards[0], "EKCNOSUCH1"]}) == "Card not found"
+    assert (
+        client.refused("card_usage_controls", {"enKashCardIds": [cards[0], "EKCNOSUCH1"]}) == "Card not found"
+    )
     assert client.refused("get_card_usage_limits", {"enKashCardId": "EKCNOSUCH1"}) == "Card not found"
 
 
@@ -169,9 +190,15 @@ def test_block_with_otp_required_checks_the_otp(client):
     block = {"enKashCardId": card, "blockCode": "L", "otpMedium": "MOBILE", "otpRequired": True}
     otp = client.ok("generate_card_otp", {"enKashCardId": card, "cardOtpAction": "TRANSACTION_OTP"})
     wrong = "000000" if otp["otp"] != "000000" else "111111"
-    assert client.refused("block_card", {**block, "otpRequestId": otp["otpRequestId"], "otp": wrong}) == "Invalid OTP"
+    assert (
+        client.refused("block_card", {**block, "otpRequestId": otp["otpRequestId"], "otp": wrong})
+        == "Invalid OTP"
+    )
     assert client.refused("block_card", {**block}) == "Invalid OTP"
-    assert client.ok("block_card", {**block, "otpRequestId": otp["otpRequestId"], "otp": otp["otp"]}) == "Success"
+    assert (
+        client.ok("block_card", {**block, "otpRequestId": otp["otpRequestId"], "otp": otp["otp"]})
+        == "Success"
+    )
 
 
 def test_request_card_replacement_moves_the_balance(client):
@@ -191,7 +218,12 @@ def test_request_card_replacement_moves_the_balance(client):
 
 def test_order_physical_card_once(client):
     card = client.new_card()
-    order = {"enKashCardId": card, "deliveryAddress": "1 MG Road", "deliveryCity": "Pune", "deliveryPincode": "411001"}
+    order = {
+        "enKashCardId": card,
+        "deliveryAddress": "1 MG Road",
+        "deliveryCity": "Pune",
+        "deliveryPincode": "411001",
+    }
     assert client.ok("order_physical_card", order) == "Success"
     assert client.ok("get_card_details", {"enKashCardId": card})["data"][0]["physicalCard"] is True
     assert client.refused("order_physical_card", order) == "Physical card already ordered"
@@ -211,7 +243,11 @@ def test_get_card_details_lists_without_sensitive_data(client):
 def test_transaction_operations_share_one_search(client, sandbox, operation):
     card = client.new_card()
     client.load(card, 5, "SHARED-1")
-    payload = {"enKashCardId": card, "pgReferenceNumber": "SHARED-1"} if operation == "get_transaction_details" else {}
+    payload = (
+        {"enKashCardId": card, "pgReferenceNumber": "SHARED-1"}
+        if operation == "get_transaction_details"
+        else {}
+    )
     result = client.ok(operation, payload)
     assert result["recordsCount"] == 1 and result["data"][0]["pgReferenceNumber"] == "SHARED-1"
     assert sandbox.get("counters")["operations"][operation] == 1

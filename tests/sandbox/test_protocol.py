@@ -65,7 +65,8 @@ def test_token_expires_after_the_configured_lifetime(client, sandbox):
 
 
 @pytest.mark.parametrize(
-    ("headers", "error"), [({"Authorization": "Bearer nope"}, "invalid_token"), ({"Authorization": ""}, "unauthorized")]
+    ("headers", "error"),
+    [({"Authorization": "Bearer nope"}, "invalid_token"), ({"Authorization": ""}, "unauthorized")],
 )
 def test_unknown_or_missing_bearer_is_401(client, headers, error):
     response = client.post("get_card_account_details", {}, headers=headers)
@@ -94,7 +95,11 @@ def test_request_encrypted_with_another_secret_is_422(client):
     response = client.session.post(
         client.url + OPERATIONS["get_card_account_details"].path,
         data=dumps_payload(body),
-        headers={"Authorization": f"Bearer {client.login()}", "partnerId": "CRSANDBOX", "Content-Type": "application/json"},
+        headers={
+            "Authorization": f"Bearer {client.login()}",
+            "partnerId": "CRSANDBOX",
+            "Content-Type": "application/json",
+        },
         timeout=10,
     )
     assert response.status_code == 422
@@ -124,7 +129,12 @@ def test_envelope_spelling_default_overrides_and_switch(client, sandbox):
     ("operation", "payload", "status", "field"),
     [
         ("load_card_balance", {"enKashCardId": "EKC0000000", "transactionType": "CR"}, 400, "amount"),
-        ("load_card_balance", {"enKashCardId": "EKC0000000", "amount": 0, "transactionType": "CR"}, 422, "amount"),
+        (
+            "load_card_balance",
+            {"enKashCardId": "EKC0000000", "amount": 0, "transactionType": "CR"},
+            422,
+            "amount",
+        ),
         (
             "load_card_balance",
             {"enKashCardId": "EKC0000000", "amount": "1.234", "transactionType": "CR"},
@@ -164,11 +174,26 @@ def test_envelope_spelling_default_overrides_and_switch(client, sandbox):
             422,
             "accountType",
         ),
-        ("block_card", {"enKashCardId": "EKC0000000", "blockCode": "XX", "otpMedium": "MOBILE"}, 422, "blockCode"),
-        ("block_card", {"enKashCardId": "EKC0000000", "blockCode": "L", "otpMedium": "SMS"}, 422, "otpMedium"),
+        (
+            "block_card",
+            {"enKashCardId": "EKC0000000", "blockCode": "XX", "otpMedium": "MOBILE"},
+            422,
+            "blockCode",
+        ),
+        (
+            "block_card",
+            {"enKashCardId": "EKC0000000", "blockCode": "L", "otpMedium": "SMS"},
+            422,
+            "otpMedium",
+        ),
         ("card_usage_controls", {"enKashCardIds": []}, 422, "enKashCardIds"),
         ("card_usage_controls", {"enKashCardIds": [f"EKC{i:07d}" for i in range(101)]}, 422, "enKashCardIds"),
-        ("set_card_pin", {"enKashCardId": "EKC0000000", "pinBlock": "12", "otpRequired": False}, 422, "pinBlock"),
+        (
+            "set_card_pin",
+            {"enKashCardId": "EKC0000000", "pinBlock": "12", "otpRequired": False},
+            422,
+            "pinBlock",
+        ),
         ("get_all_transactions", {"txnDateFrom": "yesterday"}, 422, "txnDateFrom"),
         ("get_all_transactions", {"cardTransactionType": "XX"}, 422, "cardTransactionType"),
     ],

@@ -51,12 +51,19 @@ def test_token_create_card_load_and_search_by_reference(sandbox, sandbox_server)
         auth=("CEKSANDBOX", SECRET),
         timeout=10,
     ).json()["access_token"]
-    headers = {"Authorization": f"Bearer {token}", "partnerId": "CRSANDBOX", "Content-Type": "application/json"}
+    headers = {
+        "Authorization": f"Bearer {token}",
+        "partnerId": "CRSANDBOX",
+        "Content-Type": "application/json",
+    }
     account = {"companyId": "CEKSANDBOX", "cardAccountId": "CASANDBOX1"}
 
     def call(path: str, body: dict) -> dict:
         response = requests.post(
-            f"{base}/api/v0/partner/enKashCard{path}", json={"request": encrypt(body)}, headers=headers, timeout=10
+            f"{base}/api/v0/partner/enKashCard{path}",
+            json={"request": encrypt(body)},
+            headers=headers,
+            timeout=10,
         )
         assert response.status_code == 200, response.text
         envelope = decrypt(response.json()["request"])

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from airflow_provider_enkash.sandbox.clock import render
@@ -78,9 +78,11 @@ def test_window_is_half_open_unless_configured(client, sandbox, sandbox_server):
 
 
 def test_seeding_100k_is_fast_and_window_queries_match_a_full_scan(make_sandbox):
-    end = datetime(2025, 3, 1, tzinfo=timezone.utc)
+    end = datetime(2025, 3, 1, tzinfo=UTC)
     started = time.perf_counter()
-    sandbox, client = make_sandbox(seed_cards=200, seed_transactions=100_000, days=10, seed_end=end, random_seed=3)
+    sandbox, client = make_sandbox(
+        seed_cards=200, seed_transactions=100_000, days=10, seed_end=end, random_seed=3
+    )
     assert time.perf_counter() - started < 10
     store = sandbox.state.txns
     assert len(store) == 100_000
@@ -100,12 +102,14 @@ def test_seeding_100k_is_fast_and_window_queries_match_a_full_scan(make_sandbox)
 
 
 def test_seeding_is_deterministic_and_balances_match_history(make_sandbox):
-    end = datetime(2025, 3, 1, tzinfo=timezone.utc)
+    end = datetime(2025, 3, 1, tzinfo=UTC)
     config = {"seed_cards": 20, "seed_transactions": 2_000, "days": 3, "seed_end": end, "random_seed": 11}
     first, client = make_sandbox(**config)
     second, _ = make_sandbox(**config)
     assert list(first.state.txns.amount) == list(second.state.txns.amount)
-    assert [c.enkash_card_id for c in first.state.card_list] == [c.enkash_card_id for c in second.state.card_list]
+    assert [c.enkash_card_id for c in first.state.card_list] == [
+        c.enkash_card_id for c in second.state.card_list
+    ]
     card = first.state.card_list[0]
     history = client.search(enKashCardId=card.enkash_card_id, size=1000)["data"]
     net = sum(

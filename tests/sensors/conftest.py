@@ -25,7 +25,9 @@ def load(hook, card):
 
     def _load(amount: str = "100.00", *, enkash_card_id: str | None = None) -> LoadResult:
         return hook.load_card_balance(
-            enkash_card_id=enkash_card_id or card, amount=amount, unique_reference_number=f"SENSOR-{next(_references)}"
+            enkash_card_id=enkash_card_id or card,
+            amount=amount,
+            unique_reference_number=f"SENSOR-{next(_references)}",
         )
 
     return _load

@@ -47,7 +47,9 @@ def _searches_until_timeout(sandbox, ids: list[str], seconds: float) -> int:
 
     async def main() -> list[list[dict[str, Any]]]:
         end = time.time() + seconds
-        return await asyncio.gather(*(_events_of(_trigger(enkash_transaction_id=i, end_time=end)) for i in ids))
+        return await asyncio.gather(
+            *(_events_of(_trigger(enkash_transaction_id=i, end_time=end)) for i in ids)
+        )
 
     assert [e[0]["status"] for e in asyncio.run(main())] == ["timeout"] * len(ids)
     return _searches(sandbox) - before
@@ -115,7 +117,10 @@ def test_batches_respect_poll_batch_size(sandbox, load, monkeypatch):
         client = await AsyncEnKashClient.for_connection("enkash_default")
         due = time.time()  # all due together: one round
         return await asyncio.gather(
-            *(poll_coalesced(client, TransactionWatch(enkash_transaction_id=i), due=due, early_s=0) for i in ids)
+            *(
+                poll_coalesced(client, TransactionWatch(enkash_transaction_id=i), due=due, early_s=0)
+                for i in ids
+            )
         )
 
     found = asyncio.run(main())
@@ -208,12 +213,16 @@ def test_polling_holds_no_thread(sandbox, load, monkeypatch, coalesce):
     """Retries and polls are awaited: the loop's thread pool is not used once per poll."""
     monkeypatch.setenv("AIRFLOW__ENKASH__COALESCE_POLLS", coalesce)
     ids = _pending_loads(sandbox, load, 1)
-    sandbox.post("faults", {"mode": "http_429", "operation": "get_all_transactions", "count": 3, "retry_after_s": 0})
+    sandbox.post(
+        "faults", {"mode": "http_429", "operation": "get_all_transactions", "count": 3, "retry_after_s": 0}
+    )
     _CountingExecutor.submitted = 0
 
     async def main() -> list[dict[str, Any]]:
         asyncio.get_running_loop().set_default_executor(_CountingExecutor(max_workers=2))
-        return await _events_of(_trigger(enkash_transaction_id=ids[0], poll_interval=0.1, end_time=time.time() + 1.2))
+        return await _events_of(
+            _trigger(enkash_transaction_id=ids[0], poll_interval=0.1, end_time=time.time() + 1.2)
+        )
 
     before = _searches(sandbox)
     (event,) = asyncio.run(main())
@@ -243,7 +252,9 @@ def test_redirects_are_not_followed(sandbox, hook):
     try:
         hook.get_token()  # the token comes from the sandbox; the card call goes to the redirector
         settings = hook.settings
-        redirecting = type(settings)(**{**vars(settings), "base_url": f"http://127.0.0.1:{server.server_port}"})
+        redirecting = type(settings)(
+            **{**vars(settings), "base_url": f"http://127.0.0.1:{server.server_port}"}
+        )
         hook._settings = redirecting
         client = AsyncEnKashClient(hook)
         with pytest.raises(EnKashHTTPError, match="HTTP 302"):

@@ -6,11 +6,13 @@ import time
 from decimal import Decimal
 
 import pytest
-
 from airflow.sdk.exceptions import AirflowSensorTimeout, TaskDeferred
-from airflow_provider_enkash.exceptions import EnKashError
-from airflow_provider_enkash.sensors.transactions import EnKashTransactionSensor, EnKashTransactionsSettledSensor
-from airflow_provider_enkash.exceptions import EnKashTransactionFailed, EnKashTransactionNotFound
+
+from airflow_provider_enkash.exceptions import EnKashError, EnKashTransactionFailed, EnKashTransactionNotFound
+from airflow_provider_enkash.sensors.transactions import (
+    EnKashTransactionSensor,
+    EnKashTransactionsSettledSensor,
+)
 from airflow_provider_enkash.triggers.transactions import EnKashTransactionTrigger
 
 from .conftest import run_trigger
@@ -56,7 +58,9 @@ def test_deferral_round_trip_success(sandbox, load, card):
 def test_already_settled_returns_without_deferring(sandbox, load):
     loaded = load()
     sandbox.post("settle")
-    sensor = EnKashTransactionSensor(task_id="wait", enkash_transaction_id=loaded.enkash_transaction_id, deferrable=True)
+    sensor = EnKashTransactionSensor(
+        task_id="wait", enkash_transaction_id=loaded.enkash_transaction_id, deferrable=True
+    )
     assert sensor.execute({})["status"] == "SUCCESS"
 
 
@@ -72,7 +76,11 @@ def test_failure_event_fails_the_task(sandbox, load):
 
 def test_not_found_event_fails_the_task(sandbox):
     sensor = EnKashTransactionSensor(
-        task_id="wait", enkash_transaction_id="ECTRNOSUCH01", poke_interval=0.1, not_found_grace=0.3, deferrable=True
+        task_id="wait",
+        enkash_transaction_id="ECTRNOSUCH01",
+        poke_interval=0.1,
+        not_found_grace=0.3,
+        deferrable=True,
     )
     with pytest.raises(EnKashTransactionNotFound, match="ECTRNOSUCH01"):
         _complete(sensor, _defer(sensor))
@@ -82,7 +90,11 @@ def test_timeout_event_is_a_sensor_timeout(sandbox, load):
     sandbox.post("config", {"settle_delay_s": 30})
     loaded = load()
     sensor = EnKashTransactionSensor(
-        task_id="wait", enkash_transaction_id=loaded.enkash_transaction_id, poke_interval=0.1, timeout=0.5, deferrable=True
+        task_id="wait",
+        enkash_transaction_id=loaded.enkash_transaction_id,
+        poke_interval=0.1,
+        timeout=0.5,
+        deferrable=True,
     )
     with pytest.raises(AirflowSensorTimeout, match="did not settle"):
         _complete(sensor, _defer(sensor))

@@ -5,11 +5,14 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-
 from airflow.sdk.exceptions import AirflowRescheduleException, AirflowSensorTimeout
-from airflow_provider_enkash.exceptions import EnKashValidationError
+
+from airflow_provider_enkash.exceptions import (
+    EnKashTransactionFailed,
+    EnKashTransactionNotFound,
+    EnKashValidationError,
+)
 from airflow_provider_enkash.sensors.transactions import EnKashTransactionSensor
-from airflow_provider_enkash.exceptions import EnKashTransactionFailed, EnKashTransactionNotFound
 
 FAST = {"poke_interval": 0.1, "timeout": 10, "deferrable": False}
 
@@ -53,7 +56,9 @@ def test_failure_status_fails_naming_transaction_and_status(sandbox, hook, load)
 def test_custom_status_sets(sandbox, load):
     sandbox.post("config", {"settle_delay_s": 30})
     loaded = load()
-    record = _sensor(enkash_transaction_id=loaded.enkash_transaction_id, target_statuses=["created"]).execute({})
+    record = _sensor(enkash_transaction_id=loaded.enkash_transaction_id, target_statuses=["created"]).execute(
+        {}
+    )
     assert record["status"] == "CREATED"
     with pytest.raises(EnKashTransactionFailed):
         _sensor(enkash_transaction_id=loaded.enkash_transaction_id, failure_statuses=["CREATED"]).execute({})

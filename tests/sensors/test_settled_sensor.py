@@ -5,8 +5,8 @@ from __future__ import annotations
 import time
 
 import pytest
-
 from airflow.sdk.exceptions import AirflowSensorTimeout
+
 from airflow_provider_enkash.exceptions import EnKashValidationError
 from airflow_provider_enkash.sensors.transactions import EnKashTransactionsSettledSensor
 

@@ -7,7 +7,12 @@ from decimal import Decimal
 import pytest
 
 from airflow_provider_enkash.exceptions import EnKashValidationError
-from airflow_provider_enkash.transaction_poll import TransactionWatch, WindowWatch, make_watch, redact_transaction
+from airflow_provider_enkash.transaction_poll import (
+    TransactionWatch,
+    WindowWatch,
+    make_watch,
+    redact_transaction,
+)
 
 
 def test_redaction_drops_card_data_keeps_masked_and_stringifies_money():
@@ -53,11 +58,19 @@ def test_redaction_drops_card_data_keeps_masked_and_stringifies_money():
         ({"txn_date_from": "2025-01-01T00:00:00", "txn_date_to": "2025-01-02T00:00:00Z"}, "txn_date_from"),
         ({"txn_date_from": "yesterday", "txn_date_to": "2025-01-02T00:00:00Z"}, "txn_date_from"),
         (
-            {"txn_date_from": "2025-01-01T00:00:00Z", "txn_date_to": "2025-01-02T00:00:00Z", "pg_reference_number": "R"},
+            {
+                "txn_date_from": "2025-01-01T00:00:00Z",
+                "txn_date_to": "2025-01-02T00:00:00Z",
+                "pg_reference_number": "R",
+            },
             "txn_date_from",
         ),
         (
-            {"txn_date_from": "2025-01-01T00:00:00Z", "txn_date_to": "2025-01-02T00:00:00Z", "max_records_per_response": 0},
+            {
+                "txn_date_from": "2025-01-01T00:00:00Z",
+                "txn_date_to": "2025-01-02T00:00:00Z",
+                "max_records_per_response": 0,
+            },
             "max_records_per_response",
         ),
     ],
@@ -72,4 +85,7 @@ def test_watch_kind_and_canonical_window():
     assert isinstance(make_watch(enkash_transaction_id=" ECTR1 "), TransactionWatch)
     window = make_watch(txn_date_from="2025-01-01T05:30:00+05:30", txn_date_to="2025-01-02T00:00:00Z")
     assert isinstance(window, WindowWatch)
-    assert (window.txn_date_from, window.txn_date_to) == ("2025-01-01T00:00:00.000Z", "2025-01-02T00:00:00.000Z")
+    assert (window.txn_date_from, window.txn_date_to) == (
+        "2025-01-01T00:00:00.000Z",
+        "2025-01-02T00:00:00.000Z",
+    )

@@ -36,7 +36,9 @@ def test_serialize_round_trips():
     again = EnKashTransactionTrigger(**kwargs)
     assert again.serialize() == (classpath, kwargs)
     assert kwargs["target_statuses"] == ["SETTLED", "SUCCESS"]
-    window = _trigger(txn_date_from="2025-01-01T00:00:00Z", txn_date_to="2025-01-02T00:00:00Z", user_id="EK123456")
+    window = _trigger(
+        txn_date_from="2025-01-01T00:00:00Z", txn_date_to="2025-01-02T00:00:00Z", user_id="EK123456"
+    )
     assert EnKashTransactionTrigger(**window.serialize()[1]).serialize() == window.serialize()
 
 
@@ -53,7 +55,11 @@ def test_failure_event(sandbox, load):
     sandbox.post("config", {"failure_rate": 1.0})
     loaded = load()
     event = _only_event(_trigger(enkash_transaction_id=loaded.enkash_transaction_id))
-    assert (event["status"], event["state"], event["transaction"]["status"]) == ("failure", "failure", "FAILED")
+    assert (event["status"], event["state"], event["transaction"]["status"]) == (
+        "failure",
+        "failure",
+        "FAILED",
+    )
 
 
 def test_not_found_after_grace_is_a_failure_event(sandbox):
@@ -65,7 +71,9 @@ def test_timeout_event_after_the_deadline(sandbox, load):
     sandbox.post("config", {"settle_delay_s": 30})
     loaded = load()
     started = time.monotonic()
-    event = _only_event(_trigger(enkash_transaction_id=loaded.enkash_transaction_id, end_time=time.time() + 0.4))
+    event = _only_event(
+        _trigger(enkash_transaction_id=loaded.enkash_transaction_id, end_time=time.time() + 0.4)
+    )
     assert event["status"] == "timeout"
     assert "CREATED" in event["message"]
     assert time.monotonic() - started < 5
@@ -78,7 +86,9 @@ def test_transient_errors_are_polled_again(sandbox, load, mode):
     sandbox.post("faults", {"operation": "get_all_transactions", "mode": mode, "count": 12})
     event = _only_event(_trigger(enkash_transaction_id=loaded.enkash_transaction_id, poll_interval=0.05))
     assert event["status"] == "success"
-    assert sandbox.get("counters")["operations"]["get_all_transactions"] >= 13  # all 12 faults served, then success
+    assert (
+        sandbox.get("counters")["operations"]["get_all_transactions"] >= 13
+    )  # all 12 faults served, then success
 
 
 def test_one_search_call_per_poll(sandbox, load):
@@ -86,11 +96,15 @@ def test_one_search_call_per_poll(sandbox, load):
     loaded = load()
     before = sandbox.get("counters")["operations"].get("get_all_transactions", 0)
     event = _only_event(
-        _trigger(enkash_transaction_id=loaded.enkash_transaction_id, poll_interval=0.25, end_time=time.time() + 1.0)
+        _trigger(
+            enkash_transaction_id=loaded.enkash_transaction_id, poll_interval=0.25, end_time=time.time() + 1.0
+        )
     )
     assert event["status"] == "timeout"
     polls = sandbox.get("counters")["operations"]["get_all_transactions"] - before
-    assert 2 <= polls <= 1.0 / 0.25 + 2  # at most one call per poll interval, plus the final poll at the deadline
+    assert (
+        2 <= polls <= 1.0 / 0.25 + 2
+    )  # at most one call per poll interval, plus the final poll at the deadline
 
 
 def test_error_event_for_unusable_connection(sandbox):
@@ -105,7 +119,9 @@ def test_error_event_for_refused_credentials(sandbox, monkeypatch):
     conn = json.loads(__import__("os").environ["AIRFLOW_CONN_ENKASH_DEFAULT"])
     conn["password"] = "wrong-password"
     monkeypatch.setenv("AIRFLOW_CONN_ENKASH_BAD", json.dumps(conn))
-    event = _only_event(_trigger(enkash_conn_id="enkash_bad", enkash_transaction_id="ECTR1", end_time=time.time() + 5))
+    event = _only_event(
+        _trigger(enkash_conn_id="enkash_bad", enkash_transaction_id="ECTR1", end_time=time.time() + 5)
+    )
     assert event["status"] == "error"
     assert "EnKashLoginRefused" in event["message"]
     assert "wrong-password" not in event["message"]
