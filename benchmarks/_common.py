@@ -21,7 +21,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Self
 
-from airflow_provider_enkash.sandbox.app import connection_json_from_line
+from airflow_provider_enkash.sandbox import connection_json_from_line
 
 PYTHON = sys.executable
 REPO = Path(__file__).resolve().parent.parent

@@ -41,7 +41,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _machine import machine_line  # noqa: E402
 
-from airflow_provider_enkash.sandbox.app import connection_json_from_line  # noqa: E402
+from airflow_provider_enkash.sandbox import connection_json_from_line  # noqa: E402
 
 IMPLEMENTATIONS = ("threads", "async", "coalesced")
 LAG_TICK_S = 0.05

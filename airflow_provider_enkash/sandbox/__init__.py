@@ -7,8 +7,8 @@ run it in the foreground. See the README section "The sandbox".
 
 from __future__ import annotations
 
-from airflow_provider_enkash.sandbox.app import Sandbox
 from airflow_provider_enkash.sandbox.config import SandboxConfig
 from airflow_provider_enkash.sandbox.faults import FaultRule
+from airflow_provider_enkash.sandbox.server import Sandbox, connection_json_from_line
 
-__all__ = ["FaultRule", "Sandbox", "SandboxConfig"]
+__all__ = ["FaultRule", "Sandbox", "SandboxConfig", "connection_json_from_line"]

@@ -17,9 +17,9 @@ from dataclasses import MISSING, fields
 from decimal import Decimal
 from typing import Any
 
-from airflow_provider_enkash.sandbox.app import Sandbox
 from airflow_provider_enkash.sandbox.config import SandboxConfig
 from airflow_provider_enkash.sandbox.faults import FAULT_MODES, parse_fault_spec
+from airflow_provider_enkash.sandbox.server import Sandbox
 
 CLI_DEFAULT_PORT = 8765
 TESTING_ONLY = "for testing only, never production"
@@ -48,7 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     for f in fields(SandboxConfig):
-        default = f.default if f.default is not MISSING else f.default_factory()  # type: ignore[misc]
+        default: Any = f.default_factory() if f.default_factory is not MISSING else f.default
         flag = "--" + f.name.replace("_", "-")
         text = f.metadata["help"]
         if f.name == "port":

@@ -15,10 +15,10 @@ from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from airflow_provider_enkash.sandbox.cipher import KEY_DERIVATIONS
-from airflow_provider_enkash.sandbox.endpoints import ENDPOINTS
+from airflow_provider_enkash.sandbox.api_spec import ENDPOINTS
 from airflow_provider_enkash.sandbox.faults import FaultRule
 
+KEY_DERIVATIONS = ("sha256", "sha1", "raw")
 ENVELOPE_STYLES = ("code", "response_code")
 TIMESTAMP_FORMATS = ("enkash", "enkash_utc", "iso")
 DUPLICATE_POLICIES = ("apply", "reject", "return_original")

@@ -1,18 +1,100 @@
-"""The sandbox's entities: card accounts and cards, and how the API shows them.
+"""The sandbox's entities and their formats: money, identifiers, card accounts and cards.
 
 Money is held as whole paise (``int``) and shown as ``Decimal`` rupees, so
 balances are exact; JSON renders them as numbers (``10`` or ``250.75``).
+
+Identifiers are drawn from a seeded RNG (REFERENCE.md section 6). Transaction ids
+encode their sequence number: ``ECTR`` + 9 base-36 digits, fixed width, so their
+string order is their creation order and an id maps back to its record without
+an index. Seeded loads carry the reference ``SEED`` + the same 9 digits.
 """
 
 from __future__ import annotations
 
+import random
+import re
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from airflow_provider_enkash.sandbox import clock
-from airflow_provider_enkash.sandbox.identifiers import masked
 
+# -- identifiers ------------------------------------------------------------------------------
+
+ALNUM = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+_TXN_PREFIX = "ECTR"
+_SEED_REF_PREFIX = "SEED"
+_TXN_DIGITS = 9
+_TXN_BASE = 10 * 36**8  # ids start at ECTRA00000000
+CARD_BIN = "608326"  # a RuPay-like issuer prefix
+
+
+def code(rng: random.Random, length: int) -> str:
+    """``length`` random upper-case letters and digits."""
+    return "".join(rng.choices(ALNUM, k=length))
+
+
+def digits(rng: random.Random, length: int) -> str:
+    return "".join(rng.choices("0123456789", k=length))
+
+
+def _base36(number: int) -> str:
+    out = []
+    while number:
+        number, rest = divmod(number, 36)
+        out.append(ALNUM[rest])
+    return "".join(reversed(out)).rjust(_TXN_DIGITS, "0")
+
+
+def txn_id(seq: int) -> str:
+    """The ``enKashCardTransactionId`` of transaction number ``seq``."""
+    return _TXN_PREFIX + _base36(_TXN_BASE + seq)
+
+
+def _decode(text: str, prefix: str) -> int | None:
+    if not isinstance(text, str) or len(text) != len(prefix) + _TXN_DIGITS or not text.startswith(prefix):
+        return None
+    try:
+        return int(text[len(prefix) :], 36) - _TXN_BASE
+    except ValueError:
+        return None
+
+
+def txn_seq(text: str) -> int | None:
+    """The sequence number behind a transaction id, or None when it is not one of ours."""
+    return _decode(text, _TXN_PREFIX)
+
+
+def seed_reference(seq: int) -> str:
+    """The ``pgReferenceNumber`` of seeded load number ``seq``."""
+    return _SEED_REF_PREFIX + txn_id(seq)[len(_TXN_PREFIX) :]
+
+
+def seed_reference_seq(text: str) -> int | None:
+    return _decode(text, _SEED_REF_PREFIX)
+
+
+def card_number(rng: random.Random) -> str:
+    """A 16-digit card number with a valid Luhn check digit."""
+    body = CARD_BIN + digits(rng, 9)
+    total = 0
+    for i, ch in enumerate(reversed(body)):
+        d = int(ch)
+        if i % 2 == 0:
+            d = d * 2 - 9 if d > 4 else d * 2
+        total += d
+    return body + str((10 - total % 10) % 10)
+
+
+def masked(number: str) -> str:
+    """``XXXX XXXX XXXX 1234``."""
+    return "XXXX XXXX XXXX " + number[-4:]
+
+
+# -- money, card accounts and cards -----------------------------------------------------------
+
+MAX_AMOUNT = Decimal(10) ** 15  # rupees; far above any real balance, keeps paise arithmetic exact
+_PLAIN_NUMBER = re.compile(r"[+-]?[0-9]+(\.[0-9]+)?")
 CARD_HOLDER_FIELDS = (
     "title",
     "firstName",
@@ -69,6 +151,26 @@ STATUS_BY_BLOCK_CODE = {"L": "LOCKED", "UL": "ACTIVE", "BL": "BLOCKED", "AP": "A
 def rupees(paise: int) -> Decimal:
     """Exact rupees of ``paise`` (``Decimal('250.75')``)."""
     return Decimal(paise).scaleb(-2)
+
+
+def to_paise(value: Any) -> int:
+    """Whole paise of a JSON amount (number or numeric string, rupees, <= 2 decimals); ValueError otherwise."""
+    if isinstance(value, bool) or not isinstance(value, (int, Decimal, str, float)):
+        raise ValueError(f"{value!r} is not a number")
+    if isinstance(value, str) and not _PLAIN_NUMBER.fullmatch(value.strip()):
+        raise ValueError(f"{value[:40]!r} is not a plain decimal number (ASCII digits, no exponent)")
+    try:
+        amount = Decimal(str(value).strip())
+    except InvalidOperation:
+        raise ValueError(f"{value!r} is not a number") from None
+    if not amount.is_finite():
+        raise ValueError(f"{value!r} is not a finite number")
+    if abs(amount) > MAX_AMOUNT:
+        raise ValueError(f"{str(value)[:40]!r} is out of range (at most {MAX_AMOUNT})")
+    paise = amount * 100
+    if paise != paise.to_integral_value():
+        raise ValueError(f"{value!r} has more than 2 decimal places")
+    return int(paise)
 
 
 @dataclass(eq=False)

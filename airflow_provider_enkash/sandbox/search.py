@@ -19,11 +19,9 @@ from typing import Any
 
 from airflow_provider_enkash.sandbox import clock
 from airflow_provider_enkash.sandbox.config import SandboxConfig
-from airflow_provider_enkash.sandbox.identifiers import txn_seq
-from airflow_provider_enkash.sandbox.model import Account
+from airflow_provider_enkash.sandbox.model import Account, to_paise, txn_seq
 from airflow_provider_enkash.sandbox.state import State
 from airflow_provider_enkash.sandbox.transactions import CREDIT
-from airflow_provider_enkash.sandbox.validation import to_paise
 
 _EMPTY = array("q")
 

@@ -59,7 +59,7 @@ def holder(state: State, i: int) -> dict[str, str]:
 def _month_starts(start: int, end: int) -> list[int]:
     """IST month boundaries (ms) after ``start`` up to ``end``."""
     year, month = clock.ist_month(start)
-    starts = []
+    starts: list[int] = []
     while True:
         year, month = (year + 1, 1) if month == 12 else (year, month + 1)
         ms = clock.parse_iso(f"{year:04d}-{month:02d}-01T00:00:00+05:30")

@@ -1,28 +1,140 @@
-"""The HTTP front: a standard-library threading server on 127.0.0.1 speaking HTTP/1.1 keep-alive.
+"""Serving the sandbox: the in-process :class:`Sandbox`, its HTTP/1.1 front and the admin API.
 
-``/oauth/token`` and the card paths go to the :class:`Gateway`, ``/_sandbox/...``
-to the :class:`Admin`. One daemon thread per connection; Nagle is off so
-small responses are not delayed.
-
-For testing only, never production, yet guarded against the browser on the same machine: on
-a loopback address the ``Host`` header must name a loopback host (DNS rebinding), admin POSTs
-must be ``application/json`` (cross-site form posts), and bodies and open connections are capped.
+``/oauth/token`` and the card paths go to the :class:`Gateway`, ``/_sandbox/...`` to the
+:class:`Admin`; one daemon thread per keep-alive connection, Nagle off. For testing only, never
+production, yet guarded against the browser on the same machine: on a loopback address the
+``Host`` header must name a loopback host (DNS rebinding), admin POSTs must be
+``application/json`` (cross-site form posts), and bodies and open connections are capped.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
+import shlex
 import socket
 import threading
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
 from typing import Any
 from urllib.parse import urlsplit
 
-from airflow_provider_enkash.sandbox.admin import Admin
-from airflow_provider_enkash.sandbox.config import is_loopback
-from airflow_provider_enkash.sandbox.endpoints import TOKEN_PATH
-from airflow_provider_enkash.sandbox.gateway import Gateway, Reply, json_reply
+from airflow_provider_enkash.sandbox import clock, operations, seeding
+from airflow_provider_enkash.sandbox.api_spec import TOKEN_PATH
+from airflow_provider_enkash.sandbox.auth import Auth
+from airflow_provider_enkash.sandbox.config import SandboxConfig, is_loopback
+from airflow_provider_enkash.sandbox.faults import FaultInjector, FaultRule
+from airflow_provider_enkash.sandbox.model import rupees
+from airflow_provider_enkash.sandbox.protocol import Gateway, Reply, json_reply, loads
+from airflow_provider_enkash.sandbox.state import BusinessError, State
+
+# -- the in-process sandbox -------------------------------------------------------------------
+
+CONNECTION_ENV_VAR = "AIRFLOW_CONN_ENKASH_DEFAULT"
+
+
+def connection_json_from_line(line: str) -> str:
+    """The connection JSON inside a line printed by ``enkash-sandbox`` (see :meth:`Sandbox.connection_export_line`).
+
+    :raises ValueError: the line is not that line (e.g. the sandbox failed to start).
+    """
+    words = shlex.split(line)
+    name, _, value = words[-1].partition("=") if len(words) == 2 and words[0] == "export" else ("", "", "")
+    if name != CONNECTION_ENV_VAR or not value:
+        raise ValueError(f"not the sandbox's connection line: {line[:80]!r}")
+    return value
+
+
+class Sandbox:
+    """A stateful EnKash Prepaid Card API on 127.0.0.1.
+
+    Building it creates (and seeds) the state; ``start()`` binds and serves in a
+    daemon thread. Usable as a context manager.
+
+    :param config: the configuration (default ``SandboxConfig()``: a free port).
+    """
+
+    def __init__(self, config: SandboxConfig | None = None) -> None:
+        self.config = config or SandboxConfig()
+        self.state = State(self.config)
+        self.auth = Auth(lambda: self.state.config)
+        self.faults = FaultInjector(self.config.faults, seed=self.config.random_seed)
+        self._server: SandboxHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> Sandbox:
+        """Bind ``host:port`` and serve in the background; return ``self``."""
+        if self._server is not None:
+            raise RuntimeError("sandbox already started")
+        gateway = Gateway(self.state, self.auth, self.faults)
+        admin = Admin(self.state, self.auth, self.faults)
+        self._server = SandboxHTTPServer((self.config.host, self.config.port), gateway, admin)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.1},
+            name="enkash-sandbox",
+            daemon=True,
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and close the listening socket (idempotent)."""
+        if self._server is None:
+            return
+        self._server.shutdown()
+        self._server.server_close()
+        if self._thread is not None:
+            self._thread.join()
+        self._server = self._thread = None
+
+    @property
+    def url(self) -> str:
+        """``http://127.0.0.1:PORT`` of the running sandbox."""
+        if self._server is None:
+            raise RuntimeError("sandbox not started")
+        host, port = self._server.socket.getsockname()[:2]
+        return f"http://{host}:{port}"
+
+    def connection_json(self) -> str:
+        """The Airflow connection (JSON) for ``AIRFLOW_CONN_ENKASH_DEFAULT`` that points at this sandbox."""
+        cfg = self.config
+        variant = {"basic_auth": cfg.basic_auth, "key_derivation": cfg.key_derivation}
+        defaults = {name: SandboxConfig.__dataclass_fields__[name].default for name in variant}
+        return json.dumps(
+            {
+                "conn_type": "enkash",
+                "host": self.url,
+                "login": cfg.username,
+                "password": cfg.password,
+                "extra": {
+                    "client_id": cfg.client_id,
+                    "client_secret": cfg.client_secret,
+                    "partner_id": cfg.partner_id,
+                    "company_id": cfg.company_id,
+                    "card_account_id": cfg.card_account_id,
+                    "auth_url": self.url + TOKEN_PATH,
+                    **{name: value for name, value in variant.items() if value != defaults[name]},
+                },
+            }
+        )
+
+    def connection_export_line(self) -> str:
+        """``export AIRFLOW_CONN_ENKASH_DEFAULT='<json>'``: the CLI's first line, quoted for a POSIX shell."""
+        return f"export {CONNECTION_ENV_VAR}={shlex.quote(self.connection_json())}"
+
+    def __enter__(self) -> Sandbox:
+        return self if self._server is not None else self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+
+# -- HTTP front -------------------------------------------------------------------------------
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +145,9 @@ _TOO_MANY_CONNECTIONS = (
     b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nConnection: close\r\n"
     b'Content-Length: 35\r\n\r\n{"error": "too many connections"}\r\n'
 )
+
+# socketserver's request type; a TCP server's requests are always sockets
+_Request = socket.socket | tuple[bytes, socket.socket]
 
 
 class SandboxHTTPServer(ThreadingHTTPServer):
@@ -45,11 +160,11 @@ class SandboxHTTPServer(ThreadingHTTPServer):
     def __init__(self, address: tuple[str, int], gateway: Gateway, admin: Admin) -> None:
         self.gateway = gateway
         self.admin = admin
-        self._connections: set[socket.socket] = set()
+        self._connections: set[_Request] = set()
         self._connections_lock = threading.Lock()
         super().__init__(address, _Handler)
 
-    def process_request(self, request: socket.socket, client_address: Any) -> None:
+    def process_request(self, request: _Request, client_address: Any) -> None:
         with self._connections_lock:
             full = len(self._connections) >= self.gateway.state.config.max_connections
             if not full:
@@ -57,12 +172,13 @@ class SandboxHTTPServer(ThreadingHTTPServer):
         if full:
             log.warning("sandbox refused a connection from %s: max_connections reached", client_address[0])
             with contextlib.suppress(OSError):
-                request.sendall(_TOO_MANY_CONNECTIONS)
+                if isinstance(request, socket.socket):
+                    request.sendall(_TOO_MANY_CONNECTIONS)
             super().shutdown_request(request)
             return
         super().process_request(request, client_address)
 
-    def shutdown_request(self, request: socket.socket) -> None:
+    def shutdown_request(self, request: _Request) -> None:
         with self._connections_lock:
             self._connections.discard(request)
         super().shutdown_request(request)
@@ -74,7 +190,8 @@ class SandboxHTTPServer(ThreadingHTTPServer):
             open_connections = list(self._connections)
         for connection in open_connections:
             with contextlib.suppress(OSError):
-                connection.shutdown(socket.SHUT_RDWR)
+                if isinstance(connection, socket.socket):
+                    connection.shutdown(socket.SHUT_RDWR)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -149,3 +266,155 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: object) -> None:
         log.debug("%s - %s", self.address_string(), format % args)
+
+
+# -- admin API --------------------------------------------------------------------------------
+
+MAX_ADMIN_CARDS = 100_000
+
+
+def _field(body: dict[str, Any], camel: str, snake: str, default: Any = None) -> Any:
+    return body.get(camel, body.get(snake, default))
+
+
+class Admin:
+    """The admin API: ``/_sandbox/<name>`` goes to a method ``get_<name>`` or ``post_<name>``.
+
+    No auth, plaintext JSON, not counted.
+    GET  health | ledger | counters | faults | config | cards | accounts | secrets
+    POST faults {rule} or {"clear": true} | reset | unlock | config {field: value}
+         settle | spend {enKashCardId, amount, merchantName} | cards {cardAccountId, count}
+    """
+
+    def __init__(self, state: State, auth: Auth, faults: FaultInjector) -> None:
+        self.state = state
+        self.auth = auth
+        self.faults = faults
+
+    def handle(self, method: str, name: str, body: bytes) -> Reply:
+        route: Callable[..., Any] | None = getattr(self, f"{method.lower()}_{name.strip('/')}", None)
+        if route is None:
+            return json_reply(404, {"error": f"no admin route {method} /_sandbox/{name}"})
+        try:
+            request = loads(body) if body.strip() else {}
+            if not isinstance(request, dict):
+                raise ValueError("body must be a JSON object")
+            return json_reply(200, route(request) if method == "POST" else route())
+        except BusinessError as exc:
+            return json_reply(409, {"error": exc.message})
+        except (ValueError, TypeError, KeyError) as exc:
+            return json_reply(400, {"error": str(exc)})
+
+    # -- reads ----------------------------------------------------------------------------------
+
+    def get_health(self) -> dict[str, Any]:
+        with self.state.lock:
+            return {"status": "ok", "cards": len(self.state.cards), "transactions": len(self.state.txns)}
+
+    def get_ledger(self) -> dict[str, Any]:
+        with self.state.lock:
+            self.state.settle_due(clock.now_ms())
+            return {"loads": self.state.ledger.view(self.state.status_of)}
+
+    def get_counters(self) -> dict[str, Any]:
+        return self.state.counters.snapshot()
+
+    def get_faults(self) -> dict[str, Any]:
+        return {"faults": self.faults.active(), "fired": self.faults.fired()}
+
+    def get_config(self) -> dict[str, Any]:
+        return self.state.config.runtime_view()
+
+    def get_cards(self) -> dict[str, Any]:
+        with self.state.lock:
+            self.state.settle_due(clock.now_ms())
+            return {"cards": [c.admin_view() for c in self.state.card_list]}
+
+    def get_accounts(self) -> dict[str, Any]:
+        with self.state.lock:
+            self.state.settle_due(clock.now_ms())
+            return {
+                a.card_account_id: {
+                    "balance": str(a.balance),
+                    "cards_balance": str(rupees(a.cards_paise)),
+                    "account_type": a.account_type,
+                    "company_id": a.company_id,
+                    "cards": len(a.card_ids),
+                }
+                for a in self.state.accounts.values()
+            }
+
+    def get_secrets(self) -> dict[str, Any]:
+        cfg = self.state.config
+        with self.state.lock:
+            return {
+                "password": cfg.password,
+                "client_secret": cfg.client_secret,
+                "access_tokens": list(self.auth.access_tokens),
+                "refresh_tokens": list(self.auth.refresh_tokens),
+                **self.state.secrets(),
+            }
+
+    # -- changes --------------------------------------------------------------------------------
+
+    def post_faults(self, body: dict[str, Any]) -> dict[str, Any]:
+        if body.get("clear"):
+            self.faults.clear()
+        else:
+            self.faults.add(FaultRule.from_dict(body))
+        return self.get_faults()
+
+    def post_reset(self, body: dict[str, Any]) -> dict[str, Any]:
+        """Initial config, accounts, seeded data and faults again; counters zeroed; lock-out cleared."""
+        self.state.reset()
+        cfg = self.state.config
+        self.faults.reset(cfg.faults, seed=cfg.random_seed)
+        self.auth.unlock()
+        return self.get_health()
+
+    def post_unlock(self, body: dict[str, Any]) -> dict[str, Any]:
+        self.auth.unlock()
+        return {"locked": False}
+
+    def post_config(self, body: dict[str, Any]) -> dict[str, Any]:
+        with self.state.lock:
+            self.state.config = self.state.config.updated(body)
+        return self.get_config()
+
+    def post_settle(self, body: dict[str, Any]) -> dict[str, Any]:
+        with self.state.lock:
+            now = clock.now_ms()
+            settled = self.state.txns.settle_all(now)
+            self.state.settle_due(now)
+        return {"settled": settled}
+
+    def post_spend(self, body: dict[str, Any]) -> dict[str, Any]:
+        card_id = _field(body, "enKashCardId", "enkash_card_id")
+        merchant = _field(body, "merchantName", "merchant_name", "Sandbox Merchant")
+        with self.state.lock:
+            now = clock.now_ms()
+            self.state.settle_due(now)
+            return operations.spend(
+                self.state,
+                card_id,
+                body["amount"],
+                now,
+                merchant=merchant,
+                mcc=str(body.get("mcc", "5411")),
+                channel=str(body.get("channel", "POS")),
+            )
+
+    def post_cards(self, body: dict[str, Any]) -> dict[str, Any]:
+        account_id = _field(body, "cardAccountId", "card_account_id", self.state.config.card_account_id)
+        count = int(body.get("count", 1))
+        if not 1 <= count <= MAX_ADMIN_CARDS:
+            raise ValueError(f"count: must be 1 to {MAX_ADMIN_CARDS}")
+        with self.state.lock:
+            account = self.state.account(None, account_id)
+            now = clock.now_ms()
+            start = len(self.state.card_list)
+            cards = [
+                self.state.issue_card(account, seeding.holder(self.state, start + i), now)
+                for i in range(count)
+            ]
+        return {"enkash_card_ids": [c.enkash_card_id for c in cards]}

@@ -3,24 +3,61 @@
 Every API handler and admin call runs under ``State.lock`` after
 ``settle_due`` has applied the failed loads that settled since the last
 call, so balances read are always exact (``Decimal`` rupees via ``balance``).
+Request counters (per operation, per HTTP status, in total) live beside it.
 """
 
 from __future__ import annotations
 
 import random
 import threading
+from collections import Counter
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from airflow_provider_enkash.sandbox import clock, seeding
 from airflow_provider_enkash.sandbox.config import SandboxConfig
-from airflow_provider_enkash.sandbox.counters import Counters
-from airflow_provider_enkash.sandbox.errors import BusinessError
-from airflow_provider_enkash.sandbox.identifiers import card_number, code, digits
-from airflow_provider_enkash.sandbox.ledger import LoadLedger
-from airflow_provider_enkash.sandbox.model import Account, Card
-from airflow_provider_enkash.sandbox.transactions import Extra, TransactionStore
+from airflow_provider_enkash.sandbox.model import Account, Card, card_number, code, digits
+from airflow_provider_enkash.sandbox.transactions import Extra, LoadLedger, TransactionStore
+
+# -- request counters -------------------------------------------------------------------------
+
+
+class Counters:
+    """Thread-safe tallies; a dropped connection counts under the status ``dropped``."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.reset()
+
+    def reset(self) -> None:
+        with self._lock:
+            self.total = 0
+            self.operations: Counter[str] = Counter()
+            self.statuses: Counter[str] = Counter()
+
+    def record(self, operation: str, status: int | str) -> None:
+        """Count one request to ``operation`` (``auth_token`` for the token call) answered with ``status``."""
+        with self._lock:
+            self.total += 1
+            self.operations[operation] += 1
+            self.statuses[str(status)] += 1
+
+    def snapshot(self) -> dict[str, Any]:
+        with self._lock:
+            return {"total": self.total, "operations": dict(self.operations), "statuses": dict(self.statuses)}
+
+
+# -- state ------------------------------------------------------------------------------------
+
+
+class BusinessError(Exception):
+    """EnKash understood the request and refused it: HTTP 200 with code 1 and the message in the payload."""
+
+    def __init__(self, message: str) -> None:
+        self.message = message
+        super().__init__(message)
+
 
 OTP_LIFETIME_MS = 10 * 60 * 1000
 EXPIRY_YEARS = 5

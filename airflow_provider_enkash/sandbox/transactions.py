@@ -1,4 +1,4 @@
-"""The transaction store: compact, time-ordered, with a lazily computed status lifecycle.
+"""The transaction store and the load ledger.
 
 Transactions live in parallel ``array`` columns indexed by their sequence
 number ``seq`` (a million take about 100 MB); a record dict is built only
@@ -11,6 +11,10 @@ transaction ids and seeded references decode to their ``seq``.
 Status, computed from the clock on every read (no background thread):
 ``CREATED`` until ``settle_ms``, then ``FAILED`` (if so decided at creation) or
 ``SUCCESS``, and ``REVERSED`` from ``late_ms`` on (0 = never).
+
+The load ledger groups every load_card_balance that moved money by
+``uniqueReferenceNumber``: the ground truth for double-spend tests
+(``times_applied`` > 1 means the same reference moved money more than once).
 """
 
 from __future__ import annotations
@@ -18,12 +22,21 @@ from __future__ import annotations
 import heapq
 from array import array
 from bisect import bisect_left, bisect_right
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from airflow_provider_enkash.sandbox import clock
-from airflow_provider_enkash.sandbox.identifiers import seed_reference, seed_reference_seq, txn_id
-from airflow_provider_enkash.sandbox.model import Account, Card, rupees
+from airflow_provider_enkash.sandbox.model import (
+    Account,
+    Card,
+    rupees,
+    seed_reference,
+    seed_reference_seq,
+    txn_id,
+)
+
+# -- transaction store ------------------------------------------------------------------------
 
 CREDIT = 1  # flag: CR (else DR)
 FAILS = 2  # flag: settles FAILED
@@ -65,8 +78,8 @@ class TransactionStore:
         self.type_ix = array("B")
         self.merchant_ix = array("B")  # seeded spends: index into MERCHANTS
         self.types: list[str] = [SEEDED_LOAD_TYPE, SPEND_TYPE]
-        self.by_card: dict[int, array] = {}
-        self.by_account: dict[str, array] = {}
+        self.by_card: dict[int, array[int]] = {}
+        self.by_account: dict[str, array[int]] = {}
         self.by_ref: dict[str, list[int]] = {}
         self.extra: dict[int, Extra] = {}
         self.seeded = 0  # seqs below this were seeded
@@ -236,3 +249,54 @@ class TransactionStore:
                 "transactionFees": 0,
             },
         }
+
+
+# -- load ledger ------------------------------------------------------------------------------
+
+
+@dataclass(eq=False)
+class LedgerEntry:
+    """One reference (or one unreferenced load): its first card and amount, and every application."""
+
+    reference: str | None
+    enkash_card_id: str
+    amount_paise: int
+    seqs: list[int] = field(default_factory=list)
+    first_payload: dict[str, Any] | None = None
+
+
+class LoadLedger:
+    """Loads in the order they were first applied."""
+
+    def __init__(self) -> None:
+        self._by_reference: dict[str, LedgerEntry] = {}
+        self._entries: list[LedgerEntry] = []
+
+    def get(self, reference: str | None) -> LedgerEntry | None:
+        return None if reference is None else self._by_reference.get(reference)
+
+    def record(
+        self, reference: str | None, card_id: str, paise: int, seq: int, payload: dict[str, Any]
+    ) -> None:
+        """Add one application of ``reference`` (transaction number ``seq``, its response ``payload``)."""
+        entry = self.get(reference)
+        if entry is None:
+            entry = LedgerEntry(reference, card_id, paise, first_payload=payload)
+            self._entries.append(entry)
+            if reference is not None:
+                self._by_reference[reference] = entry
+        entry.seqs.append(seq)
+
+    def view(self, status_of: Callable[[int], str]) -> list[dict[str, Any]]:
+        """JSON-ready entries; ``status_of(seq)`` gives each application's current status."""
+        return [
+            {
+                "reference": e.reference,
+                "enkash_card_id": e.enkash_card_id,
+                "amount": str(rupees(e.amount_paise)),
+                "times_applied": len(e.seqs),
+                "transaction_ids": [txn_id(s) for s in e.seqs],
+                "statuses": [status_of(s) for s in e.seqs],
+            }
+            for e in self._entries
+        ]

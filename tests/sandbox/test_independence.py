@@ -16,9 +16,9 @@ import sys
 import textwrap
 
 from airflow_provider_enkash.operations import OPERATIONS, TOKEN_PATH
-from airflow_provider_enkash.sandbox.app import connection_json_from_line
-from airflow_provider_enkash.sandbox.endpoints import ENDPOINTS
-from airflow_provider_enkash.sandbox.endpoints import TOKEN_PATH as SANDBOX_TOKEN_PATH
+from airflow_provider_enkash.sandbox import connection_json_from_line
+from airflow_provider_enkash.sandbox.api_spec import ENDPOINTS
+from airflow_provider_enkash.sandbox.api_spec import TOKEN_PATH as SANDBOX_TOKEN_PATH
 
 BLOCKER = textwrap.dedent(
     """

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from airflow_provider_enkash.operations import OPERATIONS
-from airflow_provider_enkash.sandbox.handlers import HANDLERS
+from airflow_provider_enkash.sandbox.operations import HANDLERS
 
 
 def test_every_operation_has_a_handler():

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from airflow_provider_enkash.sandbox.clock import render
-from airflow_provider_enkash.sandbox.identifiers import txn_id
+from airflow_provider_enkash.sandbox.model import txn_id
 
 
 def _iso(ms: int) -> str:

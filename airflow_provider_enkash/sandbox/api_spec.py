@@ -1,22 +1,85 @@
-"""Request validation per operation, after endpoints.json's ``request_fields``.
+"""The API as its documentation describes it: the vendored endpoint list and the request rules.
 
-A missing required field is HTTP 400, an invalid value HTTP 422; the message
-is ``<field>: <problem>``. Optional fields that are null or empty are
-ignored, and unknown fields are accepted (as a lenient JSON server would).
+``endpoints.json`` beside this file holds paths, methods, documented fields and
+documented required fields per operation, vendored from the API reference. The
+sandbox takes its routes from here and never from the provider, so a wrong path
+in the provider fails the wire tests instead of being mirrored. Operations whose
+path is unpublished carry a placeholder path (``path_documented`` false).
+
+Validation: a missing required field is HTTP 400, an invalid value HTTP 422; the
+message is ``<field>: <problem>``. Optional fields that are null or empty are
+ignored, and unknown fields are accepted (as a lenient JSON server would) unless
+``strict_fields``.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from pathlib import Path
 from typing import Any
 
 from airflow_provider_enkash.sandbox import clock
-from airflow_provider_enkash.sandbox.endpoints import ENDPOINTS
-from airflow_provider_enkash.sandbox.errors import RequestInvalid
-from airflow_provider_enkash.sandbox.model import CONTROL_LIMITS, CONTROL_SWITCHES
+from airflow_provider_enkash.sandbox.model import CONTROL_LIMITS, CONTROL_SWITCHES, to_paise
+
+# -- the endpoint list ------------------------------------------------------------------------
+
+ENDPOINTS_FILE = Path(__file__).with_name("endpoints.json")
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """One documented operation: where it lives and which request fields the docs list."""
+
+    name: str
+    path: str
+    method: str
+    path_documented: bool
+    required: tuple[str, ...]
+    fields: tuple[str, ...]
+
+
+def _load() -> tuple[str, dict[str, Endpoint]]:
+    raw = json.loads(ENDPOINTS_FILE.read_text(encoding="utf-8"))
+    endpoints = {
+        name: Endpoint(
+            name=name,
+            path=spec["path"],
+            method=spec["method"],
+            path_documented=spec["path_documented"],
+            required=tuple(spec["required"]),
+            fields=tuple(spec["fields"]),
+        )
+        for name, spec in raw["operations"].items()
+    }
+    return raw["token"]["path"], endpoints
+
+
+TOKEN_PATH, ENDPOINTS = _load()
+
+
+# -- a malformed request ------------------------------------------------------------------------
+
+
+class RequestInvalid(Exception):
+    """The request is malformed: HTTP 400 (a required field is missing) or 422 (a value is invalid).
+
+    :param status: 400 or 422.
+    :param field: the API field at fault (``request`` for the body as a whole).
+    :param problem: what is wrong, in words.
+    """
+
+    def __init__(self, status: int, field: str, problem: str) -> None:
+        self.status = status
+        self.field = field
+        self.problem = problem
+        super().__init__(f"{field}: {problem}")
+
+
+# -- request rules per operation --------------------------------------------------------------
 
 Check = Callable[[Any], "str | None"]  # returns the problem, or None when the value is fine
 
@@ -50,8 +113,6 @@ LOAD_TYPES = (
     "UNALLOCATE_POINT",
 )
 MAX_TEXT = 255
-MAX_AMOUNT = Decimal(10) ** 15  # rupees; far above any real balance, keeps paise arithmetic exact
-_PLAIN_NUMBER = re.compile(r"[+-]?[0-9]+(\.[0-9]+)?")
 
 
 def _text(value: Any) -> str | None:
@@ -73,26 +134,6 @@ def _enum(*allowed: str, rule: str | None = None) -> Check:
 
 def _boolean(value: Any) -> str | None:
     return None if isinstance(value, bool) else f"{value!r} must be true or false"
-
-
-def to_paise(value: Any) -> int:
-    """Whole paise of a JSON amount (number or numeric string, rupees, <= 2 decimals); ValueError otherwise."""
-    if isinstance(value, bool) or not isinstance(value, (int, Decimal, str, float)):
-        raise ValueError(f"{value!r} is not a number")
-    if isinstance(value, str) and not _PLAIN_NUMBER.fullmatch(value.strip()):
-        raise ValueError(f"{value[:40]!r} is not a plain decimal number (ASCII digits, no exponent)")
-    try:
-        amount = Decimal(str(value).strip())
-    except InvalidOperation:
-        raise ValueError(f"{value!r} is not a number") from None
-    if not amount.is_finite():
-        raise ValueError(f"{value!r} is not a finite number")
-    if abs(amount) > MAX_AMOUNT:
-        raise ValueError(f"{str(value)[:40]!r} is out of range (at most {MAX_AMOUNT})")
-    paise = amount * 100
-    if paise != paise.to_integral_value():
-        raise ValueError(f"{value!r} has more than 2 decimal places")
-    return int(paise)
 
 
 def _amount(minimum_paise: int) -> Check:

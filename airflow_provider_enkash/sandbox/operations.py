@@ -1,16 +1,23 @@
-"""Card and card-account operations. Each takes the validated request body and returns the payload.
+"""What each API operation does, and which operation a request is.
 
-They run under ``State.lock`` (taken by the dispatcher) and raise
+Each operation takes the validated request body and the time (UTC ms) and returns
+the payload. They run under ``State.lock`` (taken by :func:`run`) and raise
 :class:`BusinessError` for refusals EnKash reports as ``code`` 1.
+
+Two pairs of operations share a path (endpoints.json): ``create_prepaid_card``
+and ``create_gift_card`` (a GIFT card account makes it the gift call), and
+``get_transaction_details`` and ``get_all_transactions`` (a
+``pgReferenceNumber`` makes it the details call; one search serves both).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-from airflow_provider_enkash.sandbox import clock
-from airflow_provider_enkash.sandbox.errors import BusinessError
+from airflow_provider_enkash.sandbox import clock, search
+from airflow_provider_enkash.sandbox.api_spec import ENDPOINTS
 from airflow_provider_enkash.sandbox.model import (
     CARD_HOLDER_FIELDS,
     CONTROL_LIMITS,
@@ -19,11 +26,13 @@ from airflow_provider_enkash.sandbox.model import (
     STATUS_BY_BLOCK_CODE,
     Card,
     rupees,
+    to_paise,
+    txn_id,
 )
-from airflow_provider_enkash.sandbox.search import page_bounds
-from airflow_provider_enkash.sandbox.state import State
+from airflow_provider_enkash.sandbox.state import BusinessError, State
 from airflow_provider_enkash.sandbox.transactions import Extra
-from airflow_provider_enkash.sandbox.validation import to_paise
+
+# -- cards and card accounts ----------------------------------------------------------------
 
 
 def _ts(state: State) -> str:
@@ -202,9 +211,127 @@ def get_card_details(state: State, body: dict[str, Any], now: int) -> dict[str, 
         card_ids = [card.enkash_card_id] if card and card.card_account_id == account.card_account_id else []
     else:
         card_ids = account.card_ids
-    start, stop = page_bounds(state.config, body.get("page"), body.get("size"))
+    start, stop = search.page_bounds(state.config, body.get("page"), body.get("size"))
     rows = [state.cards[c].public_view(_ts(state)) for c in card_ids[start:stop]]
     if body.get("enKashCardId") and rows and state.config.card_details_shape == "object":
         return rows[0]  # the sibling pages' shape B: the card object itself
     total = len(card_ids) if state.config.records_count == "total" else len(rows)
     return {"recordsCount": total, "data": rows}
+
+
+# -- money movements --------------------------------------------------------------------------
+
+DEFAULT_LOAD_TYPE = "LOAD_MONEY"
+
+
+def load_card_balance(state: State, body: dict[str, Any], now: int) -> dict[str, Any]:
+    """Debit the card account, credit the card and record a CR transaction, atomically.
+
+    A repeated ``uniqueReferenceNumber`` follows ``duplicate_references``: ``apply``
+    (load again), ``reject`` (code 1) or ``return_original`` (the first load's payload).
+    """
+    if body.get("cardAccountId"):
+        account = state.account(body.get("companyId"), body["cardAccountId"])
+        card = state.card(body["enKashCardId"], account)
+    else:
+        card = state.card(body["enKashCardId"])
+        account = state.account(body.get("companyId"), card.card_account_id)
+    if card.card_type == "GIFT":
+        raise BusinessError("Gift card cannot be loaded")
+    if card.status != "ACTIVE":
+        raise BusinessError("Card is blocked")
+    reference = body.get("uniqueReferenceNumber") or None
+    original = state.ledger.get(reference)
+    if original is not None and state.config.duplicate_references == "reject":
+        raise BusinessError("Duplicate uniqueReferenceNumber")
+    if original is not None and state.config.duplicate_references == "return_original":
+        return dict(original.first_payload or {})
+    paise = to_paise(body["amount"])
+    extra = Extra(reference=reference, description=body.get("description") or None)
+    type_name = body.get("type") or DEFAULT_LOAD_TYPE
+    seq = state.credit_card(account, card, paise, now, type_name=type_name, extra=extra, lifecycle=True)
+    payload = {
+        "enKashCardId": card.enkash_card_id,
+        "enkashCardTxnId": txn_id(seq),
+        "pgReferenceNumber": reference if state.config.echoed_reference == "sent" else f"PG{txn_id(seq)}",
+        "otbBalance": card.balance,
+        "maskedNumber": card.masked_number,
+    }
+    state.ledger.record(reference, card.enkash_card_id, paise, seq, payload)
+    return payload
+
+
+def spend(
+    state: State, card_id: str, amount: Any, now: int, *, merchant: str, mcc: str, channel: str
+) -> dict[str, Any]:
+    """A card purchase (DR ``SALE``) at ``merchant``; refused when the card is not active or lacks funds."""
+    card = state.card(card_id)
+    try:
+        paise = to_paise(amount)
+    except ValueError as exc:
+        raise BusinessError(f"amount: {exc}") from None
+    if paise <= 0:
+        raise BusinessError("amount: must be greater than 0")
+    seq = state.debit_card(
+        card,
+        paise,
+        now,
+        extra=Extra(description=f"Purchase at {merchant}", merchant=(merchant, mcc, channel)),
+    )
+    return {"enkash_card_transaction_id": txn_id(seq), "balance": str(card.balance)}
+
+
+# -- routing ----------------------------------------------------------------------------------
+
+Handler = Callable[[State, dict[str, Any], int], Any]
+
+HANDLERS: dict[str, Handler] = {
+    "create_card_account": create_card_account,
+    "create_gift_card": create_card,
+    "create_prepaid_card": create_card,
+    "set_card_pin": set_card_pin,
+    "load_card_balance": load_card_balance,
+    "get_card_account_details": get_card_account_details,
+    "generate_card_otp": generate_card_otp,
+    "view_card_details": view_card_details,
+    "card_usage_controls": card_usage_controls,
+    "get_card_usage_limits": get_card_usage_limits,
+    "request_card_replacement": request_card_replacement,
+    "block_card": block_card,
+    "order_physical_card": order_physical_card,
+    "get_card_details": get_card_details,
+    "get_transaction_details": search.search_transactions,
+    "get_all_transactions": search.search_transactions,
+}
+
+PATHS: dict[str, tuple[str, ...]] = {
+    path: tuple(name for name, op in ENDPOINTS.items() if op.path == path)
+    for path in {op.path for op in ENDPOINTS.values()}
+}
+
+
+def resolve(path: str, body: Any, state: State) -> str:
+    """The operation a request to ``path`` (one of ``PATHS``) is, given its decrypted ``body`` (any JSON, or None)."""
+    names = PATHS[path]
+    if len(names) == 1:
+        return names[0]
+    fields = body if isinstance(body, dict) else {}
+    if "create_gift_card" in names:
+        account_id = fields.get("cardAccountId")
+        account = state.accounts.get(account_id) if isinstance(account_id, str) else None
+        return (
+            "create_gift_card"
+            if account is not None and account.account_type == "GIFT"
+            else "create_prepaid_card"
+        )
+    return "get_transaction_details" if fields.get("pgReferenceNumber") else "get_all_transactions"
+
+
+def run(state: State, operation: str, body: dict[str, Any]) -> Any:
+    """Serve a validated request atomically; BusinessError propagates."""
+    with state.lock:
+        now = clock.now_ms()
+        state.settle_due(now)
+        payload = HANDLERS[operation](state, body, now)
+    odd = {name.strip() for name in state.config.string_payloads.split(",")}
+    return "Success" if operation in odd else payload

@@ -1,6 +1,13 @@
-"""The protocol of one API request, independent of the HTTP server.
+"""The wire protocol of the simulated API: payload encryption, envelopes, and the steps of one request.
 
-Card call: resolve the operation -> roll faults (latency, then 5xx / 429 /
+Encryption is written from the API reference alone: AES-128-ECB, PKCS#7 padding,
+standard base64, key derived from the client secret (``sha256``: first 16 bytes of
+SHA-256, the documented NodeJS sample; ``sha1`` and ``raw`` are the plausible
+alternatives). Kept apart from the provider's crypto on purpose: the sandbox is an
+independent oracle, so a mistake in the client's cipher fails the wire tests
+instead of being mirrored here.
+
+A card call: resolve the operation -> roll faults (latency, then 5xx / 429 /
 dropped connection, not processed) -> bearer token (401) -> ``partnerId``
 header (403) -> decrypt ``{"request": ...}`` (422 ``Invalid encrypted
 request``) -> validate (400/422) -> serve (code 0, or code 1 for a business
@@ -11,21 +18,96 @@ undecryptable or malformed body) -> encrypt the envelope unless
 
 from __future__ import annotations
 
+import base64
+import binascii
 import contextlib
+import hashlib
+import json
 import threading
 import time
 from dataclasses import dataclass, field
+from decimal import Decimal
 from email.message import Message
 from typing import Any
 from urllib.parse import parse_qsl
 
-from airflow_provider_enkash.sandbox import cipher, handlers
+from cryptography.hazmat.primitives import padding
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
+from airflow_provider_enkash.sandbox import operations
+from airflow_provider_enkash.sandbox.api_spec import ENDPOINTS, RequestInvalid, validate
 from airflow_provider_enkash.sandbox.auth import Auth
-from airflow_provider_enkash.sandbox.endpoints import ENDPOINTS
-from airflow_provider_enkash.sandbox.errors import BusinessError, RequestInvalid
 from airflow_provider_enkash.sandbox.faults import FaultDecision, FaultInjector
-from airflow_provider_enkash.sandbox.state import State
-from airflow_provider_enkash.sandbox.validation import validate
+from airflow_provider_enkash.sandbox.state import BusinessError, State
+
+# -- encryption and JSON ----------------------------------------------------------------------
+
+WRAPPER_KEYS = ("request", "response")
+
+
+class Undecryptable(Exception):
+    """A body that looked encrypted did not decrypt to JSON with the configured key."""
+
+
+def key_for(secret: str, key_derivation: str) -> bytes:
+    """The 16-byte AES key of ``secret`` under ``key_derivation`` (``raw`` needs a 16-byte secret)."""
+    raw = secret.encode("utf-8")
+    if key_derivation == "sha256":
+        return hashlib.sha256(raw).digest()[:16]
+    if key_derivation == "sha1":
+        return hashlib.sha1(raw).digest()[:16]  # noqa: S324 - a key derivation EnKash may use
+    if key_derivation == "raw" and len(raw) == 16:
+        return raw
+    raise ValueError(f"key_derivation {key_derivation!r} cannot key a {len(raw)}-byte secret")
+
+
+def _json_number(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+def dumps(obj: Any) -> str:
+    """Compact JSON, Decimal as a JSON number (as EnKash's samples serialise)."""
+    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False, default=_json_number)
+
+
+def loads(text: str | bytes) -> Any:
+    """Parse JSON with fractional numbers as Decimal."""
+    return json.loads(text, parse_float=Decimal)
+
+
+def seal(obj: Any, secret: str, key_derivation: str) -> dict[str, str]:
+    """``{"request": base64(AES-128-ECB(key, PKCS#7(JSON)))}``."""
+    padder = padding.PKCS7(128).padder()
+    padded = padder.update(dumps(obj).encode("utf-8")) + padder.finalize()
+    encryptor = Cipher(algorithms.AES(key_for(secret, key_derivation)), modes.ECB()).encryptor()  # noqa: S305
+    return {"request": base64.b64encode(encryptor.update(padded) + encryptor.finalize()).decode("ascii")}
+
+
+def is_wrapped(body: Any) -> bool:
+    """True for ``{"request": "<text>"}`` (or ``response``): one key holding a string."""
+    return (
+        isinstance(body, dict)
+        and len(body) == 1
+        and next(iter(body)) in WRAPPER_KEYS
+        and isinstance(next(iter(body.values())), str)
+    )
+
+
+def unseal(body: dict[str, str], secret: str, key_derivation: str) -> Any:
+    """The JSON inside a wrapper; :class:`Undecryptable` when it does not decrypt to JSON."""
+    try:
+        data = base64.b64decode(next(iter(body.values())), validate=True)
+        decryptor = Cipher(algorithms.AES(key_for(secret, key_derivation)), modes.ECB()).decryptor()  # noqa: S305
+        padded = decryptor.update(data) + decryptor.finalize()
+        unpadder = padding.PKCS7(128).unpadder()
+        return loads((unpadder.update(padded) + unpadder.finalize()).decode("utf-8"))
+    except (binascii.Error, ValueError, UnicodeDecodeError) as exc:
+        raise Undecryptable(type(exc).__name__) from None
+
+
+# -- one request ------------------------------------------------------------------------------
 
 _SERVER_ERRORS = {"http_500": 500, "http_502": 502, "http_503": 503}
 _REASONS = {
@@ -50,7 +132,7 @@ class Reply:
 
 
 def json_reply(status: int, obj: Any, headers: dict[str, str] | None = None) -> Reply:
-    return Reply(status, cipher.dumps(obj).encode("utf-8"), headers=headers or {})
+    return Reply(status, dumps(obj).encode("utf-8"), headers=headers or {})
 
 
 def _error(status: int, message: str) -> Reply:
@@ -109,7 +191,7 @@ class Gateway:
     def card(self, method: str, path: str, headers: Message, body: bytes) -> Reply:
         """One card API call on ``path``."""
         cfg = self.state.config
-        if path not in handlers.PATHS:
+        if path not in operations.PATHS:
             return self._count(
                 "unknown", json_reply(404, {"status": 404, "error": "Not Found", "path": path})
             )
@@ -123,7 +205,7 @@ class Gateway:
             body_415 = {"status": 415, "error": "Unsupported Media Type", "path": path}
             return self._count("unknown", json_reply(415, body_415))
         request, encrypted = self._open(body, cfg.client_secret, cfg.key_derivation)
-        operation = handlers.resolve(path, request, self.state)
+        operation = operations.resolve(path, request, self.state)
         decision = self.faults.decide(operation)
         reply = self._refusal(decision, path) or self._serve(operation, headers, request, encrypted, decision)
         return self._count(operation, reply)
@@ -132,14 +214,14 @@ class Gateway:
     def _open(body: bytes, secret: str, key_derivation: str) -> tuple[Any, bool | None]:
         """(the request JSON, True if it came encrypted / False if plaintext / None if unreadable)."""
         try:
-            parsed = cipher.loads(body)
+            parsed = loads(body)
         except ValueError:
             return None, None
-        if not cipher.is_wrapped(parsed):
+        if not is_wrapped(parsed):
             return parsed, False
         try:
-            return cipher.unseal(parsed, secret, key_derivation), True
-        except cipher.Undecryptable:
+            return unseal(parsed, secret, key_derivation), True
+        except Undecryptable:
             return None, None
 
     def _serve(
@@ -169,12 +251,10 @@ class Gateway:
         if decision.queued is not None:
             return self._queue(operation, request, decision)
         try:
-            answer = self._envelope(operation, 0, "Success", handlers.run(self.state, operation, request))
+            answer = self._envelope(operation, 0, "Success", operations.run(self.state, operation, request))
         except BusinessError as exc:
             answer = self._envelope(operation, 1, exc.message, exc.message)
-        wire = (
-            answer if cfg.plaintext_responses else cipher.seal(answer, cfg.client_secret, cfg.key_derivation)
-        )
+        wire = answer if cfg.plaintext_responses else seal(answer, cfg.client_secret, cfg.key_derivation)
         return self._corrupt(decision, json_reply(200, wire))
 
     def _queue(self, operation: str, request: dict[str, Any], decision: FaultDecision) -> Reply:
@@ -182,7 +262,7 @@ class Gateway:
 
         def commit() -> None:
             with contextlib.suppress(BusinessError):  # refused later: nothing moved, as if refused now
-                handlers.run(self.state, operation, request)
+                operations.run(self.state, operation, request)
 
         timer = threading.Timer(decision.commit_after_s, commit)
         timer.daemon = True
