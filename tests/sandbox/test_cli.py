@@ -13,9 +13,8 @@ from decimal import Decimal
 import pytest
 import requests
 
-from airflow_provider_enkash.sandbox import FaultRule, SandboxConfig
+from airflow_provider_enkash.sandbox import FaultRule, SandboxConfig, connection_json_from_line
 from airflow_provider_enkash.sandbox.__main__ import build_parser, config_from_args
-from airflow_provider_enkash.sandbox import connection_json_from_line
 from tests.sandbox.conftest import free_port
 
 
