@@ -247,4 +247,5 @@ class AsyncEnKashClient:
     async def get_transaction_details(self, **filters: Any) -> list[dict[str, Any]]:
         """``EnKashHook.get_transaction_details``, awaited; same arguments and result."""
         payload = self.hook.transaction_details_payload(**filters)
-        return matching_reference(await self.call("get_transaction_details", payload), payload)
+        answer = await self.call("get_transaction_details", payload)
+        return matching_reference(answer, payload, settings=self.settings)

@@ -14,7 +14,11 @@ from typing import TYPE_CHECKING, Any
 
 from airflow_provider_enkash.card_data import mask_value
 from airflow_provider_enkash.card_holder import CARD_HOLDER_FIELDS, DELIVERY_FIELDS, map_fields
-from airflow_provider_enkash.exceptions import EnKashUnexpectedResponse, EnKashValidationError
+from airflow_provider_enkash.exceptions import (
+    EnKashOutcomeUnknown,
+    EnKashUnexpectedResponse,
+    EnKashValidationError,
+)
 from airflow_provider_enkash.models import (
     PIN_RE,
     AccountType,
@@ -34,6 +38,7 @@ from airflow_provider_enkash.models import (
     require_id,
     require_text,
 )
+from airflow_provider_enkash.transaction_reader import read_answer, reference_of
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
@@ -145,10 +150,27 @@ def records_of(payload: Any, *, operation: str, single_object_key: str | None = 
     }
 
 
-def matching_reference(answer: Any, payload: dict[str, Any]) -> list[dict[str, Any]]:
-    """The records of a reference search that carry the reference asked for (others are dropped)."""
+def matching_reference(
+    answer: Any, payload: dict[str, Any], *, settings: EnKashSettings
+) -> list[dict[str, Any]]:
+    """The records of a reference search carrying the reference asked for, read as
+    :func:`~airflow_provider_enkash.transaction_reader.read_answer` reads it (``reference_fields``,
+    ``search_cap``).
+
+    :raises EnKashOutcomeUnknown: the answer could hide the reference's records (truncated, filter
+        ignored, rows without a reference field): an empty list would wrongly mean "not there".
+    """
     result = records_of(answer, operation="get_transaction_details")
-    return [r for r in result["data"] if r.get("pgReferenceNumber") == payload["pgReferenceNumber"]]
+    reference = payload["pgReferenceNumber"]
+    fields = settings.reference_fields
+    lookup = read_answer(result, [reference], fields=fields, cap=settings.search_cap)[reference]
+    if lookup.unknown:
+        raise EnKashOutcomeUnknown(
+            f"get_transaction_details: cannot tell whether reference {reference!r} is at EnKash: {lookup.reason}",
+            reference=reference,
+            operation="get_transaction_details",
+        )
+    return [r for r in result["data"] if reference_of(r, fields) == reference]
 
 
 def _count(value: Any, *, field: str) -> int:
@@ -528,7 +550,9 @@ class CardApiMixin:
             company_id=company_id,
             card_account_id=card_account_id,
         )
-        return matching_reference(self.call("get_transaction_details", payload), payload)
+        return matching_reference(
+            self.call("get_transaction_details", payload), payload, settings=self.settings
+        )
 
     def get_transaction_details_answer(
         self,
