@@ -10,27 +10,7 @@ the three sets is *unclear*: never read as success, never as failure.
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Iterable
-
-
-class TransactionStatus(str, enum.Enum):
-    """Known transaction statuses; unknown strings are treated as non-terminal."""
-
-    CREATED = "CREATED"
-    PENDING = "PENDING"
-    PROCESSING = "PROCESSING"
-    SUCCESS = "SUCCESS"
-    FAILED = "FAILED"
-    REVERSED = "REVERSED"
-    REJECTED = "REJECTED"
-
-    def is_success(self) -> bool:
-        return self.value in DEFAULT_SUCCESS_STATUSES
-
-    def is_terminal(self) -> bool:
-        return self.value in DEFAULT_SUCCESS_STATUSES | DEFAULT_FAILURE_STATUSES
-
 
 DEFAULT_SUCCESS_STATUSES: frozenset[str] = frozenset({"SUCCESS"})
 DEFAULT_FAILURE_STATUSES: frozenset[str] = frozenset({"FAILED", "REVERSED", "REJECTED"})

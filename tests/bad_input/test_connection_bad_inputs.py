@@ -7,7 +7,7 @@ import logging
 
 import pytest
 
-from airflow_provider_enkash import connection as connection_module
+from airflow_provider_enkash._client import urls as connection_module
 from airflow_provider_enkash.exceptions import EnKashConfigError
 from airflow_provider_enkash.hooks.enkash import EnKashHook
 from airflow_provider_enkash.token_cache import Token
