@@ -50,10 +50,8 @@ LARGE_CLIENTS = ("provider SQL", "provider JSONL", "provider Parquet")
 
 
 def _provider(kind: str, start: datetime, end: datetime, workdir: Path) -> int:
-    from airflow_provider_enkash.operators.transactions import (
-        EnKashTransactionsToSqlOperator,
-        EnKashTransactionsToStorageOperator,
-    )
+    from airflow_provider_enkash.transfers.enkash_to_sql import EnKashTransactionsToSqlOperator
+    from airflow_provider_enkash.transfers.enkash_to_storage import EnKashTransactionsToStorageOperator
 
     if kind == "provider SQL, no read-ahead":
         from airflow_provider_enkash.export import prefetch
@@ -188,7 +186,7 @@ def child(args: argparse.Namespace) -> None:
 
         import airflow_provider_enkash.export.sql_sink
         import airflow_provider_enkash.hooks.enkash
-        import airflow_provider_enkash.operators.transactions  # noqa: F401
+        import airflow_provider_enkash.transfers.enkash_to_sql  # noqa: F401
 
         if args.client == "provider Parquet":
             import pyarrow.parquet  # noqa: F401

@@ -8,7 +8,7 @@ warehouse table, check the result, and optionally write the day as files.
    until no transaction of the data interval is still pending.
 2. **export_to_sql** - `EnKashTransactionsToSqlOperator`: the interval plus one day of lookback
    (late changes such as `REVERSED` land in the next run) upserted into `enkash_transactions`.
-3. **check_export** - `SQLCheckOperator`: the table holds exactly as many rows for the window as
+3. **check_export** - a `@task` querying the warehouse: the table holds exactly as many rows for the window as
    EnKash returned, ids are unique, and no amount is missing.
 4. **export_files** (when the `export_files` param is true) - `EnKashTransactionsToStorageOperator`:
    the interval as JSON Lines (and Parquet when pyarrow is installed) under `file_destination`.
@@ -41,22 +41,18 @@ import os
 from datetime import timedelta
 
 import pendulum
-from airflow.providers.common.sql.operators.sql import SQLCheckOperator
 from airflow.sdk import CronDataIntervalTimetable, Param, Variable, dag, task
 
 from airflow_provider_enkash.export.lineage import files_asset, table_asset
 from airflow_provider_enkash.export.storage_sink import pyarrow_available
-from airflow_provider_enkash.operators.transactions import (
-    EnKashTransactionsToSqlOperator,
-    EnKashTransactionsToStorageOperator,
-)
 from airflow_provider_enkash.sensors.transactions import EnKashTransactionsSettledSensor
+from airflow_provider_enkash.transfers.enkash_to_sql import EnKashTransactionsToSqlOperator
+from airflow_provider_enkash.transfers.enkash_to_storage import EnKashTransactionsToStorageOperator
 
 ENKASH_POOL = "enkash_api"
 WAREHOUSE_CONN_ID = "enkash_warehouse"
 TABLE = "enkash_transactions"
 EXPORT_TASK = "export_to_sql"
-SUMMARY = f"ti.xcom_pull(task_ids='{EXPORT_TASK}')"
 AIRFLOW_HOME = os.environ.get("AIRFLOW_HOME", os.path.expanduser("~/airflow"))
 DEFAULT_FILE_DESTINATION = f"file://{AIRFLOW_HOME}/enkash_exports"
 WAREHOUSE_ASSET = table_asset(conn_id=WAREHOUSE_CONN_ID, table=TABLE)
@@ -77,14 +73,17 @@ START_DATE = pendulum.parse(_variable(START_DATE_VARIABLE, "2025-01-01"), tz="UT
 # Seconds between the settled sensor's polls (the triggerer does the waiting).
 POKE_INTERVAL_S = float(_variable(POKE_INTERVAL_VARIABLE, "300"))
 
-QUALITY_SQL = f"""
-SELECT
-    COUNT(*) = {{{{ {SUMMARY}['fetched'] }}}} AS row_count_matches_enkash,
-    COUNT(*) = COUNT(DISTINCT enkash_transaction_id) AS transaction_ids_unique,
-    COALESCE(SUM(CASE WHEN principal_amount IS NULL THEN 1 ELSE 0 END), 0) = 0 AS amounts_present
-FROM {TABLE}
-WHERE txn_date >= '{{{{ {SUMMARY}['window_start'] }}}}' AND txn_date < '{{{{ {SUMMARY}['window_end'] }}}}'
-"""
+# The quality check on the exported window: every one of these must hold.
+QUALITY_CHECKS = {
+    "row_count_matches_enkash": "COUNT(*) = {fetched}",
+    "transaction_ids_unique": "COUNT(*) = COUNT(DISTINCT enkash_transaction_id)",
+    "amounts_present": "COALESCE(SUM(CASE WHEN principal_amount IS NULL THEN 1 ELSE 0 END), 0) = 0",
+}
+QUALITY_SQL = (
+    "SELECT "
+    + ", ".join(f"{check} AS {name}" for name, check in QUALITY_CHECKS.items())
+    + f" FROM {TABLE} WHERE txn_date >= '{{window_start}}' AND txn_date < '{{window_end}}'"
+)
 
 
 @dag(
@@ -123,7 +122,18 @@ def enkash_daily_transaction_export():
         pool=ENKASH_POOL,
         outlets=[WAREHOUSE_ASSET],
     )
-    check = SQLCheckOperator(task_id="check_export", conn_id=WAREHOUSE_CONN_ID, sql=QUALITY_SQL)
+
+    @task
+    def check_export(summary: dict) -> None:
+        """Fail unless the table holds exactly the window's EnKash rows, ids unique, amounts present."""
+        from airflow.sdk import BaseHook  # imported when the task runs, not when the file is parsed
+        from airflow.sdk.exceptions import AirflowException
+
+        warehouse = BaseHook.get_connection(WAREHOUSE_CONN_ID).get_hook()  # a common.sql DbApiHook
+        row = warehouse.get_first(QUALITY_SQL.format(**summary)) or [False] * len(QUALITY_CHECKS)
+        failed = [name for name, ok in zip(QUALITY_CHECKS, row, strict=True) if not ok]
+        if failed:
+            raise AirflowException(f"check_export failed on {TABLE}: {', '.join(failed)}")
 
     @task.short_circuit
     def files_requested(params=None) -> bool:
@@ -136,7 +146,7 @@ def enkash_daily_transaction_export():
         pool=ENKASH_POOL,
         outlets=[FILES_ASSET],
     )
-    settled >> export >> check >> files_requested() >> files
+    settled >> export >> check_export(export.output) >> files_requested() >> files
 
 
 daily_transaction_export = enkash_daily_transaction_export()

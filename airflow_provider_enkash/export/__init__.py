@@ -1,4 +1,4 @@
-"""Transaction export building blocks used by ``operators/transactions.py``.
+"""Transaction export building blocks used by the operators in ``transfers/``.
 
 ``windows`` (half-open windows, reading a window without losing records), ``timestamps``
 (EnKash's two formats into UTC), ``records`` (one record -> one typed row, masked card only),

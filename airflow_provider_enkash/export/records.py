@@ -13,7 +13,7 @@ from __future__ import annotations
 import functools
 import operator
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 from decimal import Decimal, InvalidOperation
@@ -178,7 +178,9 @@ _CONVERTERS: dict[str, Callable[[Any, str, str], Any]] = {
 _TEXT_KINDS = ("id", "text")
 _MIDDLE = COLUMNS[1:-1]  # between the key and exported_at
 # (read from txnDetails?, field) per middle column; text columns only need a type check, the rest a converter
-_SOURCES = [(c.source.startswith("txnDetails."), c.source.removeprefix("txnDetails.")) for c in _MIDDLE]
+_SOURCES = [
+    (s.startswith("txnDetails."), s.removeprefix("txnDetails.")) for s in (c.source or "" for c in _MIDDLE)
+]
 _TEXT_AT = [(i, _SOURCES[i][1]) for i, c in enumerate(_MIDDLE) if c.kind in _TEXT_KINDS]
 _CONVERT_AT = [
     (i, _SOURCES[i][1], _CONVERTERS[c.kind]) for i, c in enumerate(_MIDDLE) if c.kind not in _TEXT_KINDS
@@ -239,7 +241,7 @@ _NEXT_WINDOW_SLACK = timedelta(seconds=1)
 
 
 def window_rows(
-    batches: Iterable[list[Mapping[str, Any]]],
+    batches: Iterable[Sequence[Mapping[str, Any]]],
     window: Window,
     *,
     exported_at: datetime,

@@ -1,4 +1,4 @@
-"""Operators that look transactions up into a small XCom value (for bulk exports see ``operators/transactions.py``)."""
+"""Operators that look transactions up into a small XCom value (for bulk exports see ``transfers/``)."""
 
 from __future__ import annotations
 

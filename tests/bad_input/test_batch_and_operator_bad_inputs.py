@@ -10,7 +10,7 @@ import pytest
 from airflow_provider_enkash.batch import BatchValidationError
 from airflow_provider_enkash.exceptions import EnKashValidationError
 from airflow_provider_enkash.operators.batch_load import EnKashBatchLoadOperator, EnKashBatchPlanOperator
-from airflow_provider_enkash.operators.transactions import EnKashTransactionsToStorageOperator
+from airflow_provider_enkash.transfers.enkash_to_storage import EnKashTransactionsToStorageOperator
 from tests.batch.helpers import context
 
 CARD = "EKCAAAAAA1"

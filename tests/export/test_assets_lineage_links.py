@@ -11,10 +11,8 @@ from airflow.models.pool import Pool
 from airflow.utils.state import DagRunState
 
 from airflow_provider_enkash.export.lineage import browsable_url, table_asset
-from airflow_provider_enkash.operators.transactions import (
-    EnKashTransactionsToSqlOperator,
-    EnKashTransactionsToStorageOperator,
-)
+from airflow_provider_enkash.transfers.enkash_to_sql import EnKashTransactionsToSqlOperator
+from airflow_provider_enkash.transfers.enkash_to_storage import EnKashTransactionsToStorageOperator
 from tests.conftest import load_dag
 from tests.export.conftest import api_records, day, run_export
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from airflow_provider_enkash.operators.transactions import EnKashTransactionsToSqlOperator
+from airflow_provider_enkash.transfers.enkash_to_sql import EnKashTransactionsToSqlOperator
 from tests.export.conftest import day, run_export
 
 

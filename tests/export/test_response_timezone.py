@@ -6,8 +6,8 @@ from datetime import timedelta
 
 import pytest
 
-from airflow_provider_enkash.operators.transactions import EnKashTransactionsToSqlOperator
 from airflow_provider_enkash.token_cache import TOKEN_CACHE
+from airflow_provider_enkash.transfers.enkash_to_sql import EnKashTransactionsToSqlOperator
 from tests.conftest import connection_json
 
 from .conftest import day, run_export

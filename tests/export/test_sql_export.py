@@ -12,9 +12,7 @@ from airflow.providers.postgres.hooks.postgres import PostgresHook
 from airflow.sdk import BaseHook
 
 from airflow_provider_enkash.exceptions import EnKashValidationError
-from airflow_provider_enkash.operators.transactions import (
-    EnKashTransactionsToSqlOperator,
-)
+from airflow_provider_enkash.transfers.enkash_to_sql import EnKashTransactionsToSqlOperator
 from tests.export.conftest import SEED_TRANSACTIONS, api_records, day, run_export
 
 UTC = UTC

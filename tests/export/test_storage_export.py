@@ -11,9 +11,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from airflow_provider_enkash.exceptions import EnKashServerError, EnKashValidationError
-from airflow_provider_enkash.operators.transactions import (
-    EnKashTransactionsToStorageOperator,
-)
+from airflow_provider_enkash.transfers.enkash_to_storage import EnKashTransactionsToStorageOperator
 from tests.export.conftest import api_records, day, run_export
 
 NAME = "enkash_transactions_20250102T000000Z_20250103T000000Z"

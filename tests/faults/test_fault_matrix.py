@@ -20,11 +20,9 @@ from airflow.sdk.exceptions import AirflowFailException, AirflowSensorTimeout
 
 from airflow_provider_enkash.exceptions import EnKashError
 from airflow_provider_enkash.operators.batch_load import EnKashBatchLoadOperator
-from airflow_provider_enkash.operators.transactions import (
-    EnKashTransactionsToSqlOperator,
-)
 from airflow_provider_enkash.references import batch_row_reference
 from airflow_provider_enkash.sensors.transactions import EnKashTransactionSensor
+from airflow_provider_enkash.transfers.enkash_to_sql import EnKashTransactionsToSqlOperator
 from tests.batch.helpers import (
     QUIET_S,
     card_balances,
