@@ -25,6 +25,8 @@ from airflow_provider_enkash.sandbox import connection_json_from_line
 
 PYTHON = sys.executable
 REPO = Path(__file__).resolve().parent.parent
+if str(REPO) not in sys.path:
+    sys.path.append(str(REPO))  # helpers shared with the tests live in tests/ (one place, not copied)
 # dlt reports anonymous telemetry by default: benchmarks talk to 127.0.0.1 only.
 QUIET_ENV = {
     "RUNTIME__DLTHUB_TELEMETRY": "false",

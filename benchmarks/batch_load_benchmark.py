@@ -25,10 +25,8 @@ import sys
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import (
@@ -41,21 +39,9 @@ from _common import (
     table,
 )
 
+from tests.batch.helpers import TaskInstanceStub  # the one task-instance stand-in, shared with the tests
+
 CLIENTS = ("provider operator", "minimal client")
-
-
-@dataclass
-class _TaskInstance:
-    """The task-instance fields the operator reads when run outside a scheduler."""
-
-    dag_id: str = "batch_load_benchmark"
-    run_id: str = "benchmark"
-    task_id: str = "load"
-    try_number: int = 1
-    xcoms: dict[str, Any] = field(default_factory=dict)
-
-    def xcom_push(self, key: str, value: Any) -> None:
-        self.xcoms[key] = value
 
 
 def _rows(cards: list[str], count: int) -> list[dict[str, str]]:
@@ -71,7 +57,9 @@ def child(client: str, rows: list[dict[str, str]], concurrency: int, tag: str, c
         operator = EnKashBatchLoadOperator(task_id="load", rows=rows, batch_id=tag, ledger_path=ledger,
                                            concurrency=concurrency)  # fmt: skip
         cpu, started = time.process_time(), time.perf_counter()
-        summary = operator.execute({"ti": _TaskInstance()})  # type: ignore[arg-type]
+        summary = operator.execute(
+            {"ti": TaskInstanceStub(dag_id="batch_load_benchmark", run_id="benchmark")}
+        )  # type: ignore[arg-type]
         loaded = summary["counts"]["loaded"]
         references = None
     else:

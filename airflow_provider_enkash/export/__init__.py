@@ -3,5 +3,5 @@
 ``windows`` (half-open windows, reading a window without losing records), ``timestamps``
 (EnKash's two formats into UTC), ``records`` (one record -> one typed row, masked card only),
 ``sql_sink`` (create table + common.sql upsert), ``storage_sink`` (JSON Lines / Parquet on
-ObjectStoragePath, atomic), ``prefetch`` (read ahead in a bounded background thread).
+ObjectStoragePath, atomic).
 """

@@ -32,8 +32,6 @@ if TYPE_CHECKING:
     from airflow_provider_enkash.export.records import RowStats
     from airflow_provider_enkash.export.windows import WindowReader
 
-_PREFETCH_DEPTH = 2
-
 
 class TransactionExportOperator(BaseOperator):
     """What both exports share: the window, reading it from EnKash, and the summary.
@@ -99,8 +97,7 @@ class TransactionExportOperator(BaseOperator):
         return export_window(start, end, lookback=self.lookback, day_boundaries=self.day_boundaries)
 
     def read_rows(self, window: Window) -> tuple[Iterator[list[tuple[Any, ...]]], WindowReader, RowStats]:
-        """Rows of ``window`` batch by batch (read ahead in a thread), with the statistics they fill."""
-        from airflow_provider_enkash.export.prefetch import prefetched
+        """Rows of ``window`` batch by batch, with the statistics they fill."""
         from airflow_provider_enkash.export.records import RowStats, window_rows
         from airflow_provider_enkash.export.windows import WindowReader
         from airflow_provider_enkash.hooks.enkash import EnKashHook
@@ -120,9 +117,10 @@ class TransactionExportOperator(BaseOperator):
         )
         stats = RowStats()
         exported_at = datetime.now(UTC)
-        batches = prefetched(reader.batches(window), depth=_PREFETCH_DEPTH)
         local_tz = ZoneInfo(hook.settings.response_timezone)
-        rows = window_rows(batches, window, exported_at=exported_at, stats=stats, local_tz=local_tz)
+        rows = window_rows(
+            reader.batches(window), window, exported_at=exported_at, stats=stats, local_tz=local_tz
+        )
 
         def covered() -> float | None:
             if reader.covered_until is None:

@@ -37,7 +37,7 @@ class EnKashTransactionsToStorageOperator(TransactionExportOperator):
     :param formats: ``("jsonl",)`` (default), ``("parquet",)`` or both; Parquet needs pyarrow
         (the ``parquet`` extra).
     :param file_prefix: object name prefix (default ``enkash_transactions_``).
-    :param row_group_size: Parquet rows per row group (default 50,000).
+    :param row_group_size: Parquet rows per row group (default 10,000; larger groups hold more memory).
     :param outlets: default ``[files_asset(destination)]`` (none when ``destination`` is templated);
         each asset event's extra holds ``window_start``, ``window_end``, ``rows`` and ``paths``.
     """
