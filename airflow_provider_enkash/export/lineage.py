@@ -88,7 +88,7 @@ def sql_table_dataset(*, conn_id: str, table: str) -> tuple[str, str]:
     from airflow.sdk import BaseHook
 
     connection = BaseHook.get_connection(conn_id)
-    db_hook = connection.get_hook()
+    db_hook = connection.get_hook()  # type: ignore[no-untyped-call]
     info = None
     with contextlib.suppress(AttributeError, ImportError, NotImplementedError):
         info = db_hook.get_openlineage_database_info(connection)

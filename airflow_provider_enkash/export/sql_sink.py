@@ -106,10 +106,15 @@ def _cell_converters(hook: DbApiHook, *, text_timestamps: bool) -> list[tuple[in
         else:
             then = serialize
         if first is not None and then is not None:
-            converters.append((i, lambda value, f=first, g=then: g(f(value))))
+            converters.append((i, _composed(first, then)))
         elif first is not None or then is not None:
             converters.append((i, first or then))  # type: ignore[arg-type]
     return converters
+
+
+def _composed(first: Callable[[Any], Any], then: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """``then(first(value))``."""
+    return lambda value: then(first(value))
 
 
 def check_table_name(table: Any) -> str:

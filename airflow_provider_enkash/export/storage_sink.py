@@ -86,8 +86,8 @@ class _JsonLinesWriter:
 
 class _ParquetWriter:
     def __init__(self, stream: IO[bytes], row_group_size: int) -> None:
-        import pyarrow as pa
-        import pyarrow.parquet as pq
+        import pyarrow as pa  # type: ignore[import-untyped]
+        import pyarrow.parquet as pq  # type: ignore[import-untyped]
 
         self._pa = pa
         types = {
@@ -146,7 +146,7 @@ def write_files(
         writers = []
         for fmt, temp in temps.items():
             temp.parent.mkdir(parents=True, exist_ok=True)
-            stream = temp.open("wb")
+            stream = temp.open("wb")  # type: ignore[no-untyped-call]
             streams.append(stream)
             writers.append(
                 _JsonLinesWriter(stream) if fmt == "jsonl" else _ParquetWriter(stream, row_group_size)
