@@ -25,11 +25,10 @@ from urllib.parse import urlsplit
 import httpx
 import requests
 from airflow.sdk import BaseHook
-from airflow.sdk.configuration import conf
 from airflow.sdk.log import amask_secret
 
 from airflow_provider_enkash.connection import settings_from_connection
-from airflow_provider_enkash.exceptions import EnKashAuthError, EnKashConfigError
+from airflow_provider_enkash.exceptions import EnKashAuthError
 from airflow_provider_enkash.hooks.card_api import matching_reference, records_of
 from airflow_provider_enkash.hooks.enkash import EnKashHook
 from airflow_provider_enkash.operations import OPERATIONS, OperationKind
@@ -48,15 +47,16 @@ from airflow_provider_enkash.transport import (
     check_status,
     connection_error,
 )
+from airflow_provider_enkash.triggers.settings import max_requests_in_flight
 
 if TYPE_CHECKING:
     from airflow_provider_enkash.connection import EnKashSettings
     from airflow_provider_enkash.token_cache import TokenKey
 
-CONFIG_SECTION = "enkash"
-DEFAULT_MAX_REQUESTS_IN_FLIGHT = 64
-
 T = TypeVar("T")
+# httpcore scans every pooled connection (a socket check each) on every request, so one pool of 64
+# connections spends more CPU on that than on the request; pools of 8 keep the scan cheap.
+CONNECTIONS_PER_POOL = 8
 
 
 class PerLoop(Generic[T]):
@@ -76,19 +76,31 @@ class PerLoop(Generic[T]):
         return value
 
 
-def max_requests_in_flight() -> int:
-    """``[enkash] max_requests_in_flight``: EnKash requests one triggerer process keeps open at once (default 64)."""
-    value = conf.getint(CONFIG_SECTION, "max_requests_in_flight", fallback=DEFAULT_MAX_REQUESTS_IN_FLIGHT)
-    if value < 1:
-        raise EnKashConfigError(f"[enkash] max_requests_in_flight must be >= 1, got {value}")
-    return value
+class _Pools:
+    """``httpx.AsyncClient`` s of one TLS/proxy setting, ``CONNECTIONS_PER_POOL`` connections each.
+
+    A request goes to the least busy client, so with the loop's bound on requests in flight no
+    client ever holds more requests than connections.
+    """
+
+    def __init__(self, clients: list[httpx.AsyncClient]) -> None:
+        self.clients = clients
+        self.busy = [0] * len(clients)
+
+    async def post(self, url: str, **kwargs: Any) -> httpx.Response:
+        index = self.busy.index(min(self.busy))
+        self.busy[index] += 1
+        try:
+            return await self.clients[index].post(url, **kwargs)
+        finally:
+            self.busy[index] -= 1
 
 
 @dataclass
 class _LoopResources:
     limit: int
     in_flight: asyncio.Semaphore
-    clients: dict[tuple[Any, ...], httpx.AsyncClient] = field(default_factory=dict)
+    clients: dict[tuple[Any, ...], _Pools] = field(default_factory=dict)
     token_locks: dict[TokenKey, asyncio.Lock] = field(default_factory=dict)
     client_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     proxies: dict[tuple[str, str], str | None] = field(default_factory=dict)
@@ -136,8 +148,8 @@ class AsyncEnKashClient:
         s = self.settings
         return (s.base_url, s.verify, *token_key(s))
 
-    async def _http(self, url: str) -> httpx.AsyncClient:
-        """This loop's shared ``httpx.AsyncClient`` for ``url``'s TLS and proxy setting."""
+    async def _http(self, url: str) -> _Pools:
+        """This loop's shared ``httpx.AsyncClient`` s for ``url``'s TLS and proxy setting."""
         resources = _RESOURCES.get()
         origin = urlsplit(url)[:2]
         if origin not in resources.proxies:  # reading the environment costs more than a request's CPU
@@ -149,18 +161,27 @@ class AsyncEnKashClient:
             async with resources.client_lock:
                 client = resources.clients.get(key)
                 if client is None:  # reading the CA bundle takes ~0.1 s: once per process, not on the loop
-                    client = await asyncio.to_thread(self._new_http_client, proxy, resources.limit)
+                    client = await asyncio.to_thread(self._new_pools, proxy, resources.limit)
                     resources.clients[key] = client
         return client
 
-    def _new_http_client(self, proxy: str | None, limit: int) -> httpx.AsyncClient:
-        return httpx.AsyncClient(
-            verify=_tls(self.settings.verify),
-            proxy=proxy,
-            trust_env=False,  # proxies resolved by the caller, as the sync hook does
-            follow_redirects=False,  # credentials go to the configured host only
-            headers={"User-Agent": USER_AGENT},
-            limits=httpx.Limits(max_connections=limit, max_keepalive_connections=limit),
+    def _new_pools(self, proxy: str | None, limit: int) -> _Pools:
+        verify = _tls(self.settings.verify)
+        if verify is True:  # one context (one read of the CA bundle) for every client
+            verify = httpx.create_ssl_context(verify=True)
+        size = min(limit, CONNECTIONS_PER_POOL)
+        return _Pools(
+            [
+                httpx.AsyncClient(
+                    verify=verify,
+                    proxy=proxy,
+                    trust_env=False,  # proxies resolved by the caller, as the sync hook does
+                    follow_redirects=False,  # credentials go to the configured host only
+                    headers={"User-Agent": USER_AGENT},
+                    limits=httpx.Limits(max_connections=size, max_keepalive_connections=size),
+                )
+                for _ in range(-(-limit // size))
+            ]
         )
 
     def _timeout(self) -> httpx.Timeout:

@@ -24,34 +24,19 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from airflow.sdk.configuration import conf
-
-from airflow_provider_enkash.async_client import CONFIG_SECTION, PerLoop
-from airflow_provider_enkash.exceptions import EnKashConfigError
+from airflow_provider_enkash.async_client import PerLoop
+from airflow_provider_enkash.triggers.settings import coalescing_enabled, poll_batch_size
 
 if TYPE_CHECKING:
     from airflow_provider_enkash.async_client import AsyncEnKashClient
     from airflow_provider_enkash.transaction_poll import TransactionWatch
 
-DEFAULT_POLL_BATCH_SIZE = 500
-MAX_POLL_BATCH_SIZE = 1000  # what get_all_transactions accepts in enKashTransactionIds
 EARLY_FRACTION = 0.25  # a poll may run this share of its interval early to join a round
 GATHER_S = 0.1  # a round waits this long for triggers starting together (a triggerer restart)
 
+__all__ = ["coalescing_enabled", "poll_batch_size", "poll_coalesced"]
+
 Records = list[dict[str, Any]]
-
-
-def coalescing_enabled() -> bool:
-    """``[enkash] coalesce_polls`` (default true): share searches between triggers of one account."""
-    return conf.getboolean(CONFIG_SECTION, "coalesce_polls", fallback=True)
-
-
-def poll_batch_size() -> int:
-    """``[enkash] poll_batch_size``: transaction ids per coalesced search (default 500, at most 1000)."""
-    value = conf.getint(CONFIG_SECTION, "poll_batch_size", fallback=DEFAULT_POLL_BATCH_SIZE)
-    if not 1 <= value <= MAX_POLL_BATCH_SIZE:
-        raise EnKashConfigError(f"[enkash] poll_batch_size must be 1..{MAX_POLL_BATCH_SIZE}, got {value}")
-    return value
 
 
 @dataclass(eq=False)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from airflow_provider_enkash.operations import DEFAULT_TOKEN_URL
+from airflow_provider_enkash.triggers.settings import CONFIG
 
 # The documentation's entry page. Nothing hosts the built site yet, so this is its path in the
 # repository (and the source distribution); Airflow 3.3 takes the Admin > Providers link from
@@ -153,6 +154,7 @@ def get_provider_info() -> dict[str, Any]:
                 "python-modules": ["airflow_provider_enkash.triggers.transactions"],
             },
         ],
+        "config": CONFIG,  # the [enkash] triggerer settings
         "extra-links": [
             "airflow_provider_enkash.operators.links.EnKashLedgerLink",
             "airflow_provider_enkash.operators.links.EnKashExportDestinationLink",

@@ -65,3 +65,23 @@ def test_documentation_url_reaches_airflow_and_names_a_docs_page():
     (provider,) = list(json.loads(_airflow_cli("providers", "get", "airflow-provider-enkash", "--full")))
     assert provider["documentation-url"] == get_provider_info()["documentation-url"] == DOCUMENTATION_URL
     assert (Path(__file__).parents[1] / DOCUMENTATION_URL).is_file()
+
+
+def test_triggerer_settings_are_declared_with_their_defaults():
+    """Airflow's config knows the [enkash] options from the provider metadata, defaults included."""
+    from airflow_provider_enkash.triggers import settings
+
+    options = get_provider_info()["config"]["enkash"]["options"]
+    assert {name: spec["default"] for name, spec in options.items()} == {
+        "max_requests_in_flight": "64",
+        "coalesce_polls": "true",
+        "poll_batch_size": "500",
+    }
+    assert all(spec["description"] for spec in options.values())
+    got = subprocess.run(
+        [sys.executable, "-m", "airflow", "config", "get-value", "enkash", "max_requests_in_flight"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert got.stdout.strip() == str(settings.DEFAULT_MAX_REQUESTS_IN_FLIGHT)
