@@ -1,12 +1,11 @@
 """Regenerate benchmarks/RESULTS.md: every benchmark, each against its baseline in the same run.
 
-    .venv/bin/python benchmarks/run_all.py            # the whole set (about 20 minutes on 2 cores)
+    .venv/bin/python benchmarks/run_all.py            # the whole set (about 32 minutes on 2 cores)
     .venv/bin/python benchmarks/run_all.py --quick    # small sizes, to check the scripts work
 
 Runs the benchmarks one after another (each prints its own markdown section) and writes their output,
 under a header naming the command, the time and the machine, to ``benchmarks/RESULTS.md``. The trigger
-benchmark (``trigger_benchmark.py``, about 50 minutes on its own) runs only with ``--with-trigger``;
-otherwise its section is carried over from the previous RESULTS.md, marked as such.
+benchmark runs in its ``--goals`` mode (about 12 minutes; its full matrix takes about 50).
 """
 
 from __future__ import annotations
@@ -30,6 +29,7 @@ FULL = [
     ("hook_benchmark.py", ["--calls", "1000"]),
     ("batch_load_benchmark.py", []),
     ("export_benchmark.py", ["--rows", "100000", "--large", "1000000"]),
+    ("trigger_benchmark.py", ["--goals"]),  # about 12 minutes: the issue-18 goals and baselines
 ]
 QUICK = {
     "parse_benchmark.py": ["--repeats", "3"],
@@ -40,28 +40,12 @@ QUICK = {
 }
 
 
-TRIGGER_HEADING = "## Trigger benchmark"
-
-
-def _section(heading: str) -> str | None:
-    """The section of the current RESULTS.md starting with ``heading``, up to the next ``## `` heading."""
-    path = HERE / "RESULTS.md"
-    text = path.read_text() if path.exists() else ""
-    start = text.find(heading)
-    if start < 0:
-        return None
-    end = text.find("\n## ", start + len(heading))
-    return text[start : end if end >= 0 else len(text)].strip()
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes; does not write RESULTS.md")
-    parser.add_argument("--with-trigger", action="store_true", help="also run trigger_benchmark.py")
+    parser.add_argument("--with-trigger", action="store_true", help="(kept for old commands: always runs)")
     args = parser.parse_args()
     benchmarks = list(FULL)
-    if args.with_trigger:
-        benchmarks.append(("trigger_benchmark.py", []))
     started = datetime.now(UTC)
     sections = []
     for script, extra in benchmarks:
@@ -85,10 +69,6 @@ Every figure that has a goal is a ratio between the provider and its baseline me
 on the same sandbox, in fresh processes, in alternating order, over several rounds (median, with the
 range over the rounds). Absolute times on this shared 2-core machine move with whatever else runs; the
 ratios move much less. See each script's docstring for what exactly it measures."""
-    if not args.with_trigger and (carried := _section(TRIGGER_HEADING)):
-        sections.append(carried.replace(
-            "\n", "\n\n_(Carried over from the previous RESULTS.md: `run_all.py --with-trigger` regenerates it.)_\n", 1
-        ))  # fmt: skip
     text = header + "\n\n" + "\n\n".join(sections) + "\n"
     if args.quick:
         print("(--quick: RESULTS.md not written)")
