@@ -12,7 +12,8 @@ and yields its own event; a cancelled trigger leaves its group without touching 
 A multi-id response can be cut short (more ids than the server returns): an id absent from
 a response that returned records is asked again; absence is believed only from an empty
 response. A response holding none of the ids asked for (the filter was not applied) makes
-each remaining id be asked alone, as an uncoalesced poll would.
+each remaining id be asked alone, as an uncoalesced poll would; an id whose own search
+answers other transactions only is *unknown* (``None``): never "not found", never settled.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from airflow_provider_enkash.triggers.settings import coalescing_enabled, poll_b
 
 if TYPE_CHECKING:
     from airflow_provider_enkash.async_client import AsyncEnKashClient
-    from airflow_provider_enkash.transaction_poll import TransactionWatch
+    from airflow_provider_enkash.triggers.transaction_watch import TransactionWatch
 
 EARLY_FRACTION = 0.25  # a poll may run this share of its interval early to join a round
 GATHER_S = 0.1  # a round waits this long for triggers starting together (a triggerer restart)
@@ -37,6 +38,7 @@ GATHER_S = 0.1  # a round waits this long for triggers starting together (a trig
 __all__ = ["coalescing_enabled", "poll_batch_size", "poll_coalesced"]
 
 Records = list[dict[str, Any]]
+Answer = Records | None  # None: the search could not tell (it ignored the id filter)
 
 
 @dataclass(eq=False)
@@ -44,7 +46,7 @@ class _Waiter:
     transaction_id: str
     due: float  # epoch seconds the poll is due
     earliest: float  # epoch seconds before which it must not run
-    future: asyncio.Future[Records]
+    future: asyncio.Future[Answer]
 
 
 @dataclass(eq=False)
@@ -103,7 +105,7 @@ class _Group:
         for transaction_id, waiters in waiters_by_id.items():
             for waiter in waiters:
                 if not waiter.future.done():
-                    waiter.future.set_result(found.get(transaction_id, []))
+                    waiter.future.set_result(found[transaction_id])
 
     async def _search(self, ids: list[str]) -> tuple[dict[str, Records], bool]:
         """Records by asked id, and whether the response was empty."""
@@ -115,22 +117,22 @@ class _Group:
                 found[record["enKashCardTransactionId"]].append(record)
         return found, not result["data"]
 
-    async def _records_for(self, ids: list[str]) -> dict[str, Records]:
-        found: dict[str, Records] = {}
+    async def _records_for(self, ids: list[str]) -> dict[str, Answer]:
+        """Every asked id's records; ``[]`` only where an empty response proves absence."""
+        found: dict[str, Answer] = {}
         remaining = ids
         while remaining:
             answered, empty = await self._search(remaining)
             found.update(answered)
-            missing = [i for i in remaining if i not in answered]
-            if empty or not missing:
+            remaining = [i for i in remaining if i not in answered]
+            if empty:
                 break
-            if not answered:  # records, but none of ours: the id filter did not apply
-                singles = await asyncio.gather(*(self._search([i]) for i in missing))
-                for single in singles:
-                    found.update(single[0])
-                break
-            remaining = missing
-        return found
+            if remaining and not answered:  # records, but none of ours: the id filter did not apply
+                singles = await asyncio.gather(*(self._search([i]) for i in remaining))
+                for transaction_id, (single, single_empty) in zip(remaining, singles, strict=True):
+                    found[transaction_id] = single.get(transaction_id) or ([] if single_empty else None)
+                remaining = []
+        return {i: found.get(i, []) for i in ids}
 
 
 def _new_registry() -> dict[tuple[Any, ...], _Group]:
@@ -142,8 +144,9 @@ _GROUPS: PerLoop[dict[tuple[Any, ...], _Group]] = PerLoop(_new_registry)
 
 async def poll_coalesced(
     client: AsyncEnKashClient, watch: TransactionWatch, *, due: float, early_s: float
-) -> Records:
-    """The records of ``watch``'s transaction, searched together with other waiters of its account.
+) -> Answer:
+    """The records of ``watch``'s transaction, searched together with other waiters of its account;
+    None when the search answered other transactions only (it ignored the id filter).
 
     :param due: epoch seconds when the poll is due; it runs then (plus ~0.1 s gathering) or
         earlier, with a round of other waiters.

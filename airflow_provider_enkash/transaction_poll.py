@@ -1,388 +1,43 @@
-"""Poll EnKash once and classify what was found: the shared core of the transaction sensors and trigger.
-
-Two things can be watched:
-
-* :class:`TransactionWatch` - one transaction, by ``enkash_transaction_id`` or by
-  ``pg_reference_number`` (the load's ``uniqueReferenceNumber``) plus ``enkash_card_id``;
-* :class:`WindowWatch` - every transaction in a ``[txn_date_from, txn_date_to)`` window,
-  settled when none of them is still pending.
-
-``poll(hook, statuses)`` makes blocking hook calls; ``arun_poll(watch.steps(statuses), client)``
-makes the same calls with the async client (the trigger). Both return a :class:`PollResult`. Transport errors (429, 5xx, connection) propagate, so the
-caller decides whether to poll again; every record handed back is passed through
-:func:`redact_transaction`.
-"""
+"""Deprecated: moved to :mod:`airflow_provider_enkash.triggers.transaction_watch` (the watches)
+and :mod:`airflow_provider_enkash.triggers.poll_outcome` (a poll's result and outcome)."""
 
 from __future__ import annotations
 
-import enum
-from collections.abc import Generator
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+import warnings
 
-from airflow_provider_enkash.card_data import json_safe, scrub
-from airflow_provider_enkash.exceptions import EnKashError, EnKashValidationError
-from airflow_provider_enkash.hooks.card_api import format_txn_date
-from airflow_provider_enkash.models import require_id, require_text
+from airflow_provider_enkash.triggers.poll_outcome import (
+    PollResult,
+    PollState,
+    PollSteps,
+    arun_poll,
+    redact_transaction,
+    run_poll,
+)
+from airflow_provider_enkash.triggers.transaction_watch import (
+    DEFAULT_MAX_RECORDS_PER_RESPONSE,
+    SAMPLE_SIZE,
+    TransactionWatch,
+    WindowWatch,
+    make_watch,
+)
 
-if TYPE_CHECKING:
-    from airflow_provider_enkash.async_client import AsyncEnKashClient
-    from airflow_provider_enkash.hooks.enkash import EnKashHook
-    from airflow_provider_enkash.statuses import StatusSets
+__all__ = [
+    "DEFAULT_MAX_RECORDS_PER_RESPONSE",
+    "SAMPLE_SIZE",
+    "PollResult",
+    "PollState",
+    "PollSteps",
+    "TransactionWatch",
+    "WindowWatch",
+    "arun_poll",
+    "make_watch",
+    "redact_transaction",
+    "run_poll",
+]
 
-# Keys dropped from anything returned: full card number, CVV, expiry, PIN, OTP, tokens.
-# Matched on the lower-cased key with "_" and "-" removed; "masked..." keys are always kept.
-SAMPLE_SIZE = 5
-# A poll as a generator: it yields (client method name, keyword arguments) for each search and
-# receives the result, so one piece of logic runs over the blocking hook and the async client.
-PollSteps = Generator[tuple[str, dict[str, Any]], Any, "PollResult"]
-DEFAULT_MAX_RECORDS_PER_RESPONSE = 1000
-
-
-def redact_transaction(record: Any) -> Any:
-    """A copy of ``record`` without card secrets (nested too; ``maskedCard`` stays), amounts as strings."""
-    return json_safe(scrub(record))
-
-
-class PollState(str, enum.Enum):
-    """What one poll found."""
-
-    PENDING = "pending"
-    NOT_FOUND = "not_found"
-    SUCCESS = "success"
-    FAILURE = "failure"
-
-
-@dataclass(frozen=True)
-class PollResult:
-    """The outcome of one poll.
-
-    :param state: pending, not found, success or failure.
-    :param message: one human-readable line naming the transaction (or window) and status.
-    :param transaction: the redacted record (single-transaction watch), else None.
-    :param summary: for a window: counts by status and a sample of pending ids; else None.
-    """
-
-    state: PollState
-    message: str
-    transaction: dict[str, Any] | None = None
-    summary: dict[str, Any] | None = None
-
-
-@dataclass(frozen=True)
-class TransactionWatch:
-    """One transaction, by EnKash id or by load reference plus card.
-
-    :param enkash_transaction_id: the EnKash transaction id (``enKashCardTransactionId``).
-    :param pg_reference_number: the reference sent with the load (echoed as ``pgReferenceNumber``);
-        needs ``enkash_card_id``.
-    :param enkash_card_id: the card; required with ``pg_reference_number``, optional filter otherwise.
-    :param company_id: defaults from the connection.
-    :param card_account_id: defaults from the connection.
-    """
-
-    enkash_transaction_id: str | None = None
-    pg_reference_number: str | None = None
-    enkash_card_id: str | None = None
-    company_id: str | None = None
-    card_account_id: str | None = None
-
-    def validated(self) -> TransactionWatch:
-        """A copy with checked, stripped values; raise ``EnKashValidationError`` naming the field."""
-        if self.enkash_transaction_id is None and self.pg_reference_number is None:
-            raise EnKashValidationError(
-                "enkash_transaction_id",
-                "is required (or pass pg_reference_number together with enkash_card_id)",
-            )
-        if self.enkash_transaction_id is None and self.enkash_card_id is None:
-            raise EnKashValidationError("enkash_card_id", "is required when waiting on pg_reference_number")
-        return TransactionWatch(
-            enkash_transaction_id=_optional_id(self.enkash_transaction_id, "enkash_transaction_id"),
-            pg_reference_number=None
-            if self.pg_reference_number is None
-            else require_text(self.pg_reference_number, field="pg_reference_number"),
-            enkash_card_id=_optional_id(self.enkash_card_id, "enkash_card_id"),
-            company_id=_optional_id(self.company_id, "company_id"),
-            card_account_id=_optional_id(self.card_account_id, "card_account_id"),
-        )
-
-    def describe(self) -> str:
-        if self.enkash_transaction_id is not None:
-            return f"transaction {self.enkash_transaction_id}"
-        return f"transaction with reference {self.pg_reference_number!r} on card {self.enkash_card_id}"
-
-    def poll(self, hook: EnKashHook, statuses: StatusSets) -> PollResult:
-        """Search once (blocking) and classify the transaction's status."""
-        return run_poll(self.steps(statuses), hook)
-
-    def steps(self, statuses: StatusSets) -> PollSteps:
-        """The poll as searches to run (see :func:`run_poll`): one search, then :meth:`classify`."""
-        if self.enkash_transaction_id is not None:
-            result = yield "get_all_transactions", self.search_filters()
-            return self.classify(self.matching(result["data"]), statuses)
-        assert self.enkash_card_id is not None and self.pg_reference_number is not None  # validated()
-        records = yield (
-            "get_transaction_details",
-            {
-                "enkash_card_id": self.enkash_card_id,
-                "pg_reference_number": self.pg_reference_number,
-                "company_id": self.company_id,
-                "card_account_id": self.card_account_id,
-            },
-        )
-        return self.classify(records, statuses)
-
-    def search_filters(self) -> dict[str, Any]:
-        """``get_all_transactions`` arguments finding this transaction by its EnKash id."""
-        return {
-            "enkash_transaction_ids": [self.enkash_transaction_id],
-            "enkash_card_id": self.enkash_card_id,
-            "company_id": self.company_id,
-            "card_account_id": self.card_account_id,
-        }
-
-    def matching(self, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """The records of a search that are this transaction (a search may return others)."""
-        return [r for r in records if r.get("enKashCardTransactionId") == self.enkash_transaction_id]
-
-    def classify(self, records: list[dict[str, Any]], statuses: StatusSets) -> PollResult:
-        """What the records found for this transaction mean: not found, pending, success or failure."""
-        if not records:
-            return PollResult(PollState.NOT_FOUND, f"{self.describe()} not found at EnKash yet")
-        credits = [r for r in records if r.get("cardTransactionType") == "CR"]
-        candidates = credits or records
-        if len(candidates) > 1:
-            ids = sorted(str(r.get("enKashCardTransactionId")) for r in candidates)
-            raise EnKashError(
-                f"{self.describe()} is ambiguous: {len(candidates)} transactions match ({', '.join(ids)}); "
-                "wait on enkash_transaction_id instead"
-            )
-        record = redact_transaction(candidates[0])
-        status = record.get("status")
-        name = f"transaction {record.get('enKashCardTransactionId')}"
-        if self.pg_reference_number is not None:
-            name += f" (reference {self.pg_reference_number!r})"
-        if statuses.is_success(status):
-            return PollResult(PollState.SUCCESS, f"{name} settled with status {status}", transaction=record)
-        if statuses.is_failure(status):
-            return PollResult(
-                PollState.FAILURE, f"{name} settled with failure status {status}", transaction=record
-            )
-        return PollResult(PollState.PENDING, f"{name} is still {status}", transaction=record)
-
-
-@dataclass(frozen=True)
-class WindowWatch:
-    """Every transaction in ``[txn_date_from, txn_date_to)``, optionally for one card, account or user.
-
-    A response holding ``max_records_per_response`` records or fewer than ``recordsCount`` is
-    taken as truncated: the window is halved (the halves share their boundary millisecond, so
-    nothing is missed whether EnKash treats ``txnDateTo`` as inclusive or exclusive) until every
-    response is complete. A poll stops at the first pending transaction it sees.
-
-    :param txn_date_from: window start, timezone-aware ISO-8601 (sent in UTC with milliseconds).
-    :param txn_date_to: window end, after the start.
-    :param max_records_per_response: records per response at which a response is assumed cut
-        (default 1000).
-    """
-
-    txn_date_from: str
-    txn_date_to: str
-    enkash_card_id: str | None = None
-    user_id: str | None = None
-    company_id: str | None = None
-    card_account_id: str | None = None
-    max_records_per_response: int = DEFAULT_MAX_RECORDS_PER_RESPONSE
-
-    def validated(self) -> WindowWatch:
-        """A copy with the window in canonical UTC form; raise ``EnKashValidationError`` naming the field."""
-        start = format_txn_date(self.txn_date_from, field="txn_date_from")
-        end = format_txn_date(self.txn_date_to, field="txn_date_to")
-        if _parse(end) <= _parse(start):
-            raise EnKashValidationError("txn_date_to", f"{end} must be after txn_date_from {start}")
-        limit = self.max_records_per_response
-        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
-            raise EnKashValidationError(
-                "max_records_per_response", f"must be a whole number >= 1, got {limit!r}"
-            )
-        return WindowWatch(
-            txn_date_from=start,
-            txn_date_to=end,
-            enkash_card_id=_optional_id(self.enkash_card_id, "enkash_card_id"),
-            user_id=_optional_id(self.user_id, "user_id"),
-            company_id=_optional_id(self.company_id, "company_id"),
-            card_account_id=_optional_id(self.card_account_id, "card_account_id"),
-            max_records_per_response=limit,
-        )
-
-    def describe(self) -> str:
-        filters = [f"{k}={v}" for k, v in (("card", self.enkash_card_id), ("user", self.user_id)) if v]
-        suffix = f" ({', '.join(filters)})" if filters else ""
-        return f"window [{self.txn_date_from}, {self.txn_date_to}){suffix}"
-
-    def poll(self, hook: EnKashHook, statuses: StatusSets) -> PollResult:
-        """Read the window (blocking); see :meth:`steps`."""
-        return run_poll(self.steps(statuses), hook)
-
-    def steps(self, statuses: StatusSets) -> PollSteps:
-        """Read the window (halving it while responses are truncated); pending if any record is not terminal."""
-        tally = _Tally()
-        windows = [(_parse(self.txn_date_from), _parse(self.txn_date_to))]
-        while windows:
-            start, end = windows.pop()
-            result = yield (
-                "get_all_transactions",
-                {
-                    "txn_date_from": start,
-                    "txn_date_to": end,
-                    "enkash_card_id": self.enkash_card_id,
-                    "user_id": self.user_id,
-                    "company_id": self.company_id,
-                    "card_account_id": self.card_account_id,
-                },
-            )
-            records = result["data"]
-            if self._truncated(result["recordsCount"], len(records)) and not _any_pending(records, statuses):
-                windows.extend(_halves(start, end, len(records)))
-                continue
-            tally.add(records, statuses)
-            if tally.pending_ids:
-                break
-        summary = tally.summary(self)
-        if tally.pending_ids:
-            return PollResult(
-                PollState.PENDING,
-                f"{self.describe()}: still waiting for {tally.pending} of the {tally.total} transaction(s) read "
-                f"so far ({', '.join(tally.pending_ids)}{', ...' if tally.pending > len(tally.pending_ids) else ''}); "
-                f"by status {summary['by_status']}",
-                summary=summary,
-            )
-        return PollResult(
-            PollState.SUCCESS, f"{self.describe()}: all {tally.total} transaction(s) settled", summary=summary
-        )
-
-    def _truncated(self, records_count: Any, returned: int) -> bool:
-        try:
-            announced = int(records_count)
-        except (TypeError, ValueError):
-            announced = returned
-        return announced > returned or returned >= self.max_records_per_response
-
-
-def run_poll(steps: PollSteps, hook: EnKashHook) -> PollResult:
-    """Run a watch's poll with blocking hook calls (sensors' ``poke``)."""
-    try:
-        request = next(steps)
-        while True:
-            method, arguments = request
-            request = steps.send(getattr(hook, method)(**arguments))
-    except StopIteration as done:
-        return done.value
-
-
-async def arun_poll(steps: PollSteps, client: AsyncEnKashClient) -> PollResult:
-    """Run a watch's poll with the async client's calls (the trigger): same searches, awaited."""
-    try:
-        request = next(steps)
-        while True:
-            method, arguments = request
-            request = steps.send(await getattr(client, method)(**arguments))
-    except StopIteration as done:
-        return done.value
-
-
-@dataclass
-class _Tally:
-    """Counts by status of the records read; keeps only a few pending ids (memory stays flat)."""
-
-    by_status: dict[str, int] = field(default_factory=dict)
-    pending_ids: list[str] = field(default_factory=list)
-    pending: int = 0
-
-    @property
-    def total(self) -> int:
-        return sum(self.by_status.values())
-
-    def add(self, records: list[dict[str, Any]], statuses: StatusSets) -> None:
-        for record in records:
-            status = str(record.get("status"))
-            self.by_status[status] = self.by_status.get(status, 0) + 1
-            if not statuses.is_terminal(status):
-                self.pending += 1
-                if len(self.pending_ids) < SAMPLE_SIZE:
-                    self.pending_ids.append(f"{record.get('enKashCardTransactionId')} ({status})")
-
-    def summary(self, watch: WindowWatch) -> dict[str, Any]:
-        return {
-            "txn_date_from": watch.txn_date_from,
-            "txn_date_to": watch.txn_date_to,
-            "transactions": self.total,
-            "by_status": dict(sorted(self.by_status.items())),
-            "pending_sample": list(self.pending_ids),
-        }
-
-
-def _halves(start: datetime, end: datetime, returned: int) -> list[tuple[datetime, datetime]]:
-    middle = start + (end - start) / 2
-    middle -= timedelta(microseconds=middle.microsecond % 1000)  # requests carry milliseconds
-    if middle <= start:
-        raise EnKashError(
-            f"[{format_txn_date(start, field='txn_date_from')}, {format_txn_date(end, field='txn_date_to')}) "
-            f"still returns a truncated response ({returned} records) and cannot be split further"
-        )
-    return [(start, middle), (middle, end)]
-
-
-def _any_pending(records: list[dict[str, Any]], statuses: StatusSets) -> bool:
-    return any(not statuses.is_terminal(record.get("status")) for record in records)
-
-
-def _parse(value: str) -> datetime:
-    return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
-
-
-def _optional_id(value: Any, field: str) -> str | None:
-    return None if value is None else require_id(value, field=field)
-
-
-def make_watch(
-    *,
-    enkash_transaction_id: str | None = None,
-    pg_reference_number: str | None = None,
-    enkash_card_id: str | None = None,
-    txn_date_from: str | None = None,
-    txn_date_to: str | None = None,
-    user_id: str | None = None,
-    company_id: str | None = None,
-    card_account_id: str | None = None,
-    max_records_per_response: int = DEFAULT_MAX_RECORDS_PER_RESPONSE,
-) -> TransactionWatch | WindowWatch:
-    """A validated window watch when ``txn_date_from``/``txn_date_to`` are given, else a transaction watch."""
-    if txn_date_from is not None or txn_date_to is not None:
-        if enkash_transaction_id is not None or pg_reference_number is not None:
-            raise EnKashValidationError(
-                "txn_date_from", "cannot be combined with enkash_transaction_id or pg_reference_number"
-            )
-        if txn_date_from is None or txn_date_to is None:
-            raise EnKashValidationError(
-                "txn_date_from" if txn_date_from is None else "txn_date_to", "is required"
-            )
-        return WindowWatch(
-            txn_date_from=txn_date_from,
-            txn_date_to=txn_date_to,
-            enkash_card_id=enkash_card_id,
-            user_id=user_id,
-            company_id=company_id,
-            card_account_id=card_account_id,
-            max_records_per_response=max_records_per_response,
-        ).validated()
-    if user_id is not None:
-        raise EnKashValidationError("user_id", "filters windows only; pass txn_date_from and txn_date_to")
-    return TransactionWatch(
-        enkash_transaction_id=enkash_transaction_id,
-        pg_reference_number=pg_reference_number,
-        enkash_card_id=enkash_card_id,
-        company_id=company_id,
-        card_account_id=card_account_id,
-    ).validated()
+warnings.warn(
+    "airflow_provider_enkash.transaction_poll is deprecated: import from "
+    "airflow_provider_enkash.triggers.transaction_watch or airflow_provider_enkash.triggers.poll_outcome",
+    DeprecationWarning,
+    stacklevel=2,
+)

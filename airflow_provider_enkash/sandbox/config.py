@@ -154,6 +154,11 @@ class SandboxConfig:
         "searches ignore every filter but the account: the account's rows, up to max_records",
         runtime=True,
     )
+    ignore_transaction_ids: bool = _opt(
+        False,
+        "searches ignore the multi-id filter enKashTransactionIds (enKashTransactionId still applies)",
+        runtime=True,
+    )
     reference_field: str = _opt(
         "pgReferenceNumber",
         f"the record field carrying a load's reference: {', '.join(REFERENCE_FIELDS)}",

@@ -60,6 +60,8 @@ def _candidates(
     txns = state.txns
     explicit: set[int] | None = None
     ids = _listed(body, "enKashTransactionId", "enKashTransactionIds")
+    if state.config.ignore_transaction_ids:
+        ids = [body["enKashTransactionId"]] if body.get("enKashTransactionId") else []
     if ids:
         explicit = {s for s in map(txn_seq, ids) if s is not None and 0 <= s < len(txns)}
     references = _listed(body, "pgReferenceNumber", "pgReferenceNumbers")

@@ -27,11 +27,16 @@ from airflow_provider_enkash.exceptions import (
 )
 from airflow_provider_enkash.retry import RETRYABLE_READ_ERRORS
 from airflow_provider_enkash.statuses import StatusSets
-from airflow_provider_enkash.transaction_poll import (
-    DEFAULT_MAX_RECORDS_PER_RESPONSE,
+from airflow_provider_enkash.triggers.poll_outcome import (
+    Outcome,
     PollState,
-    TransactionWatch,
-    WindowWatch,
+    ending_message,
+    outcome_of,
+    resolve_statuses,
+)
+from airflow_provider_enkash.triggers.transaction_watch import (
+    DEFAULT_MAX_RECORDS_PER_RESPONSE,
+    Watch,
     make_watch,
 )
 
@@ -56,6 +61,7 @@ class _SettlementSensor(BaseSensorOperator):
         enkash_conn_id: str = DEFAULT_CONN_ID,
         target_statuses: Iterable[str] | None = None,
         failure_statuses: Iterable[str] | None = None,
+        pending_statuses: Iterable[str] | None = None,
         company_id: str | None = None,
         card_account_id: str | None = None,
         poke_interval: timedelta | float = DEFAULT_POKE_INTERVAL_S,
@@ -64,13 +70,14 @@ class _SettlementSensor(BaseSensorOperator):
     ) -> None:
         super().__init__(poke_interval=poke_interval, **kwargs)
         self.enkash_conn_id = enkash_conn_id
-        statuses = StatusSets(success=target_statuses, failure=failure_statuses)
-        self.target_statuses = sorted(statuses.success)
-        self.failure_statuses = sorted(statuses.failure)
+        self.target_statuses = None if target_statuses is None else sorted(target_statuses)
+        self.failure_statuses = None if failure_statuses is None else sorted(failure_statuses)
+        self.pending_statuses = None if pending_statuses is None else sorted(pending_statuses)
+        StatusSets(success=target_statuses, failure=failure_statuses)  # overlapping sets fail at parse time
         self.company_id = company_id
         self.card_account_id = card_account_id
         self.deferrable = deferrable
-        self._watch: TransactionWatch | WindowWatch | None = None
+        self._watch: Watch | None = None
         self._started_at = 0.0
 
     @cached_property
@@ -81,9 +88,15 @@ class _SettlementSensor(BaseSensorOperator):
 
     @cached_property
     def statuses(self) -> StatusSets:
-        return StatusSets(success=self.target_statuses, failure=self.failure_statuses)
+        """The status words given, else the connection's extras (``success_statuses``, ...)."""
+        return resolve_statuses(
+            self.hook.settings.statuses,
+            success=self.target_statuses,
+            failure=self.failure_statuses,
+            pending=self.pending_statuses,
+        )
 
-    def _make_watch(self) -> TransactionWatch | WindowWatch:
+    def _make_watch(self) -> Watch:
         """The watched transaction or window from the rendered fields; validated, no network."""
         raise NotImplementedError
 
@@ -123,26 +136,15 @@ class _SettlementSensor(BaseSensorOperator):
         from airflow_provider_enkash.triggers.transactions import EnKashTransactionTrigger
 
         assert self._watch is not None
-        watch = self._watch
-        window = isinstance(watch, WindowWatch)
         return EnKashTransactionTrigger(
             enkash_conn_id=self.enkash_conn_id,
             end_time=end_time,
+            watch=self._watch,
             poll_interval=self.poke_interval,
-            enkash_transaction_id=None if window else watch.enkash_transaction_id,
-            pg_reference_number=None if window else watch.pg_reference_number,
-            enkash_card_id=watch.enkash_card_id,
-            txn_date_from=watch.txn_date_from if window else None,
-            txn_date_to=watch.txn_date_to if window else None,
-            user_id=watch.user_id if window else None,
-            company_id=watch.company_id,
-            card_account_id=watch.card_account_id,
             target_statuses=self.target_statuses,
             failure_statuses=self.failure_statuses,
+            pending_statuses=self.pending_statuses,
             not_found_deadline=self._not_found_deadline(),
-            max_records_per_response=watch.max_records_per_response
-            if window
-            else DEFAULT_MAX_RECORDS_PER_RESPONSE,
         )
 
     def poke(self, context: Context) -> bool | PokeReturnValue:
@@ -155,31 +157,41 @@ class _SettlementSensor(BaseSensorOperator):
             self.log.warning("Polling %s failed (%s); trying again next poke", self._watch.describe(), exc)
             return False
         self.log.info("%s", result.message)
-        if result.state is PollState.SUCCESS:
-            return PokeReturnValue(
-                is_done=True, xcom_value=self._xcom_value(result.transaction, result.summary)
-            )
-        if result.state is PollState.FAILURE:
-            raise self._failed(result.message, result.transaction)
-        if result.state is PollState.NOT_FOUND:
-            deadline = self._not_found_deadline()
-            if deadline is not None and time.time() >= deadline:
-                raise EnKashTransactionNotFound(f"{result.message}; gave up after the not-found grace period")
-        return False
+        outcome = outcome_of(result, not_found_deadline=self._not_found_deadline())
+        if outcome is None:
+            return False
+        message = ending_message(outcome, result)
+        return PokeReturnValue(
+            is_done=True, xcom_value=self._finish(outcome, message, result.transaction, result.summary)
+        )
 
     def execute_complete(self, context: Context, event: dict[str, Any]) -> Any:
         """Resume after the trigger's event: return the result or raise an error naming what failed."""
         status, message = event.get("status"), event.get("message", "")
-        if status == "success":
-            self.log.info("%s", message)
-            return self._xcom_value(event.get("transaction"), event.get("summary"))
-        if status == "failure" and event.get("state") == PollState.NOT_FOUND.value:
-            raise EnKashTransactionNotFound(message)
-        if status == "failure":
-            raise self._failed(message, event.get("transaction"))
         if status == "timeout":
             raise AirflowSensorTimeout(message)
-        raise EnKashError(message or f"unexpected trigger event {status!r}")
+        if status == "failure" and event.get("state") == PollState.NOT_FOUND.value:
+            outcome = Outcome.NOT_FOUND
+        elif status in (Outcome.SUCCESS.value, Outcome.FAILURE.value):
+            outcome = Outcome(status)
+        else:
+            raise EnKashError(message or f"unexpected trigger event {status!r}")
+        self.log.info("%s", message)
+        return self._finish(outcome, message, event.get("transaction"), event.get("summary"))
+
+    def _finish(
+        self,
+        outcome: Outcome,
+        message: str,
+        transaction: dict[str, Any] | None,
+        summary: dict[str, Any] | None,
+    ) -> Any:
+        """The sensor's result for ``outcome`` (the XCom value), or the error naming what failed."""
+        if outcome is Outcome.NOT_FOUND:
+            raise EnKashTransactionNotFound(message)
+        if outcome is Outcome.FAILURE:
+            raise self._failed(message, transaction)
+        return self._xcom_value(transaction, summary)
 
     @staticmethod
     def _failed(message: str, transaction: dict[str, Any] | None) -> EnKashTransactionFailed:
@@ -203,9 +215,13 @@ class EnKashTransactionSensor(_SettlementSensor):
     :param pg_reference_number: the load reference; needs ``enkash_card_id``.
     :param enkash_card_id: the card (required with ``pg_reference_number``).
     :param enkash_conn_id: the EnKash connection (default ``enkash_default``).
-    :param target_statuses: statuses meaning success (default ``SUCCESS``).
-    :param failure_statuses: statuses meaning failure (default ``FAILED``, ``REVERSED``, ``REJECTED``);
-        any other status is still pending.
+    :param target_statuses: statuses meaning success (default: the connection's ``success_statuses``
+        extra, else ``SUCCESS``).
+    :param failure_statuses: statuses meaning failure (default: the connection's ``failure_statuses``,
+        else ``FAILED``, ``REVERSED``, ``REJECTED``).
+    :param pending_statuses: statuses meaning not settled yet (default: the connection's
+        ``pending_statuses``, else ``CREATED``, ``PENDING``, ``PROCESSING``); a status in none of
+        the three sets is never read as settled: the sensor keeps waiting and logs it.
     :param not_found_grace: seconds (or timedelta) "not found" keeps waiting, from the first poke
         (default 300).
     :param company_id: defaults from the connection.
@@ -245,7 +261,7 @@ class EnKashTransactionSensor(_SettlementSensor):
             )
         self.not_found_grace = float(grace)
 
-    def _make_watch(self) -> TransactionWatch | WindowWatch:
+    def _make_watch(self) -> Watch:
         return make_watch(
             enkash_transaction_id=self.enkash_transaction_id,
             pg_reference_number=self.pg_reference_number,
@@ -276,8 +292,9 @@ class EnKashTransactionsSettledSensor(_SettlementSensor):
     :param user_id: only this card holder's transactions.
     :param card_account_id: the card account (defaults from the connection).
     :param max_records_per_response: a response this long is assumed truncated (default 1000).
-    :param target_statuses: settled-successfully statuses (default ``SUCCESS``).
-    :param failure_statuses: settled-unsuccessfully statuses (default ``FAILED``, ``REVERSED``, ``REJECTED``).
+    :param target_statuses: as for :class:`EnKashTransactionSensor` (default: the connection's
+        status words); a status in no set counts as not settled. Also ``failure_statuses``,
+        ``pending_statuses``.
     :param poke_interval: seconds between polls in every mode (default 60).
     :param deferrable: wait in the triggerer (default ``[operators] default_deferrable``).
     """
@@ -309,7 +326,7 @@ class EnKashTransactionsSettledSensor(_SettlementSensor):
         self.user_id = user_id
         self.max_records_per_response = max_records_per_response
 
-    def _make_watch(self) -> TransactionWatch | WindowWatch:
+    def _make_watch(self) -> Watch:
         for name in ("txn_date_from", "txn_date_to"):
             if getattr(self, name) in (None, ""):
                 raise EnKashValidationError(name, "is required: the window to wait on")

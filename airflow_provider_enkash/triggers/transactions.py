@@ -4,23 +4,30 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Mapping
 from typing import Any
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
 from airflow_provider_enkash.async_client import AsyncEnKashClient
-from airflow_provider_enkash.coalesced_poll import EARLY_FRACTION, coalescing_enabled, poll_coalesced
+from airflow_provider_enkash.coalesced_poll import EARLY_FRACTION, poll_coalesced
 from airflow_provider_enkash.retry import RETRYABLE_READ_ERRORS
 from airflow_provider_enkash.statuses import StatusSets
-from airflow_provider_enkash.transaction_poll import (
-    DEFAULT_MAX_RECORDS_PER_RESPONSE,
+from airflow_provider_enkash.triggers.poll_outcome import (
+    Outcome,
     PollResult,
-    PollState,
-    TransactionWatch,
-    WindowWatch,
     arun_poll,
+    ending_message,
+    outcome_of,
+    resolve_statuses,
+)
+from airflow_provider_enkash.triggers.settings import coalescing_enabled
+from airflow_provider_enkash.triggers.transaction_watch import (
+    TransactionWatch,
+    Watch,
     make_watch,
+    watch_from_dict,
+    watch_to_dict,
 )
 
 DEFAULT_POLL_INTERVAL_S = 60.0
@@ -30,9 +37,9 @@ MAX_BACKOFF_FACTOR = 8  # after repeated 429/5xx/connection errors, wait at most
 class EnKashTransactionTrigger(BaseTrigger):
     """Poll EnKash until the watched transaction (or window) settles, then yield exactly one event.
 
-    Watches one transaction (``enkash_transaction_id``, or ``pg_reference_number`` with
-    ``enkash_card_id``) or, when ``txn_date_from``/``txn_date_to`` are given, every transaction
-    in that window. The event payload is ``{"status", "state", "message", "transaction",
+    Watches one transaction or every transaction in a window (``watch``: a
+    :class:`~airflow_provider_enkash.triggers.transaction_watch.TransactionWatch` or ``WindowWatch``,
+    or its :func:`~airflow_provider_enkash.triggers.transaction_watch.watch_to_dict` value). The event payload is ``{"status", "state", "message", "transaction",
     "summary"}`` (``state`` is the last poll's ``PollState`` value) with status ``success``, ``failure`` (a failure status, or not found after
     the grace period), ``timeout`` (``end_time`` passed) or ``error`` (a failure that polling
     again cannot fix, e.g. refused credentials). HTTP 429, 5xx and connection errors are polled
@@ -47,20 +54,21 @@ class EnKashTransactionTrigger(BaseTrigger):
     :param enkash_conn_id: the EnKash connection; resolved inside the triggerer.
     :param end_time: wall-clock deadline, epoch seconds; at or after it the trigger polls once more
         and then yields ``timeout``.
+    :param watch: what to wait for (a watch or its dict).
     :param poll_interval: seconds between polls (default 60).
-    :param enkash_transaction_id: the transaction to watch.
-    :param pg_reference_number: the load reference to watch (with ``enkash_card_id``).
-    :param enkash_card_id: the card (required with ``pg_reference_number``; a filter otherwise).
-    :param txn_date_from: start of a window to watch, timezone-aware ISO-8601.
-    :param txn_date_to: end of that window (exclusive).
-    :param user_id: window filter: one card holder.
-    :param company_id: defaults from the connection.
-    :param card_account_id: defaults from the connection.
-    :param target_statuses: statuses meaning success (default ``SUCCESS``).
-    :param failure_statuses: statuses meaning failure (default ``FAILED``, ``REVERSED``, ``REJECTED``).
+    :param target_statuses: statuses meaning success (default: the connection's ``success_statuses``
+        extra, else ``SUCCESS``).
+    :param failure_statuses: statuses meaning failure (default: the connection's ``failure_statuses``,
+        else ``FAILED``, ``REVERSED``, ``REJECTED``).
+    :param pending_statuses: statuses meaning not settled yet (default: the connection's
+        ``pending_statuses``, else ``CREATED``, ``PENDING``, ``PROCESSING``); a word in none of the
+        three sets is unknown: never success or failure, the trigger keeps waiting.
     :param not_found_deadline: epoch seconds after which "not found" is a failure (default: wait
         until ``end_time``).
-    :param max_records_per_response: window reads: a response this long is assumed truncated (default 1000).
+    :param legacy_watch: without ``watch``, the flattened fields of earlier releases
+        (``enkash_transaction_id``, ``pg_reference_number``, ``enkash_card_id``, ``txn_date_from``,
+        ``txn_date_to``, ``user_id``, ``company_id``, ``card_account_id``,
+        ``max_records_per_response``): triggers stored by them still resume.
     """
 
     def __init__(
@@ -68,62 +76,39 @@ class EnKashTransactionTrigger(BaseTrigger):
         *,
         enkash_conn_id: str,
         end_time: float,
+        watch: Watch | Mapping[str, Any] | None = None,
         poll_interval: float = DEFAULT_POLL_INTERVAL_S,
-        enkash_transaction_id: str | None = None,
-        pg_reference_number: str | None = None,
-        enkash_card_id: str | None = None,
-        txn_date_from: str | None = None,
-        txn_date_to: str | None = None,
-        user_id: str | None = None,
-        company_id: str | None = None,
-        card_account_id: str | None = None,
         target_statuses: Iterable[str] | None = None,
         failure_statuses: Iterable[str] | None = None,
+        pending_statuses: Iterable[str] | None = None,
         not_found_deadline: float | None = None,
-        max_records_per_response: int = DEFAULT_MAX_RECORDS_PER_RESPONSE,
+        **legacy_watch: Any,
     ) -> None:
-        super().__init__()
+        super().__init__()  # type: ignore[no-untyped-call]
         self.enkash_conn_id = enkash_conn_id
         self.end_time = float(end_time)
         self.poll_interval = float(poll_interval)
-        self.statuses = StatusSets(success=target_statuses, failure=failure_statuses)
+        self.watch: Watch = _watch(watch, legacy_watch)
+        self.target_statuses = _words(target_statuses)
+        self.failure_statuses = _words(failure_statuses)
+        self.pending_statuses = _words(pending_statuses)
+        StatusSets(success=self.target_statuses, failure=self.failure_statuses)  # overlap fails here
         self.not_found_deadline = None if not_found_deadline is None else float(not_found_deadline)
-        self.watch: TransactionWatch | WindowWatch = make_watch(
-            enkash_transaction_id=enkash_transaction_id,
-            pg_reference_number=pg_reference_number,
-            enkash_card_id=enkash_card_id,
-            txn_date_from=txn_date_from,
-            txn_date_to=txn_date_to,
-            user_id=user_id,
-            company_id=company_id,
-            card_account_id=card_account_id,
-            max_records_per_response=max_records_per_response,
-        )
+        self.statuses = StatusSets()  # replaced by the connection's words in run()
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
         """Classpath and the keyword arguments of ``__init__`` (round-trips)."""
-        watch = self.watch
-        window = isinstance(watch, WindowWatch)
         return (
             f"{type(self).__module__}.{type(self).__qualname__}",
             {
                 "enkash_conn_id": self.enkash_conn_id,
                 "end_time": self.end_time,
+                "watch": watch_to_dict(self.watch),
                 "poll_interval": self.poll_interval,
-                "enkash_transaction_id": None if window else watch.enkash_transaction_id,
-                "pg_reference_number": None if window else watch.pg_reference_number,
-                "enkash_card_id": watch.enkash_card_id,
-                "txn_date_from": watch.txn_date_from if window else None,
-                "txn_date_to": watch.txn_date_to if window else None,
-                "user_id": watch.user_id if window else None,
-                "company_id": watch.company_id,
-                "card_account_id": watch.card_account_id,
-                "target_statuses": sorted(self.statuses.success),
-                "failure_statuses": sorted(self.statuses.failure),
+                "target_statuses": self.target_statuses,
+                "failure_statuses": self.failure_statuses,
+                "pending_statuses": self.pending_statuses,
                 "not_found_deadline": self.not_found_deadline,
-                "max_records_per_response": watch.max_records_per_response
-                if window
-                else DEFAULT_MAX_RECORDS_PER_RESPONSE,
             },
         )
 
@@ -136,6 +121,12 @@ class EnKashTransactionTrigger(BaseTrigger):
                 "error", f"connection {self.enkash_conn_id!r} unusable: {type(exc).__name__}: {exc}"
             )
             return
+        self.statuses = resolve_statuses(
+            client.settings.statuses,
+            success=self.target_statuses,
+            failure=self.failure_statuses,
+            pending=self.pending_statuses,
+        )
         yield await self._wait(client)
 
     def _coalesced(self) -> bool:
@@ -156,6 +147,7 @@ class EnKashTransactionTrigger(BaseTrigger):
             else "one search per poll",
         )
         transient_failures = 0
+        result: PollResult | None
         due = time.time()  # the first poll at once: a restarted triggerer checks right away
         while True:
             deadline_reached = due >= self.end_time
@@ -190,33 +182,25 @@ class EnKashTransactionTrigger(BaseTrigger):
         watch = self.watch
         if isinstance(watch, TransactionWatch) and self._coalesced():
             early_s = self.poll_interval * EARLY_FRACTION if may_run_early else 0.0
-            return watch.classify(
-                await poll_coalesced(client, watch, due=due, early_s=early_s), self.statuses
-            )
+            records = await poll_coalesced(client, watch, due=due, early_s=early_s)
+            return watch.ignored_filter() if records is None else watch.classify(records, self.statuses)
         await asyncio.sleep(max(0.0, due - time.time()))
         return await arun_poll(watch.steps(self.statuses), client)
 
     def _terminal_event(self, result: PollResult) -> TriggerEvent | None:
-        if result.state is PollState.SUCCESS:
-            return self._event("success", result.message, result)
-        if result.state is PollState.FAILURE:
-            return self._event("failure", result.message, result)
-        if (
-            result.state is PollState.NOT_FOUND
-            and self.not_found_deadline is not None
-            and time.time() >= self.not_found_deadline
-        ):
-            return self._event(
-                "failure", f"{result.message}; gave up after the not-found grace period", result
-            )
-        return None
+        outcome = outcome_of(result, not_found_deadline=self.not_found_deadline)
+        if outcome is None:
+            return None
+        # not found after the grace period is a failure event; its ``state`` says not_found
+        status = Outcome.FAILURE if outcome is Outcome.NOT_FOUND else outcome
+        return self._event(status.value, ending_message(outcome, result), result)
 
     def _backoff_s(self, failures: int, retry_after: float | None) -> float:
-        backoff = self.poll_interval * min(2 ** (failures - 1), MAX_BACKOFF_FACTOR)
-        return max(backoff, retry_after or 0.0)
+        backoff = self.poll_interval * min(1 << (failures - 1), MAX_BACKOFF_FACTOR)
+        return max(backoff, float(retry_after or 0.0))
 
     def _event(self, status: str, message: str, result: PollResult | None = None) -> TriggerEvent:
-        return TriggerEvent(
+        return TriggerEvent(  # type: ignore[no-untyped-call]
             {
                 "status": status,
                 "state": None if result is None else result.state.value,
@@ -225,3 +209,16 @@ class EnKashTransactionTrigger(BaseTrigger):
                 "summary": None if result is None else result.summary,
             }
         )
+
+
+def _words(statuses: Iterable[str] | None) -> list[str] | None:
+    """Status words as a sorted upper-case list (None: the connection's)."""
+    return None if statuses is None else sorted({s.upper() for s in statuses})
+
+
+def _watch(watch: Watch | Mapping[str, Any] | None, legacy: dict[str, Any]) -> Watch:
+    if watch is None:
+        return make_watch(**legacy)
+    if legacy:
+        raise TypeError(f"pass either watch or the flattened watch fields, not both: {sorted(legacy)}")
+    return watch_from_dict(watch) if isinstance(watch, Mapping) else watch.validated()

@@ -14,7 +14,7 @@ import pytest
 from airflow_provider_enkash.async_client import AsyncEnKashClient
 from airflow_provider_enkash.coalesced_poll import poll_coalesced
 from airflow_provider_enkash.exceptions import EnKashHTTPError
-from airflow_provider_enkash.transaction_poll import TransactionWatch
+from airflow_provider_enkash.triggers.transaction_watch import TransactionWatch
 from airflow_provider_enkash.triggers.transactions import EnKashTransactionTrigger
 
 
@@ -55,34 +55,42 @@ def _searches_until_timeout(sandbox, ids: list[str], seconds: float) -> int:
     return _searches(sandbox) - before
 
 
-def test_serialize_is_the_init_arguments():
-    trigger = EnKashTransactionTrigger(
-        enkash_conn_id="enkash_payroll",
-        end_time=1_900_000_000,
-        poll_interval=30,
-        enkash_transaction_id="ECTR123",
-        enkash_card_id="EKC1234567",
-        target_statuses=["settled"],
-        not_found_deadline=1_800_000_000.5,
-    )
-    assert trigger.serialize() == (
+def test_a_trigger_stored_by_an_earlier_release_resumes_and_serializes_its_watch_as_one_value():
+    stored_kwargs = {  # what the previous release's serialize() wrote to the metadata database
+        "enkash_conn_id": "enkash_payroll",
+        "end_time": 1_900_000_000.0,
+        "poll_interval": 30.0,
+        "enkash_transaction_id": "ECTR123",
+        "pg_reference_number": None,
+        "enkash_card_id": "EKC1234567",
+        "txn_date_from": None,
+        "txn_date_to": None,
+        "user_id": None,
+        "company_id": None,
+        "card_account_id": None,
+        "target_statuses": ["SETTLED"],
+        "failure_statuses": ["FAILED", "REJECTED", "REVERSED"],
+        "not_found_deadline": 1_800_000_000.5,
+        "max_records_per_response": 1000,
+    }
+    assert EnKashTransactionTrigger(**stored_kwargs).serialize() == (
         "airflow_provider_enkash.triggers.transactions.EnKashTransactionTrigger",
         {
             "enkash_conn_id": "enkash_payroll",
             "end_time": 1_900_000_000.0,
+            "watch": {
+                "kind": "transaction",
+                "enkash_transaction_id": "ECTR123",
+                "pg_reference_number": None,
+                "enkash_card_id": "EKC1234567",
+                "company_id": None,
+                "card_account_id": None,
+            },
             "poll_interval": 30.0,
-            "enkash_transaction_id": "ECTR123",
-            "pg_reference_number": None,
-            "enkash_card_id": "EKC1234567",
-            "txn_date_from": None,
-            "txn_date_to": None,
-            "user_id": None,
-            "company_id": None,
-            "card_account_id": None,
             "target_statuses": ["SETTLED"],
             "failure_statuses": ["FAILED", "REJECTED", "REVERSED"],
+            "pending_statuses": None,
             "not_found_deadline": 1_800_000_000.5,
-            "max_records_per_response": 1000,
         },
     )
 

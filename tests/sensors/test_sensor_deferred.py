@@ -46,8 +46,14 @@ def test_deferral_round_trip_success(sandbox, load, card):
     before = time.time()
     trigger = _defer(sensor)
     _, kwargs = trigger.serialize()
-    assert kwargs["pg_reference_number"] == loaded.unique_reference_number
-    assert kwargs["enkash_card_id"] == card
+    assert kwargs["watch"] == {
+        "kind": "transaction",
+        "enkash_transaction_id": None,
+        "pg_reference_number": loaded.unique_reference_number,
+        "enkash_card_id": card,
+        "company_id": None,
+        "card_account_id": None,
+    }
     assert before + 29 < kwargs["end_time"] < time.time() + 31
     assert before + 11 < kwargs["not_found_deadline"] < time.time() + 13
     record = _complete(sensor, EnKashTransactionTrigger(**kwargs))

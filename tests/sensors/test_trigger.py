@@ -23,23 +23,57 @@ def _only_event(trigger) -> dict:
     return events[0].payload
 
 
-def test_serialize_round_trips():
+def test_serialize_is_the_watch_as_one_value_and_round_trips():
     trigger = _trigger(
         pg_reference_number="REF-1",
         enkash_card_id="EKC1234567",
         card_account_id="CASANDBOX1",
         target_statuses=["success", "SETTLED"],
         not_found_deadline=123.5,
+        end_time=1000.0,
     )
     classpath, kwargs = trigger.serialize()
     assert classpath == "airflow_provider_enkash.triggers.transactions.EnKashTransactionTrigger"
-    again = EnKashTransactionTrigger(**kwargs)
-    assert again.serialize() == (classpath, kwargs)
-    assert kwargs["target_statuses"] == ["SETTLED", "SUCCESS"]
+    assert kwargs == {
+        "enkash_conn_id": "enkash_default",
+        "end_time": 1000.0,
+        "watch": {
+            "kind": "transaction",
+            "enkash_transaction_id": None,
+            "pg_reference_number": "REF-1",
+            "enkash_card_id": "EKC1234567",
+            "company_id": None,
+            "card_account_id": "CASANDBOX1",
+        },
+        "poll_interval": 0.1,
+        "target_statuses": ["SETTLED", "SUCCESS"],
+        "failure_statuses": None,  # None: the connection's status words
+        "pending_statuses": None,
+        "not_found_deadline": 123.5,
+    }
+    assert EnKashTransactionTrigger(**kwargs).serialize() == (classpath, kwargs)
     window = _trigger(
-        txn_date_from="2025-01-01T00:00:00Z", txn_date_to="2025-01-02T00:00:00Z", user_id="EK123456"
+        txn_date_from="2025-01-01T05:30:00+05:30",
+        txn_date_to="2025-01-02T00:00:00Z",
+        user_id="EK123456",
+        end_time=1000.0,
     )
+    assert window.serialize()[1]["watch"] == {
+        "kind": "window",
+        "txn_date_from": "2025-01-01T00:00:00.000Z",
+        "txn_date_to": "2025-01-02T00:00:00.000Z",
+        "enkash_card_id": None,
+        "user_id": "EK123456",
+        "company_id": None,
+        "card_account_id": None,
+        "max_records_per_response": 1000,
+    }
     assert EnKashTransactionTrigger(**window.serialize()[1]).serialize() == window.serialize()
+
+
+def test_watch_and_flattened_fields_are_not_mixed():
+    with pytest.raises(TypeError, match="enkash_card_id"):
+        _trigger(watch={"kind": "transaction", "enkash_transaction_id": "ECTR1"}, enkash_card_id="EKC1234567")
 
 
 def test_success_event_carries_the_redacted_transaction(sandbox, load):

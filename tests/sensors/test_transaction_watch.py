@@ -7,12 +7,8 @@ from decimal import Decimal
 import pytest
 
 from airflow_provider_enkash.exceptions import EnKashValidationError
-from airflow_provider_enkash.transaction_poll import (
-    TransactionWatch,
-    WindowWatch,
-    make_watch,
-    redact_transaction,
-)
+from airflow_provider_enkash.triggers.poll_outcome import redact_transaction
+from airflow_provider_enkash.triggers.transaction_watch import TransactionWatch, WindowWatch, make_watch
 
 
 def test_redaction_drops_card_data_keeps_masked_and_stringifies_money():
@@ -89,3 +85,13 @@ def test_watch_kind_and_canonical_window():
         "2025-01-01T00:00:00.000Z",
         "2025-01-02T00:00:00.000Z",
     )
+
+
+def test_old_import_path_warns_and_still_works():
+    import importlib
+    import sys
+
+    sys.modules.pop("airflow_provider_enkash.transaction_poll", None)
+    with pytest.warns(DeprecationWarning, match="triggers.transaction_watch"):
+        old = importlib.import_module("airflow_provider_enkash.transaction_poll")
+    assert old.TransactionWatch is TransactionWatch
