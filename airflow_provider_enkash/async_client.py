@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import os
 import ssl
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
@@ -57,6 +58,7 @@ T = TypeVar("T")
 # httpcore scans every pooled connection (a socket check each) on every request, so one pool of 64
 # connections spends more CPU on that than on the request; pools of 8 keep the scan cheap.
 CONNECTIONS_PER_POOL = 8
+CONNECTION_REUSE_S = 30.0  # how long triggers of one loop share a resolved Airflow connection
 
 
 class PerLoop(Generic[T]):
@@ -104,6 +106,7 @@ class _LoopResources:
     token_locks: dict[TokenKey, asyncio.Lock] = field(default_factory=dict)
     client_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     proxies: dict[tuple[str, str], str | None] = field(default_factory=dict)
+    connections: dict[str, tuple[float, asyncio.Future[AsyncEnKashClient]]] = field(default_factory=dict)
 
 
 def _new_resources() -> _LoopResources:
@@ -136,7 +139,22 @@ class AsyncEnKashClient:
 
     @classmethod
     async def for_connection(cls, conn_id: str) -> AsyncEnKashClient:
-        """A client for Airflow connection ``conn_id``, resolved and masked without blocking the event loop."""
+        """A client for Airflow connection ``conn_id``, resolved and masked without blocking the event loop.
+
+        Triggers of one event loop share a resolution for ``CONNECTION_REUSE_S`` (30 s): a triggerer
+        restarting 1,000 triggers of one connection reads it once, not 1,000 times. A failed
+        resolution is not reused.
+        """
+        resources = _RESOURCES.get()
+        now = time.monotonic()
+        reused = resources.connections.get(conn_id)
+        if reused is None or reused[0] <= now or (reused[1].done() and reused[1].exception() is not None):
+            reused = (now + CONNECTION_REUSE_S, asyncio.ensure_future(cls._resolve(conn_id)))
+            resources.connections[conn_id] = reused
+        return await asyncio.shield(reused[1])  # a cancelled trigger leaves the resolution to the others
+
+    @classmethod
+    async def _resolve(cls, conn_id: str) -> AsyncEnKashClient:
         settings = settings_from_connection(await BaseHook.aget_connection(conn_id))
         await amask_secret(settings.password)
         await amask_secret(settings.client_secret)

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import os
 import resource
@@ -118,12 +119,23 @@ def _async_trigger_class() -> type:
 
 
 class _Monitor:
-    """Event-loop lag (a 50 ms ticker) and the most threads seen."""
+    """Event-loop lag (a 50 ms ticker), the most threads seen and the longest full garbage collection."""
 
     def __init__(self) -> None:
         self.lags: list[float] = []
         self.max_threads = threading.active_count()
         self.recording = False
+        self.gc_max_s = 0.0
+        self._gc_started = 0.0
+        gc.callbacks.append(self._gc)
+
+    def _gc(self, phase: str, info: dict[str, int]) -> None:
+        if info["generation"] != 2:
+            return
+        if phase == "start":
+            self._gc_started = time.perf_counter()
+        elif self.recording:
+            self.gc_max_s = max(self.gc_max_s, time.perf_counter() - self._gc_started)
 
     async def run(self) -> None:
         while True:
@@ -237,6 +249,7 @@ async def _child(spec: dict[str, Any]) -> dict[str, Any]:
         "lag_p50": _pct(sorted(monitor.lags), 50),
         "lag_p99": _pct(sorted(monitor.lags), 99),
         "lag_max": max(monitor.lags, default=None),
+        "gc_max": monitor.gc_max_s,
         "cpu_pct": 100 * cpu / window,
         "rss_mib": _peak_rss_mib(),
         "threads": monitor.max_threads,
@@ -432,7 +445,8 @@ def _print_cell(cell: Cell, results: dict[str, list[dict[str, Any]]]) -> None:
             f"| {label} | {impl} | {_fmt(_col(runs, 'polls_per_s'), 1)} ({runs[0]['ideal_polls_per_s']:.1f}) "
             f"| {_fmt(_col(runs, 'late_p50'))} | {_fmt(_col(runs, 'late_p99'))} | {_fmt(_col(runs, 'late_max'))} "
             f"| {_fmt(_col(runs, 'behind'), 0)} | {_fmt(_col(runs, 'lag_p99', 1000), 1)} "
-            f"| {_fmt(_col(runs, 'lag_max', 1000), 1)} | {_fmt(_col(runs, 'cpu_pct'), 1)} "
+            f"| {_fmt(_col(runs, 'lag_max', 1000), 1)} | {_fmt(_col(runs, 'gc_max', 1000), 0)} "
+            f"| {_fmt(_col(runs, 'cpu_pct'), 1)} "
             f"| {_fmt(_col(runs, 'rss_mib'), 0)} | {_fmt(_col(runs, 'threads'), 0)} "
             f"| {_fmt(_col(runs, 'searches_per_interval'), 1)} |",
             flush=True,
@@ -450,7 +464,9 @@ def _print_cell(cell: Cell, results: dict[str, list[dict[str, Any]]]) -> None:
                 parts.append(
                     f"burst time threads/{impl} {_ratio(base_s, _median(runs, 'all_first_polls_s'))}"
                 )
-            print(f"|  | {impl} vs threads (medians): {'; '.join(parts)} | | | | | | | | | | | |", flush=True)
+            print(
+                f"|  | {impl} vs threads (medians): {'; '.join(parts)} | | | | | | | | | | | | |", flush=True
+            )
 
 
 def _goal_lines(results: dict[Cell, dict[str, list[dict[str, Any]]]]) -> list[str]:
@@ -532,14 +548,15 @@ def main() -> None:
         ids = _pending_loads(conn, max(c.n for c in cells))
         print(
             f"## Trigger benchmark (issue 18: waiting sensors in the triggerer)\n\n{machine_line()}; "
+            f"load average at start {os.getloadavg()[0]:.1f}; "
             f"max_requests_in_flight {args.max_in_flight}, {args.repeats} repeat(s) per cell, each run a fresh "
             "process, order alternating; cells show min / median / max over the runs.\n"
         )
         print(
             "| scenario | impl | polls/s (ideal) | late p50 s | late p99 s | late max s | > 1 s behind "
-            "| loop lag p99 ms | loop lag max ms | CPU % core | peak RSS MiB | threads | searches/interval |"
+            "| loop lag p99 ms | loop lag max ms | full GC max ms | CPU % core | peak RSS MiB | threads | searches/interval |"
         )
-        print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+        print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
         all_results: dict[Cell, dict[str, list[dict[str, Any]]]] = {}
         for cell in cells:
             _admin(admin_url, "faults", {"clear": True})
@@ -568,6 +585,7 @@ def main() -> None:
                     print(f"  ({cell.label()} {impl} run {repeat + 1} done)", file=sys.stderr, flush=True)
             _print_cell(cell, results)
             all_results[cell] = results
+        print(f"\nLoad average at the end: {os.getloadavg()[0]:.1f} (1 min).", flush=True)
         if args.goals:
             print("\n" + "\n".join(_goal_lines(all_results)), flush=True)
     finally:

@@ -31,6 +31,7 @@ from airflow_provider_enkash.triggers.transaction_watch import (
 )
 
 DEFAULT_POLL_INTERVAL_S = 60.0
+PROGRESS_LOG_EVERY_S = 600.0  # 5,000 waiting triggers must not write 83 log lines a second
 MAX_BACKOFF_FACTOR = 8  # after repeated 429/5xx/connection errors, wait at most 8 poll intervals
 
 
@@ -147,6 +148,7 @@ class EnKashTransactionTrigger(BaseTrigger):
             else "one search per poll",
         )
         transient_failures = 0
+        last_line, last_logged = "", 0.0  # an unchanged status is logged at most every 10 minutes
         result: PollResult | None
         due = time.time()  # the first poll at once: a restarted triggerer checks right away
         while True:
@@ -172,9 +174,10 @@ class EnKashTransactionTrigger(BaseTrigger):
                 return self._event(
                     "timeout", f"{self.watch.describe()} did not settle before the deadline{last}", result
                 )
-            self.log.info(
-                "%s; next poll in %.1f s", result.message if result else self.watch.describe(), wait_s
-            )
+            line = result.message if result else self.watch.describe()
+            if line != last_line or time.time() - last_logged >= PROGRESS_LOG_EVERY_S:
+                self.log.info("%s; next poll in %.1f s", line, wait_s)
+                last_line, last_logged = line, time.time()
             due = time.time() + max(0.0, min(wait_s, self.end_time - time.time()))
 
     async def _poll(self, client: AsyncEnKashClient, *, due: float, may_run_early: bool) -> PollResult:

@@ -271,3 +271,26 @@ def test_redirects_are_not_followed(sandbox, hook):
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_triggers_of_one_loop_share_a_connection_but_not_a_failed_one(sandbox, load, monkeypatch):
+    import os
+
+    loaded = load()
+    sandbox.post("settle")
+
+    async def main() -> tuple[bool, list[dict[str, Any]], list[dict[str, Any]]]:
+        shared = await AsyncEnKashClient.for_connection("enkash_default") is (
+            await AsyncEnKashClient.for_connection("enkash_default")
+        )
+        missing = await _events_of(_trigger(enkash_conn_id="enkash_later", enkash_transaction_id="ECTR1"))
+        monkeypatch.setenv("AIRFLOW_CONN_ENKASH_LATER", os.environ["AIRFLOW_CONN_ENKASH_DEFAULT"])
+        defined = await _events_of(
+            _trigger(enkash_conn_id="enkash_later", enkash_transaction_id=loaded.enkash_transaction_id)
+        )
+        return shared, missing, defined
+
+    shared, missing, defined = asyncio.run(main())
+    assert shared
+    assert [e["status"] for e in missing] == ["error"]  # resolved again once it exists:
+    assert [e["status"] for e in defined] == ["success"]
