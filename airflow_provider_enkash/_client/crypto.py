@@ -15,6 +15,7 @@ import binascii
 import functools
 import hashlib
 import json
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -141,6 +142,25 @@ def open_envelope(body: Any, secret: str, *, key_derivation: str = "sha256") -> 
     if not is_envelope(body):
         return body
     text = decrypt_text(next(iter(body.values())), secret, key_derivation=key_derivation)
+    try:
+        return loads_payload(text)
+    except ValueError:
+        raise EnKashCryptoError("decrypted body is not JSON") from None
+
+
+# A wrapper as EnKash and the sandbox send it: one key, a base64 string (no escapes possible in base64).
+_WRAPPER_RE = re.compile(rb'\s*\{\s*"(?:request|response)"\s*:\s*"([A-Za-z0-9+/=]*)"\s*\}\s*')
+
+
+def open_body(content: bytes, secret: str, *, key_derivation: str = "sha256") -> Any:
+    """``open_envelope(loads_payload(content), ...)`` for a response body, without parsing the wrapper as JSON.
+
+    :raises ValueError: the body is not JSON. :raises EnKashCryptoError: the wrapper did not decrypt.
+    """
+    wrapper = _WRAPPER_RE.fullmatch(content)
+    if wrapper is None:
+        return open_envelope(loads_payload(content), secret, key_derivation=key_derivation)
+    text = decrypt_text(wrapper.group(1).decode("ascii"), secret, key_derivation=key_derivation)
     try:
         return loads_payload(text)
     except ValueError:

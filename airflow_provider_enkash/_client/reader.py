@@ -3,7 +3,9 @@
 The search is undocumented in the ways that matter for money: it may cap its
 answer silently, ignore a filter, or name the reference field differently.
 So one answer is read here, once, for every caller (loads, batches,
-reconcile): a reference look-up answers :data:`FOUND`, :data:`ABSENT` or
+reconcile, exports): whether an answer may be truncated is
+:func:`may_be_truncated`; a time window is read complete with :class:`WindowWalk`
+(the one window-halving algorithm); a reference look-up answers :data:`FOUND`, :data:`ABSENT` or
 :data:`UNKNOWN`, and it is *unknown* whenever the answer could hide the credit:
 
 - ``recordsCount`` is larger than the rows returned, or the rows reach the cap
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_enkash.exceptions import EnKashError, EnKashLoginRefused
@@ -176,3 +179,119 @@ def look_up_references(
             continue
         results.update(read_answer(answer, group, fields=settings.reference_fields, cap=settings.search_cap))
     return results
+
+
+# -- windows: the one window-halving algorithm ----------------------------------------------------
+
+MIN_SPAN = timedelta(milliseconds=1)  # requests carry milliseconds: the smallest window there is
+MAX_SPAN = timedelta(days=1)
+_TARGET_FILL = 0.75  # aim each sub-window at 3/4 of the cap: room for bursts
+
+
+class WindowTooDense(EnKashError):
+    """A one-millisecond window still answers a possibly truncated search: it cannot be split further.
+
+    :param start: the window's start (UTC).
+    :param returned: rows the last answer held.
+    """
+
+    def __init__(self, message: str, *, start: datetime, returned: int) -> None:
+        super().__init__(message)
+        self.start = start
+        self.returned = returned
+
+
+def window_middle(start: datetime, end: datetime) -> datetime | None:
+    """The millisecond-aligned middle of ``[start, end)``; None when the window cannot be split."""
+    middle = start + (end - start) / 2
+    middle -= timedelta(microseconds=middle.microsecond % 1000)
+    return middle if middle > start else None
+
+
+@dataclass(frozen=True)
+class WindowPart:
+    """One sub-window's answer as :class:`WindowWalk` read it.
+
+    :param start: sub-window start (UTC); :param end: its end.
+    :param records: the rows returned.
+    :param complete: False when the answer may be truncated: the sub-window is split and read again,
+        so ``records`` are not all of it.
+    """
+
+    start: datetime
+    end: datetime
+    records: list[dict[str, Any]]
+    complete: bool
+
+
+class WindowWalk:
+    """Walks ``[start, end)`` in sub-windows until every one has been read complete; no I/O.
+
+    Ask :meth:`next_window` for the sub-window to search (``txn_date_from``/``txn_date_to``), give
+    its answer (``{recordsCount, data}``) to :meth:`take`. An answer that may be truncated
+    (:func:`may_be_truncated`: ``recordsCount`` larger than the rows, or ``cap`` rows) is not
+    trusted: its sub-window is halved and read again, down to one millisecond, after which
+    :class:`WindowTooDense` is raised rather than rows dropped. After a complete sub-window the next
+    span aims at 3/4 of ``cap``, changing at most 2x per step, between 1 ms and 1 day. Adjacent
+    sub-windows share their boundary millisecond, so nothing is missed whether EnKash reads
+    ``txnDateTo`` as inclusive or exclusive (a row on the boundary may come twice).
+
+    :param start: window start, aware. :param end: window end, after ``start``.
+    :param cap: rows per answer at which an answer is taken as possibly truncated: the smaller of
+        the caller's limit and the connection's ``search_cap``.
+    :param first_span: span of the first sub-window (default: the whole window, at most 1 day).
+    """
+
+    def __init__(
+        self, start: datetime, end: datetime, *, cap: int, first_span: timedelta | None = None
+    ) -> None:
+        self.end = end
+        self.cap = cap
+        self.covered_until = start  # every row before it has been read
+        self._span = min(first_span or MAX_SPAN, end - start)
+        self._current: tuple[datetime, datetime] | None = None
+
+    def next_window(self) -> tuple[datetime, datetime] | None:
+        """The sub-window to search next, or None when the whole window has been read."""
+        if self.covered_until >= self.end:
+            return None
+        self._current = (self.covered_until, min(self.covered_until + self._span, self.end))
+        return self._current
+
+    def skip(self) -> None:
+        """The sub-window :meth:`next_window` gave was read another way (paged): move past it, same span."""
+        if self._current is None:
+            raise RuntimeError("skip() without next_window()")
+        self.covered_until, self._current = self._current[1], None
+
+    def take(self, answer: Mapping[str, Any]) -> WindowPart:
+        """Read the answer of the sub-window :meth:`next_window` gave.
+
+        :raises WindowTooDense: a one-millisecond sub-window answered a possibly truncated search.
+        """
+        if self._current is None:
+            raise RuntimeError("take() without next_window()")
+        (start, end), self._current = self._current, None
+        records = list(answer.get("data") or [])
+        if may_be_truncated(answer.get("recordsCount"), len(records), cap=self.cap):
+            middle = window_middle(start, end)
+            if middle is None:
+                raise WindowTooDense(
+                    f"the search still answers {len(records)} row(s) (cap {self.cap}, recordsCount="
+                    f"{answer.get('recordsCount')!r}) for the millisecond at {start.isoformat()}: it cannot be "
+                    "split further without dropping rows",
+                    start=start,
+                    returned=len(records),
+                )
+            self._span = middle - start
+            return WindowPart(start, end, records, complete=False)
+        self.covered_until = end
+        self._span = _next_span(end - start, len(records), self.cap)
+        return WindowPart(start, end, records, complete=True)
+
+
+def _next_span(span: timedelta, count: int, cap: int) -> timedelta:
+    """Span for the next sub-window: aim at 3/4 of the cap, change at most 2x per step."""
+    target = cap * _TARGET_FILL
+    factor = 2.0 if count == 0 else min(2.0, max(0.5, target / count))
+    return min(MAX_SPAN, max(MIN_SPAN, span * factor))

@@ -19,7 +19,7 @@ from requests.adapters import HTTPAdapter
 from urllib3.exceptions import LocationParseError
 from urllib3.util import parse_url
 
-from airflow_provider_enkash._client.crypto import dumps_payload, loads_payload, open_envelope, sealed_body
+from airflow_provider_enkash._client.crypto import dumps_payload, loads_payload, open_body, sealed_body
 from airflow_provider_enkash.exceptions import (
     EnKashBusinessError,
     EnKashConnectionError,
@@ -230,15 +230,13 @@ def read_envelope(
     :raises EnKashHTTPError: the body is not JSON or not an envelope.
     """
     try:
-        body = loads_payload(response.content)
+        envelope = open_body(response.content, secret, key_derivation=key_derivation)
+    except EnKashCryptoError as exc:
+        raise EnKashCryptoError(f"{operation}: {exc}") from None
     except ValueError:
         raise EnKashHTTPError(
             f"{operation}: response is not JSON", status=response.status_code, operation=operation
         ) from None
-    try:
-        envelope = open_envelope(body, secret, key_derivation=key_derivation)
-    except EnKashCryptoError as exc:
-        raise EnKashCryptoError(f"{operation}: {exc}") from None
     if not isinstance(envelope, dict) or not ({"code", "response_code"} & envelope.keys()):
         raise EnKashHTTPError(
             f"{operation}: response has no code/response_code envelope",

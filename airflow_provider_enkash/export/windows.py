@@ -1,13 +1,14 @@
 """Half-open export windows and reading one window from EnKash without losing records.
 
 EnKash documents no pagination for ``/transaction/all`` and may silently cap
-a response (REFERENCE.md section 9.17). :class:`WindowReader` therefore walks
-the window in sub-windows; a response that holds ``truncation_limit`` records
-(or reports a larger ``recordsCount``) is not trusted: its sub-window is
-halved and read again, down to one millisecond, after which the export fails
-rather than drop records. Sub-window spans adapt to the observed density so a
-busy day costs few wasted requests. When the API honours ``page``/``size``
-(``page_size`` set and confirmed on first use) a sub-window is paged instead.
+a response (REFERENCE.md section 9.17). :class:`WindowReader` reads a window
+through the transaction reader's :class:`~airflow_provider_enkash._client.reader.WindowWalk`:
+an answer holding ``min(truncation_limit, search_cap)`` records (the connection's
+``search_cap`` extra is the server's cap when it is lower), or reporting a larger
+``recordsCount``, is not trusted: its sub-window is halved and read again, down to
+one millisecond, after which the export fails rather than drop records. When the
+API honours ``page``/``size`` (``page_size`` set and confirmed on first use) a
+sub-window is paged instead.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from airflow_provider_enkash._client.reader import MAX_SPAN, MIN_SPAN, WindowTooDense, WindowWalk
 from airflow_provider_enkash.exceptions import EnKashValidationError
 from airflow_provider_enkash.export.errors import EnKashExportError
 from airflow_provider_enkash.export.timestamps import format_utc
@@ -27,10 +29,6 @@ if TYPE_CHECKING:
     from airflow_provider_enkash.hooks.enkash import EnKashHook
 
 log = logging.getLogger(__name__)
-
-MIN_SPAN = timedelta(milliseconds=1)
-MAX_SPAN = timedelta(days=1)
-_TARGET_FILL = 0.75  # aim each sub-window at 3/4 of the truncation limit: room for bursts
 
 
 @dataclass(frozen=True)
@@ -175,63 +173,52 @@ class WindowReader:
         self._last_reported: int | None = None  # recordsCount of the latest response, when an int
         self.covered_until: datetime | None = None  # everything before it has been read (progress lines)
 
+    @property
+    def cap(self) -> int:
+        """Rows per answer taken as possibly truncated: ``truncation_limit`` or the connection's lower ``search_cap``."""
+        return min(self.truncation_limit, self.hook.settings.search_cap)
+
     def batches(self, window: Window) -> Iterator[list[dict[str, Any]]]:
         """Yield the records of ``window`` in time order of sub-windows; every record at least once."""
-        cursor, span = window.start, min(self.initial_sub_window, window.span)
-        while cursor < window.end:
-            self.covered_until = cursor
-            sub = Window(cursor, min(cursor + span, window.end))
+        walk = WindowWalk(window.start, window.end, cap=self.cap, first_span=self.initial_sub_window)
+        while (bounds := walk.next_window()) is not None:
+            self.covered_until = walk.covered_until
+            sub = Window(*bounds)
             if self._paging is not False:
                 yield from self._pages(sub)
-                cursor = sub.end
+                walk.skip()
                 continue
-            records, truncated = self._search(sub)
-            if truncated:
-                span = self._bisect(sub)
+            try:
+                part = walk.take(self._search(sub))
+            except WindowTooDense as exc:
+                raise EnKashExportError(
+                    f"more than {walk.cap - 1} transactions in the millisecond at {format_utc(exc.start)}: "
+                    "cannot split further without dropping records; raise truncation_limit (and the "
+                    "connection's search_cap) if the API allows more per response, or enable page_size if it "
+                    "honours paging"
+                ) from None
+            if not part.complete:
+                self.stats.bisections += 1
+                log.debug("Response for %s - %s looks truncated; bisecting", sub.start, sub.end)
                 continue
-            self._count(records)
-            yield records
-            cursor, span = (
-                sub.end,
-                _next_span(sub.span, len(records), self.truncation_limit),
-            )
-
-    def _bisect(self, sub: Window) -> timedelta:
-        if sub.span <= MIN_SPAN:
-            raise EnKashExportError(
-                f"more than {self.truncation_limit - 1} transactions in the millisecond at {format_utc(sub.start)}: "
-                "cannot split further without dropping records; raise truncation_limit if the API allows more "
-                "per response, or enable page_size if it honours paging"
-            )
-        self.stats.bisections += 1
-        half = max(MIN_SPAN, (sub.span // 2) // MIN_SPAN * MIN_SPAN)
-        log.debug(
-            "Response for %s - %s looks truncated; bisecting to %s",
-            sub.start,
-            sub.end,
-            half,
-        )
-        return half
+            self._count(part.records)
+            yield part.records
 
     def _count(self, records: list[dict[str, Any]]) -> None:
         self.stats.sub_windows += 1
         self.stats.records += len(records)
 
-    def _search(self, sub: Window, page: int | None = None) -> tuple[list[dict[str, Any]], bool]:
+    def _search(self, sub: Window, page: int | None = None) -> dict[str, Any]:
         self.stats.requests += 1
         paged = {} if page is None else {"page": page, "size": self.page_size}
         result = self.hook.get_all_transactions(
             txn_date_from=sub.start, txn_date_to=sub.end, **paged, **self.search_filters
         )
-        records = result["data"]
         reported = result.get("recordsCount")
         self._last_reported = (
             reported if isinstance(reported, int) and not isinstance(reported, bool) else None
         )
-        total_exceeds = (
-            isinstance(reported, int) and not isinstance(reported, bool) and reported > len(records)
-        )
-        return records, len(records) >= self.truncation_limit or (page is None and total_exceeds)
+        return result
 
     def _pages(self, sub: Window) -> Iterator[list[dict[str, Any]]]:
         """Page through ``sub``. Until paging is confirmed, the first full page is held back and
@@ -240,7 +227,7 @@ class WindowReader:
         page, previous_first, held = 0, None, None
         fetched = yielded = 0  # records seen and pages handed out for this sub-window
         while True:
-            records, _ = self._search(sub, page)
+            records = self._search(sub, page)["data"]
             self.stats.pages += 1
             if len(records) > self.page_size or (
                 page > 0 and records and _first_id(records) == previous_first
@@ -266,7 +253,7 @@ class WindowReader:
             if len(records) < self.page_size:
                 fetched += len(records)
                 reported = self._last_reported
-                if (reported is not None and reported > fetched) or len(records) >= self.truncation_limit:
+                if (reported is not None and reported > fetched) or len(records) >= self.cap:
                     # the last page came back short of what EnKash says it holds: a cap below page_size
                     if yielded == 0 and not self._paging:
                         log.warning(
@@ -293,10 +280,3 @@ class WindowReader:
 def _first_id(records: list[dict[str, Any]]) -> Any:
     first = records[0]
     return first.get("enKashCardTransactionId") or first.get("enkashCardTransactionId")
-
-
-def _next_span(span: timedelta, count: int, limit: int) -> timedelta:
-    """Span for the next sub-window: aim at half the limit, change at most 2x per step."""
-    target = limit * _TARGET_FILL
-    factor = 2.0 if count == 0 else min(2.0, max(0.5, target / count))
-    return min(MAX_SPAN, max(MIN_SPAN, span * factor))
