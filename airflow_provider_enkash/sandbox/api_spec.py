@@ -325,7 +325,11 @@ SCHEMAS: dict[str, tuple[tuple[str, bool, Check], ...]] = {
         ("page", False, _whole(0)),
         ("size", False, _whole(1)),
     ),
-    "get_transaction_details": _SEARCH,
+    # the documented fields of Get Transaction Details (card and reference included) are required
+    "get_transaction_details": tuple(
+        (name, required or name in ENDPOINTS["get_transaction_details"].required, check)
+        for name, required, check in _SEARCH
+    ),
     "get_all_transactions": _SEARCH,
 }
 
@@ -333,7 +337,8 @@ SCHEMAS: dict[str, tuple[tuple[str, bool, Check], ...]] = {
 def validate(operation: str, body: Any, config: Any) -> None:
     """Raise :class:`RequestInvalid` for the first problem of ``body`` against ``operation``'s fields.
 
-    :param config: the sandbox config: ``request_date_format``, ``card_otp_actions``, ``strict_fields``.
+    :param config: the sandbox config: ``request_date_format``, ``card_otp_actions``, ``strict_fields``,
+        ``details_without_card`` (Get Transaction Details checked as the search filter, card optional).
     """
     if not isinstance(body, dict):
         raise RequestInvalid(400, "request", "the decrypted body must be a JSON object")
@@ -349,7 +354,8 @@ def validate(operation: str, body: Any, config: Any) -> None:
         raise RequestInvalid(
             422, "cardOtpAction", f"{body['cardOtpAction']!r} is not one of {', '.join(actions)}"
         )
-    for name, required, check in SCHEMAS[operation]:
+    lenient_details = operation == "get_transaction_details" and config.details_without_card
+    for name, required, check in SCHEMAS["get_all_transactions" if lenient_details else operation]:
         value = body.get(name)
         if value is None or value == "":
             if required:

@@ -103,6 +103,12 @@ class SandboxConfig:
     strict_fields: bool = _opt(
         False, "refuse (400) request fields the docs do not list for the operation", runtime=True
     )
+    details_without_card: bool = _opt(
+        False,
+        "accept Get Transaction Details (a pgReferenceNumber on /transaction/all) without enKashCardId, "
+        "as the search filter it shares its path with would; the docs require the card",
+        runtime=True,
+    )
     max_failed_logins: int = _opt(3, "consecutive wrong passwords that lock the user")
     accept_plaintext_requests: bool = _opt(False, "also accept unencrypted JSON request bodies", runtime=True)
     plaintext_responses: bool = _opt(

@@ -7,7 +7,8 @@ the payload. They run under ``State.lock`` (taken by :func:`run`) and raise
 Two pairs of operations share a path (endpoints.json): ``create_prepaid_card``
 and ``create_gift_card`` (a GIFT card account makes it the gift call), and
 ``get_transaction_details`` and ``get_all_transactions`` (a
-``pgReferenceNumber`` makes it the details call; one search serves both).
+``pgReferenceNumber`` makes it the details call, which requires ``enKashCardId`` as documented
+unless ``details_without_card``; one search serves both).
 """
 
 from __future__ import annotations

@@ -62,7 +62,7 @@ def test_drop_after_commit_is_the_double_spend_trap(client, sandbox, sandbox_ser
         client.load(card, 5, "F-COMMIT")
     assert _times_applied(sandbox, "F-COMMIT") == [1]  # the money moved although no answer came
     assert sandbox_server.state.card_balance(card) == 5
-    assert client.search(pgReferenceNumber="F-COMMIT")["recordsCount"] == 1
+    assert client.search(pgReferenceNumbers=["F-COMMIT"])["recordsCount"] == 1
     client.load(card, 5, "F-COMMIT")  # a blind resend double-spends (default duplicate policy)
     assert _times_applied(sandbox, "F-COMMIT") == [2]
 

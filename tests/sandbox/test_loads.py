@@ -25,7 +25,7 @@ def test_load_moves_money_and_is_searchable_by_reference(client, sandbox, sandbo
     assert payload["otbBalance"] == Decimal("250.75")
     assert sandbox_server.state.card_balance(card) == Decimal("250.75")
     assert sandbox_server.state.account_balance("CASANDBOX1") == Decimal("9999749.25")
-    (record,) = client.search(pgReferenceNumber="PAY-1")["data"]
+    (record,) = client.search(pgReferenceNumbers=["PAY-1"])["data"]
     assert record["enKashCardTransactionId"] == payload["enkashCardTxnId"]
     assert record["cardTransactionType"] == "CR" and record["type"] == "ALLOCATE_FUND"
     assert record["principalAmount"] == Decimal("250.75") and record["currency"] == "INR"
@@ -59,7 +59,7 @@ def test_duplicate_reference_is_applied_again_by_default(client, sandbox):
     assert second["payload"]["otbBalance"] == 20
     entry = _ledger(sandbox, "DUP-1")
     assert entry["times_applied"] == 2 and len(entry["transaction_ids"]) == 2
-    assert client.search(pgReferenceNumber="DUP-1")["recordsCount"] == 2
+    assert client.search(pgReferenceNumbers=["DUP-1"])["recordsCount"] == 2
 
 
 def test_duplicate_reference_rejected_in_reject_mode(client, sandbox):
@@ -102,10 +102,10 @@ def test_two_hundred_parallel_loads_keep_every_balance_exact(client, sandbox, sa
 def test_status_settles_lazily_after_the_delay(client, sandbox):
     sandbox.post("config", {"settle_delay_s": 0.3})
     client.load(client.new_card(), 5, "LAZY-1")
-    (record,) = client.search(pgReferenceNumber="LAZY-1")["data"]
+    (record,) = client.search(pgReferenceNumbers=["LAZY-1"])["data"]
     assert record["status"] == "CREATED"
     time.sleep(0.35)
-    (record,) = client.search(pgReferenceNumber="LAZY-1")["data"]
+    (record,) = client.search(pgReferenceNumbers=["LAZY-1"])["data"]
     assert record["status"] == "SUCCESS"
 
 
@@ -115,7 +115,7 @@ def test_admin_settle_settles_everything_now(client, sandbox):
     assert client.search(status="CREATED")["recordsCount"] == 1
     assert sandbox.post("settle")["settled"] == 1
     assert client.search(status="CREATED")["recordsCount"] == 0
-    assert client.search(pgReferenceNumber="SETTLE-1")["data"][0]["status"] == "SUCCESS"
+    assert client.search(pgReferenceNumbers=["SETTLE-1"])["data"][0]["status"] == "SUCCESS"
 
 
 def test_failed_load_returns_the_money_exactly_once(client, sandbox, sandbox_server):
@@ -127,7 +127,7 @@ def test_failed_load_returns_the_money_exactly_once(client, sandbox, sandbox_ser
     assert state.account_balance("CASANDBOX1") == before - 40
     time.sleep(0.25)
     for _ in range(3):  # every read settles, but the refund happens once
-        assert client.search(pgReferenceNumber="FAIL-1")["data"][0]["status"] == "FAILED"
+        assert client.search(pgReferenceNumbers=["FAIL-1"])["data"][0]["status"] == "FAILED"
         assert state.account_balance("CASANDBOX1") == before
         assert state.card_balance(card) == 0
     assert _ledger(sandbox, "FAIL-1")["statuses"] == ["FAILED"]
@@ -145,10 +145,10 @@ def test_late_change_reverses_a_settled_load_and_updates_modified_on(client, san
     )
     client.load(client.new_card(), 5, "LATE-1")
     time.sleep(0.15)
-    settled = client.search(pgReferenceNumber="LATE-1")["data"][0]
+    settled = client.search(pgReferenceNumbers=["LATE-1"])["data"][0]
     assert settled["status"] == "SUCCESS"
     time.sleep(0.35)
-    changed = client.search(pgReferenceNumber="LATE-1")["data"][0]
+    changed = client.search(pgReferenceNumbers=["LATE-1"])["data"][0]
     assert changed["status"] == "REVERSED"
     assert changed["modifiedOn"] > settled["modifiedOn"] > settled["createdOn"]
 
@@ -163,7 +163,7 @@ def test_late_change_reverses_a_settled_load_and_updates_modified_on(client, san
 def test_timestamp_formats(client, sandbox, style, pattern):
     sandbox.post("config", {"timestamp_format": style})
     client.load(client.new_card(), 5, f"TS-{style}")
-    record = client.search(pgReferenceNumber=f"TS-{style}")["data"][0]
+    record = client.search(pgReferenceNumbers=[f"TS-{style}"])["data"][0]
     for key in ("createdOn", "txnDate", "modifiedOn"):
         assert re.fullmatch(pattern, record[key]), record[key]
 

@@ -19,9 +19,9 @@ def test_search_lag_hides_a_committed_credit_for_n_seconds(client, sandbox):
     sandbox.post("config", {"search_lag_s": 1.0})
     assert client.load(card, 5, "LAG-1")["code"] == 0
     assert _times_applied(sandbox, "LAG-1") == [1]
-    assert client.search(pgReferenceNumber="LAG-1") == {"recordsCount": 0, "data": []}
+    assert client.search(pgReferenceNumbers=["LAG-1"]) == {"recordsCount": 0, "data": []}
     time.sleep(1.2)
-    assert client.search(pgReferenceNumber="LAG-1")["recordsCount"] == 1
+    assert client.search(pgReferenceNumbers=["LAG-1"])["recordsCount"] == 1
 
 
 @pytest.mark.parametrize(("mode", "seen"), [("queued_commit", "dropped"), ("queued_commit_503", 503)])
@@ -40,10 +40,10 @@ def test_queued_commit_applies_the_load_after_the_reply(client, sandbox, mode, s
         )
         assert response.status_code == 503
     assert _times_applied(sandbox, "QUEUED-1") == []
-    assert client.search(pgReferenceNumber="QUEUED-1")["recordsCount"] == 0
+    assert client.search(pgReferenceNumbers=["QUEUED-1"])["recordsCount"] == 0
     time.sleep(1.0)
     assert _times_applied(sandbox, "QUEUED-1") == [1]
-    assert client.search(pgReferenceNumber="QUEUED-1")["recordsCount"] == 1
+    assert client.search(pgReferenceNumbers=["QUEUED-1"])["recordsCount"] == 1
     assert sandbox.get("faults")["fired"] == {mode: 1}
 
 
@@ -56,14 +56,14 @@ def test_a_search_that_ignores_filters_returns_capped_unfiltered_rows(client, sa
     assert answer["recordsCount"] == 5
     assert [r["pgReferenceNumber"] for r in answer["data"]] == ["CAP-0", "CAP-1", "CAP-2"]
     sandbox.post("config", {"records_count": "returned"})
-    assert client.search(pgReferenceNumber="CAP-4")["recordsCount"] == 3
+    assert client.search(pgReferenceNumbers=["CAP-4"])["recordsCount"] == 3
 
 
 def test_records_can_carry_the_reference_under_another_field_name(client, sandbox):
     card = client.new_card()
     client.load(card, 5, "FIELD-1")
     sandbox.post("config", {"reference_field": "uniqueReferenceNumber"})
-    (record,) = client.search(pgReferenceNumber="FIELD-1")["data"]
+    (record,) = client.search(pgReferenceNumbers=["FIELD-1"])["data"]
     assert "pgReferenceNumber" not in record
     assert record["uniqueReferenceNumber"] == "FIELD-1"
 
@@ -73,7 +73,7 @@ def test_status_words_rename_statuses_in_records_and_filters(client, sandbox):
     client.load(card, 5, "WORD-1")
     sandbox.post("settle")
     sandbox.post("config", {"status_words": {"SUCCESS": "SUCCESSFUL", "FAILED": "FAILURE"}})
-    (record,) = client.search(pgReferenceNumber="WORD-1")["data"]
+    (record,) = client.search(pgReferenceNumbers=["WORD-1"])["data"]
     assert record["status"] == "SUCCESSFUL"
     assert client.search(status="SUCCESSFUL")["recordsCount"] == 1
     assert [e["statuses"] for e in sandbox.get("ledger")["loads"]] == [

@@ -252,3 +252,29 @@ def test_transaction_operations_share_one_search(client, sandbox, operation):
     assert result["recordsCount"] == 1 and result["data"][0]["pgReferenceNumber"] == "SHARED-1"
     assert sandbox.get("counters")["operations"][operation] == 1
     assert client.refused(operation, {**payload, "cardAccountId": "CANOSUCH1"}) == "Card account not found"
+
+
+def test_transaction_details_require_the_card_as_documented(client, sandbox):
+    """Get Transaction Details documents enKashCardId as required: a reference alone is a 400 naming it."""
+    card = client.new_card()
+    client.load(card, 5, "DETAILS-1")
+    response = client.post("get_transaction_details", {"pgReferenceNumber": "DETAILS-1"})
+    assert response.status_code == 400
+    assert client.envelope(response)["message"] == "enKashCardId: is required"
+    counters = sandbox.get("counters")
+    assert counters["operations"]["get_transaction_details"] == 1 and counters["statuses"]["400"] == 1
+    found = client.ok("get_transaction_details", {"enKashCardId": card, "pgReferenceNumber": "DETAILS-1"})
+    assert [r["pgReferenceNumber"] for r in found["data"]] == ["DETAILS-1"]
+
+
+def test_transaction_details_without_card_variant_searches_the_account(client, sandbox):
+    """``details_without_card``: the call is checked as the search filter it shares its path with."""
+    sandbox.post("config", {"details_without_card": True})
+    card = client.new_card()
+    client.load(card, 5, "DETAILS-2")
+    found = client.ok("get_transaction_details", {"pgReferenceNumber": "DETAILS-2"})
+    assert found["recordsCount"] == 1 and found["data"][0]["enkashCardId"] == card
+    assert client.ok("get_transaction_details", {"pgReferenceNumber": "NO-SUCH-REF"}) == {
+        "recordsCount": 0,
+        "data": [],
+    }

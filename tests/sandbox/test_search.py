@@ -119,5 +119,5 @@ def test_seeding_is_deterministic_and_balances_match_history(make_sandbox):
     )
     assert Decimal(net) == card.balance
     load = next(r for r in history if r["cardTransactionType"] == "CR")
-    (found,) = client.search(pgReferenceNumber=load["pgReferenceNumber"])["data"]
+    (found,) = client.search(pgReferenceNumbers=[load["pgReferenceNumber"]])["data"]
     assert found["enKashCardTransactionId"] == load["enKashCardTransactionId"]
