@@ -96,3 +96,43 @@ def load_dag(file_name: str, dag_id: str) -> Any:
     dags = [v for v in vars(module).values() if isinstance(v, DAG) and v.dag_id == dag_id]
     assert dags, f"{file_name} defines no DAG {dag_id!r}"
     return dags[0]
+
+
+# -- services the test command starts (PostgreSQL, Redis) ------------------------------------------
+
+SKIP_SERVICES_ENV = "ENKASH_TEST_SKIP_SERVICES"
+
+
+def service_address(env_var: str, service: str) -> str:
+    """The address ``scripts/test.sh`` exported in ``env_var``; fail the test when it is missing.
+
+    Only an explicit ``ENKASH_TEST_SKIP_SERVICES=1`` (plain ``pytest`` outside the test command) turns
+    the failure into a skip, so a test needing ``service`` never passes by not running.
+    """
+    address = os.environ.get(env_var)
+    if address:
+        return address
+    reason = f"{env_var} is not set: {service} is started by scripts/test.sh"
+    if os.environ.get(SKIP_SERVICES_ENV) == "1":
+        pytest.skip(f"{reason} ({SKIP_SERVICES_ENV}=1)")
+    pytest.fail(f"{reason}; run the suite with it, or set {SKIP_SERVICES_ENV}=1 to skip such tests")
+
+
+@pytest.fixture(scope="session")
+def postgres_uri() -> str:
+    """URI of the test command's PostgreSQL server, checked reachable (a failure, never a skip, in the suite)."""
+    uri = service_address("ENKASH_TEST_POSTGRES_URI", "PostgreSQL")
+    import psycopg
+
+    try:
+        with psycopg.connect(uri, connect_timeout=10) as connection:
+            connection.execute("SELECT 1")
+    except psycopg.Error as exc:
+        pytest.fail(f"PostgreSQL at ENKASH_TEST_POSTGRES_URI is unreachable: {exc}")
+    return uri
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    """URL of the test command's Redis server (the Celery broker)."""
+    return service_address("ENKASH_TEST_REDIS_URL", "Redis")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import uuid
 from decimal import Decimal
 
@@ -105,12 +104,8 @@ def test_sql_ledger_on_sqlite(tmp_path, monkeypatch):
     _check_ledger(SqlLedger("batch_sqlite"))
 
 
-@pytest.mark.skipif(
-    not os.environ.get("ENKASH_TEST_POSTGRES_URI"),
-    reason="needs scripts/test.sh's PostgreSQL",
-)
-def test_sql_ledger_on_postgres(monkeypatch):
-    monkeypatch.setenv("AIRFLOW_CONN_BATCH_PG", os.environ["ENKASH_TEST_POSTGRES_URI"])
+def test_sql_ledger_on_postgres(monkeypatch, postgres_uri):
+    monkeypatch.setenv("AIRFLOW_CONN_BATCH_PG", postgres_uri)
     _check_ledger(SqlLedger("batch_pg", table=f"ledger_{uuid.uuid4().hex[:8]}"))
 
 

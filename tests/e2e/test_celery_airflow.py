@@ -50,13 +50,6 @@ from airflow_provider_enkash.sandbox import Sandbox, SandboxConfig
 from scripts.airflow_stack import AirflowStack, CeleryOptions
 from tests.e2e.stack_runs import Runs, sandbox_admin, sandbox_hook, utc_midnight
 
-POSTGRES_URI = os.environ.get("ENKASH_TEST_POSTGRES_URI")
-REDIS_URL = os.environ.get("ENKASH_TEST_REDIS_URL")
-pytestmark = pytest.mark.skipif(
-    not (POSTGRES_URI and REDIS_URL),
-    reason="ENKASH_TEST_POSTGRES_URI / ENKASH_TEST_REDIS_URL not set (scripts/test.sh starts both servers)",
-)
-
 REPO = Path(__file__).resolve().parents[2]
 PAYROLL_DAG = "enkash_payroll_card_loads"
 EXPORT_DAG = "enkash_daily_transaction_export"
@@ -130,24 +123,23 @@ class CeleryRuns:
     data_uri: str
 
 
-def _sql_uri(database: str) -> str:
-    assert POSTGRES_URI
-    return f"{POSTGRES_URI.rsplit('/', 1)[0]}/{database}"
+def _sql_uri(server_uri: str, database: str) -> str:
+    return f"{server_uri.rsplit('/', 1)[0]}/{database}"
 
 
 @pytest.fixture(scope="module")
-def databases() -> Iterator[dict[str, str]]:
+def databases(postgres_uri: str) -> Iterator[dict[str, str]]:
     """Three fresh databases: Airflow's metadata, Celery's results, and the ledger + warehouse."""
     import psycopg2
 
     suffix = uuid.uuid4().hex[:8]
     names = {role: f"enkash_{role}_{suffix}" for role in ("airflow", "celery", "data")}
-    admin = psycopg2.connect(POSTGRES_URI)
+    admin = psycopg2.connect(postgres_uri)
     admin.autocommit = True
     with admin.cursor() as cursor:
         for name in names.values():
             cursor.execute(f"CREATE DATABASE {name}")
-    yield {role: _sql_uri(name) for role, name in names.items()}
+    yield {role: _sql_uri(postgres_uri, name) for role, name in names.items()}
     with admin.cursor() as cursor:
         for name in names.values():
             cursor.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
@@ -235,9 +227,9 @@ class _Killer:
 def celery_runs(
     celery_sandbox: Sandbox,
     databases: dict[str, str],
+    redis_url: str,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[CeleryRuns]:
-    assert POSTGRES_URI and REDIS_URL
     cards = [c["enkash_card_id"] for c in sandbox_admin(celery_sandbox, "cards")["cards"]]
     payroll_file = tmp_path_factory.mktemp("payroll") / "payroll.csv"
     payroll = _write_payroll(payroll_file, cards[:PAYROLL_CARDS])
@@ -272,7 +264,7 @@ def celery_runs(
         keep_home=bool(os.environ.get("ENKASH_E2E_KEEP_HOME")),
         database_uri=sql_alchemy["airflow"],
         celery=CeleryOptions(
-            broker_url=REDIS_URL,
+            broker_url=redis_url,
             result_backend=f"db+{sql_alchemy['celery']}",
             workers=WORKERS,
             concurrency=WORKER_SLOTS,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -81,12 +80,9 @@ def sqlite_warehouse(tmp_path, monkeypatch: pytest.MonkeyPatch) -> str:
 
 
 @pytest.fixture
-def postgres_warehouse(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, str]]:
+def postgres_warehouse(monkeypatch: pytest.MonkeyPatch, postgres_uri: str) -> Iterator[tuple[str, str]]:
     """(connection id, fresh table name) on the test PostgreSQL server; the table is dropped afterwards."""
-    uri = os.environ.get("ENKASH_TEST_POSTGRES_URI")
-    if not uri:
-        pytest.skip("ENKASH_TEST_POSTGRES_URI is not set (scripts/test.sh starts a PostgreSQL server)")
-    monkeypatch.setenv("AIRFLOW_CONN_ENKASH_PG", uri)
+    monkeypatch.setenv("AIRFLOW_CONN_ENKASH_PG", postgres_uri)
     table = f"enkash_txn_{uuid.uuid4().hex[:8]}"
     yield "enkash_pg", table
     from airflow.providers.postgres.hooks.postgres import PostgresHook

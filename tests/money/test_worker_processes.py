@@ -53,18 +53,16 @@ def _spec(rows, batch_id, ledger, try_number, **extra) -> dict:
 
 
 @pytest.fixture
-def pg_ledger_conn(monkeypatch):
-    uri = os.environ.get("ENKASH_TEST_POSTGRES_URI")
-    if uri:
-        monkeypatch.setenv("AIRFLOW_CONN_ENKASH_LEDGER_PG", uri)
+def pg_ledger_conn(monkeypatch, request, store):
+    """The SQL ledger's connection on the test command's PostgreSQL (for ``store == "sql"``)."""
+    if store == "sql":
+        monkeypatch.setenv("AIRFLOW_CONN_ENKASH_LEDGER_PG", request.getfixturevalue("postgres_uri"))
 
 
 @pytest.mark.parametrize("store", ["file", "sql"])
 def test_sigkill_with_loads_in_flight_then_rerun_pays_each_row_once(
     sandbox, hook, tmp_path, store, pg_ledger_conn
 ):
-    if store == "sql" and not os.environ.get("ENKASH_TEST_POSTGRES_URI"):
-        pytest.fail("ENKASH_TEST_POSTGRES_URI is not set (scripts/test.sh starts PostgreSQL)")
     ledger = (
         {"ledger_path": str(tmp_path / "ledger")}
         if store == "file"
@@ -113,8 +111,6 @@ def test_sigkill_with_loads_in_flight_then_rerun_pays_each_row_once(
 def test_two_overlapping_attempts_of_one_batch_cannot_both_send(
     sandbox, hook, tmp_path, store, pg_ledger_conn
 ):
-    if store == "sql" and not os.environ.get("ENKASH_TEST_POSTGRES_URI"):
-        pytest.fail("ENKASH_TEST_POSTGRES_URI is not set (scripts/test.sh starts PostgreSQL)")
     ledger = (
         {"ledger_path": str(tmp_path / "ledger")}
         if store == "file"
