@@ -78,7 +78,6 @@ COLUMNS: tuple[Column, ...] = (
 COLUMN_NAMES: tuple[str, ...] = tuple(c.name for c in COLUMNS)
 KEY_COLUMN = "enkash_transaction_id"
 TIME_COLUMN = "txn_date"
-AMOUNT_COLUMN = "principal_amount"
 _TXN_DATE = COLUMN_NAMES.index(TIME_COLUMN)
 
 
