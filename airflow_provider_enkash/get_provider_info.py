@@ -96,6 +96,70 @@ CONNECTION_EXTRA_FIELDS: dict[str, dict[str, Any]] = {
         "description": "Off: plain http:// is only accepted for 127.0.0.1/localhost (the sandbox).",
         "placeholder": "off",
     },
+    # Money safety (docs/money-safety.md): how a load reference is looked up before any resend. No schema
+    # defaults: an empty field means the provider's default, so a saved form never pins an old default.
+    "reference_fields": {
+        "label": "Reference fields (money safety)",
+        "schema": {"type": ["string", "null"]},
+        "description": (
+            "Comma-separated transaction fields that may carry a load's uniqueReferenceNumber, tried in order. "
+            "Empty: pgReferenceNumber,uniqueReferenceNumber. enkash-probe recommends a value."
+        ),
+        "placeholder": "pgReferenceNumber,uniqueReferenceNumber",
+    },
+    "search_cap": {
+        "label": "Search cap (money safety)",
+        "schema": {"type": ["integer", "null"], "minimum": 1},
+        "description": (
+            "Rows per search answer at which it counts as possibly truncated, so a look-up cannot prove a "
+            "load absent. Empty: 1000. Set it to EnKash's silent cap if the probe finds one."
+        ),
+        "placeholder": "1000",
+    },
+    "success_statuses": {
+        "label": "Success status words",
+        "schema": {"type": ["string", "null"]},
+        "description": (
+            "Comma-separated statuses meaning the money moved (loads, batches, reconcile, sensors). "
+            "Empty: SUCCESS. A word in none of the three lists is unclear, never success."
+        ),
+        "placeholder": "SUCCESS",
+    },
+    "failure_statuses": {
+        "label": "Failure status words",
+        "schema": {"type": ["string", "null"]},
+        "description": "Comma-separated statuses meaning nothing moved or it was undone. Empty: FAILED,REVERSED,REJECTED.",
+        "placeholder": "FAILED,REVERSED,REJECTED",
+    },
+    "pending_statuses": {
+        "label": "Pending status words",
+        "schema": {"type": ["string", "null"]},
+        "description": "Comma-separated statuses meaning accepted, not settled yet. Empty: CREATED,PENDING,PROCESSING.",
+        "placeholder": "CREATED,PENDING,PROCESSING",
+    },
+    "resend_quiet_period": {
+        "label": "Resend quiet period (seconds)",
+        "schema": {"type": ["number", "null"], "minimum": 0},
+        "description": (
+            "Seconds after a load with an unclear outcome before it may be resent, and only after two "
+            "spaced look-ups found it absent. Empty: 900 (15 minutes); operators may override it."
+        ),
+        "placeholder": "900",
+    },
+}
+
+# Extras read from the connection's Extra JSON only, not shown as form fields, and why.
+CODE_ONLY_EXTRAS: dict[str, str] = {
+    "paths": "a JSON object of per-operation path overrides",
+    "connect_timeout": "tuning: connect timeout, seconds (default 10)",
+    "refresh_leeway": "tuning: seconds before token expiry to refresh (default 60)",
+    "max_retries": "tuning: extra attempts of read calls (default 4)",
+    "max_retry_wait": "tuning: cap on one retry wait, seconds (default 30)",
+    "load_lookup_delay": "tuning: seconds before looking an unclear load up (default 2)",
+    "request_date_format": "an API unknown the probe settles (default millis)",
+    "response_timezone": "an API unknown the probe settles (default Asia/Kolkata)",
+    "max_load_amount": "a guard: largest load per call, rupees (default 1 crore)",
+    "reference_max_length": "a guard: longest load reference, characters (default 64)",
 }
 
 

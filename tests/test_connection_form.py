@@ -125,3 +125,46 @@ def test_a_real_api_host_defaults_to_the_uat_token_url(sandbox_server):
     conn["host"] = "https://pay-uat.enkash.in"
     settings = settings_from_connection(Connection.from_json(json.dumps(conn), conn_id="x"))
     assert settings.token_url == "https://ekpayout-uat.enkash.in/oauth/token"
+
+
+def test_every_extra_the_hook_reads_is_a_form_field_or_documented_code_only():
+    """The money-safety settings (issue 11) are form fields; the rest is listed, with a reason, as JSON-only
+    and appears so in docs/connection.md."""
+    from pathlib import Path
+
+    from airflow_provider_enkash.get_provider_info import CODE_ONLY_EXTRAS
+
+    form_fields = set(_conn_type()["conn-fields"])
+    assert form_fields | set(CODE_ONLY_EXTRAS) == KNOWN_EXTRAS, KNOWN_EXTRAS ^ (
+        form_fields | set(CODE_ONLY_EXTRAS)
+    )
+    assert not form_fields & set(CODE_ONLY_EXTRAS)
+    money_safety = {"reference_fields", "search_cap", "success_statuses", "failure_statuses", "pending_statuses",
+                    "resend_quiet_period"}  # fmt: skip
+    assert money_safety <= form_fields
+    doc = (Path(__file__).parents[1] / "docs" / "connection.md").read_text()
+    json_only_rows = [line for line in doc.splitlines() if line.startswith("| (JSON only)")]
+    for name in CODE_ONLY_EXTRAS:
+        assert any(f"`{name}`" in line for line in json_only_rows), name
+    for name in form_fields:
+        assert any(
+            f"| `{name}` |" in line for line in doc.splitlines() if not line.startswith("| (JSON only)")
+        ), name
+
+
+def test_money_safety_fields_as_the_form_saves_them(sandbox_server):
+    """Text as the form saves it (with the field prefix) reaches the settings loads and look-ups read."""
+    base = json.loads(connection_json(sandbox_server))
+    form = {"reference_fields": "uniqueReferenceNumber, pgReferenceNumber", "search_cap": "50",
+            "success_statuses": "SUCCESSFUL", "failure_statuses": "FAILURE,FAILED", "pending_statuses": "QUEUED",
+            "resend_quiet_period": "120"}  # fmt: skip
+    extra = {**base["extra"], **{f"extra__enkash__{name}": value for name, value in form.items()}}
+    settings = settings_from_connection(Connection(conn_id="enkash_default", conn_type="enkash",
+                                                   host=base["host"], login=base["login"],
+                                                   password=base["password"], extra=json.dumps(extra)))  # fmt: skip
+    assert settings.reference_fields == ("uniqueReferenceNumber", "pgReferenceNumber")
+    assert settings.search_cap == 50
+    assert settings.resend_quiet_period_s == 120.0
+    assert settings.statuses.success == {"SUCCESSFUL"}
+    assert settings.statuses.failure == {"FAILURE", "FAILED"}
+    assert settings.statuses.pending == {"QUEUED"}
