@@ -22,7 +22,9 @@ pay_period (guard) -> validate -> optional human approval -> chunked loads (``.e
   shows the plan's rows and rupee total.
 - **load** runs one mapped task per chunk of ``CHUNK_SIZE`` rows, so on Celery or Kubernetes the batch
   spreads over workers; each task loads its rows 8 at a time through one hook and writes the ledger.
-- **reconcile** looks every ledger reference up at EnKash; **report** writes ``report.csv`` (every
+- **reconcile** looks every ledger reference up at EnKash, again every ``SETTLE_POLL_S`` while credits
+  are still pending (accepted, not settled: they may still fail), for up to ``SETTLE_TIMEOUT_S``;
+  **report** writes ``report.csv`` (every
   row, its outcome and EnKash transaction id) and ``needs_action.csv`` (rows not known to be paid,
   in the payroll file's own columns, ready to be fixed and re-submitted for the same pay period)
   beside the ledger, emits an event of the ``enkash_payroll_ledger`` asset, and fails on any row
@@ -34,7 +36,8 @@ folder (use it when workers do not share a disk, e.g. on Celery or Kubernetes);
 ``ENKASH_PAYROLL_CHUNK_SIZE`` sets the rows per mapped load task (default 500);
 ``ENKASH_PAYROLL_RETRY_DELAY_S`` the seconds before a failed task's retry (default 120);
 ``ENKASH_PAYROLL_LEASE_TTL_S`` how long a chunk's lease outlives a dead worker before a retry may
-take the chunk over (default 300).
+take the chunk over (default 300); ``ENKASH_PAYROLL_SETTLE_TIMEOUT_S`` and ``ENKASH_PAYROLL_SETTLE_POLL_S``
+how long reconcile waits for pending credits to settle (default 1800) and how often it looks (default 30).
 
 Demo against the sandbox (the sample file's cards are the 12 cards the sandbox seeds with
 ``--seed-cards 12`` and the default random seed)::
@@ -76,6 +79,9 @@ CHUNK_SIZE = int(os.environ.get("ENKASH_PAYROLL_CHUNK_SIZE", "500"))
 LEDGER_CONN_ID = os.environ.get("ENKASH_PAYROLL_LEDGER_CONN_ID") or None
 RETRY_DELAY = timedelta(seconds=float(os.environ.get("ENKASH_PAYROLL_RETRY_DELAY_S", "120")))
 LEASE_TTL_S = float(os.environ.get("ENKASH_PAYROLL_LEASE_TTL_S", "300"))
+# Reconcile waits while credits are accepted but not settled (a pending credit may still fail).
+SETTLE_TIMEOUT_S = float(os.environ.get("ENKASH_PAYROLL_SETTLE_TIMEOUT_S", "1800"))
+SETTLE_POLL_S = float(os.environ.get("ENKASH_PAYROLL_SETTLE_POLL_S", "30"))
 MAX_PER_CARD = "200000.00"  # rupees one employee may receive in one payroll run
 MAX_BATCH_TOTAL = "5000000.00"  # rupees one payroll run may move
 CURRENT_PERIOD = "current"
@@ -228,9 +234,10 @@ def enkash_payroll_card_loads():
 
     @task(trigger_rule="all_done")
     def reconcile(batch: str) -> dict:
-        """Compare every ledger row with EnKash's transactions by reference."""
+        """Compare every ledger row with EnKash's transactions by reference, once no credit is pending
+        (or ``SETTLE_TIMEOUT_S`` has passed: a credit still pending then needs action)."""
         from airflow_provider_enkash.batch.ledger import open_ledger
-        from airflow_provider_enkash.batch.reconcile import reconcile_ledger
+        from airflow_provider_enkash.batch.reconcile import reconcile_when_settled
         from airflow_provider_enkash.hooks.enkash import EnKashHook
 
         params = get_current_context()["params"]
@@ -240,7 +247,12 @@ def enkash_payroll_card_loads():
         )
         return {
             "batch_id": batch,
-            **reconcile_ledger(EnKashHook(), ledger.read(batch).values()),
+            **reconcile_when_settled(
+                EnKashHook(),
+                ledger.read(batch).values(),
+                settle_timeout_s=SETTLE_TIMEOUT_S,
+                poll_interval_s=SETTLE_POLL_S,
+            ),
         }
 
     @task(trigger_rule="all_done", outlets=[PAYROLL_LEDGER])

@@ -11,6 +11,9 @@ Status words come from the connection (``success_statuses``, ...). Verdicts:
 - ``not_loaded``: the ledger says failed or unknown and EnKash has nothing (consistent; retry the batch);
 - ``duplicate``: the reference was credited more than once;
 - ``amount_mismatch``: the credit's amount differs from the ledger's;
+- ``pending_at_enkash``: the ledger says settled, EnKash holds the credit in a pending status
+  (e.g. ``CREATED``): accepted, not settled, it may still fail. Not consistent: reconcile after
+  settlement (:func:`reconcile_when_settled` waits for it);
 - ``failed_at_enkash``: the credit settled in a failure status (e.g. ``FAILED``, ``REVERSED``);
 - ``unknown_status``: the credit's status word is neither a success, failure nor pending word;
 - ``unknown_at_enkash``: EnKash's answers could hide the credit even one reference at a time.
@@ -18,13 +21,15 @@ Status words come from the connection (``success_statuses``, ...). Verdicts:
 
 from __future__ import annotations
 
+import logging
+import time
 from collections import Counter
 from collections.abc import Iterable
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_enkash.batch.outcomes import RowOutcome
-from airflow_provider_enkash.statuses import FAILURE, UNKNOWN_STATUS, StatusSets
+from airflow_provider_enkash.statuses import FAILURE, PENDING, UNKNOWN_STATUS, StatusSets
 from airflow_provider_enkash.transaction_reader import (
     ReferenceLookup,
     look_up_reference,
@@ -34,9 +39,13 @@ from airflow_provider_enkash.transaction_reader import (
 if TYPE_CHECKING:
     from airflow_provider_enkash.hooks.enkash import EnKashHook
 
+log = logging.getLogger(__name__)
+
 DEFAULT_GROUP_SIZE = 200
 REPORT_ROWS = 50
 CONSISTENT = frozenset({"matched", "not_loaded"})
+PENDING_AT_ENKASH = "pending_at_enkash"
+DEFAULT_SETTLE_POLL_S = 30.0
 
 
 def _credits_by_reference(
@@ -68,7 +77,9 @@ def _verdict(entry: RowOutcome, lookup: ReferenceLookup, statuses: StatusSets) -
         return "failed_at_enkash"
     if kind == UNKNOWN_STATUS:
         return "unknown_status"
-    return "matched" if entry.settled else "moved_but_not_settled_in_ledger"
+    if not entry.settled:
+        return "moved_but_not_settled_in_ledger"
+    return PENDING_AT_ENKASH if kind == PENDING else "matched"
 
 
 def reconcile_ledger(
@@ -122,3 +133,29 @@ def reconcile_ledger(
         "settled_amount_at_enkash": str(at_enkash),
         "problems": problems[:REPORT_ROWS],
     }
+
+
+def reconcile_when_settled(
+    hook: EnKashHook,
+    entries: Iterable[RowOutcome],
+    *,
+    settle_timeout_s: float,
+    poll_interval_s: float = DEFAULT_SETTLE_POLL_S,
+    statuses: StatusSets | None = None,
+    group_size: int = DEFAULT_GROUP_SIZE,
+) -> dict[str, Any]:
+    """:func:`reconcile_ledger`, repeated every ``poll_interval_s`` seconds (default 30) while credits are
+    still pending at EnKash, for at most ``settle_timeout_s`` seconds; credits still pending then stay
+    ``pending_at_enkash`` problems. A credit accepted a moment ago is not yet money paid."""
+    entries = list(entries)
+    deadline = time.monotonic() + settle_timeout_s
+    while True:
+        result = reconcile_ledger(hook, entries, statuses=statuses, group_size=group_size)
+        waiting = result["verdicts"].get(PENDING_AT_ENKASH, 0)
+        left = deadline - time.monotonic()
+        if not waiting or left <= 0:
+            return result
+        log.info(
+            "%d credit(s) still pending at EnKash; reconciling again in %.0f s", waiting, poll_interval_s
+        )
+        time.sleep(min(poll_interval_s, left))
