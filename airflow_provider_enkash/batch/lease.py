@@ -1,15 +1,19 @@
-"""One live attempt per batch: a lease in the ledger store (DESIGN.md decision 1).
+"""One live attempt per row of a batch: a lease per batch id in the ledger store (DESIGN.md decision 1).
 
-Before anything is sent, an attempt claims the lease of its batch (or batch chunk). A second
-attempt while the lease is live fails fast, naming the holder (:class:`EnKashLeaseHeld`). A lease
-lives ``ttl_s`` seconds past its holder's last heartbeat; the holder renews it while it works and
-releases it when it stops or defers. An expired lease (a killed worker) may be taken over:
-:attr:`LeaseClaim.took_over` tells the new holder to treat every row still marked ``sending`` as
-unclear.
+Before anything is sent, an attempt claims the lease of its batch id for its :class:`LeaseScope`: the
+plan it belongs to (``<dag_id>/<run_id>/<task_id>``: the mapped chunks of one plan share it) and the
+source row numbers it covers. Two live attempts of one batch id exclude each other unless they belong
+to the same plan *and* cover disjoint rows, so the chunks of one plan load in parallel while a manual
+run chunked differently, another DAG with the same batch id, or a zombie try next to its retry fail
+fast naming the holder (:class:`EnKashLeaseHeld`).
 
-- SQL: a claims table (``<ledger table>_leases``) with the lease key as primary key; a claim is
-  an INSERT, a take-over an UPDATE guarded by the old holder and expiry (compare-and-swap).
-- Files: a lock file per batch folder, claimed under an exclusive ``flock``; local files only.
+A holder lives ``ttl_s`` seconds past its last heartbeat; it renews while it works and releases when
+it stops or defers. An expired holder (a killed worker) whose rows overlap a new attempt's is taken
+over: :attr:`LeaseClaim.took_over` names it. The lease of a batch is one record, changed atomically:
+
+- SQL: a row per batch id in ``<ledger table>_batch_leases`` (holders as JSON, a version number),
+  changed by compare-and-swap on the version.
+- Files: ``lease.lock`` in the batch folder, changed under an exclusive ``flock``; local files only.
   Object stores cannot give that guarantee through fsspec, so they are refused: use a SQL ledger.
 """
 
@@ -23,16 +27,22 @@ import socket
 import threading
 import time
 import uuid
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from airflow_provider_enkash.exceptions import EnKashConfigError, EnKashError
 
 DEFAULT_LEASE_TTL_S = 300.0
+_CAS_ATTEMPTS = 50
+
+Holders = dict[str, dict[str, Any]]
+"""A batch's lease record: owner -> ``{"plan", "rows": [first, last], "expires_at"}``."""
 
 
 class EnKashLeaseHeld(EnKashError):
-    """Another live attempt holds the batch's lease; nothing was sent. Retried by Airflow as usual.
+    """Another live attempt holds rows of the batch this one would load; nothing was sent. Retried by
+    Airflow as usual.
 
     :param holder: who holds it. :param expires_at: Unix time (s) it expires unless renewed.
     """
@@ -44,8 +54,22 @@ class EnKashLeaseHeld(EnKashError):
 
 
 @dataclass(frozen=True)
+class LeaseScope:
+    """What an attempt may send: the rows numbered ``first_row``..``last_row`` of plan ``plan``."""
+
+    plan: str
+    first_row: int
+    last_row: int
+
+    def excludes(self, holder: dict[str, Any]) -> bool:
+        """True when ``holder`` could send a row this scope could send (another plan, or overlapping rows)."""
+        first, last = holder["rows"]
+        return holder["plan"] != self.plan or not (last < self.first_row or self.last_row < first)
+
+
+@dataclass(frozen=True)
 class LeaseClaim:
-    """A held lease. :param took_over: the previous holder's lease had expired (it died)."""
+    """A held lease. :param took_over: an expired holder of overlapping rows (it died) was replaced."""
 
     key: str
     owner: str
@@ -68,8 +92,35 @@ def _held(key: str, holder: str, expires_at: float) -> EnKashLeaseHeld:
     )
 
 
+def claimed(
+    holders: Holders, *, key: str, owner: str, scope: LeaseScope, ttl_s: float
+) -> tuple[Holders, LeaseClaim]:
+    """``holders`` with ``owner`` added for ``scope``; raises :class:`EnKashLeaseHeld` for a live conflict.
+
+    Expired holders of overlapping rows are dropped (taken over); other expired holders stay until an
+    attempt of their rows takes them over, so it learns whom it replaces.
+    """
+    now = time.time()
+    conflicting = {o: h for o, h in holders.items() if o != owner and scope.excludes(h)}
+    live = [(o, h) for o, h in conflicting.items() if h["expires_at"] > now]
+    if live:
+        holder, record = live[0]
+        raise _held(key, holder, record["expires_at"])
+    kept = {o: h for o, h in holders.items() if o not in conflicting}
+    kept[owner] = {"plan": scope.plan, "rows": [scope.first_row, scope.last_row], "expires_at": now + ttl_s}
+    previous = next(iter(conflicting), None)
+    return kept, LeaseClaim(key, owner, took_over=previous is not None, previous_owner=previous)
+
+
+class LeaseStore(Protocol):
+    """One lease record per batch id, read and replaced atomically."""
+
+    def update(self, key: str, change: Callable[[Holders], Holders]) -> Holders:
+        """Apply ``change`` to the record of ``key`` atomically; return the new record."""
+
+
 class FileLeaseStore:
-    """Leases as small JSON lock files, claimed under ``flock`` (local filesystems only)."""
+    """Leases as small JSON lock files, changed under ``flock`` (local filesystems only)."""
 
     def __init__(self, folder_of: Any, *, protocol: str) -> None:
         if protocol not in ("file", "local", ""):
@@ -79,168 +130,143 @@ class FileLeaseStore:
             )
         self._folder_of = folder_of
 
-    def _path(self, key: str) -> str:
+    @contextlib.contextmanager
+    def _locked(self, key: str) -> Iterator[Any]:
         folder = self._folder_of(key)
         folder.mkdir(parents=True, exist_ok=True)
-        return os.path.join(folder.path, "lease.lock")
-
-    @contextlib.contextmanager
-    def _locked(self, key: str) -> Any:
-        fd = os.open(self._path(key), os.O_RDWR | os.O_CREAT, 0o644)
+        fd = os.open(os.path.join(folder.path, "lease.lock"), os.O_RDWR | os.O_CREAT, 0o644)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
             with os.fdopen(os.dup(fd), "r+", encoding="utf-8") as handle:
-                text = handle.read()
-                current = json.loads(text) if text.strip() else None
-
-                def write(record: dict[str, Any] | None) -> None:
-                    handle.seek(0)
-                    handle.truncate()
-                    if record is not None:
-                        handle.write(json.dumps(record))
-                    handle.flush()
-                    os.fsync(handle.fileno())
-
-                yield current, write
+                yield handle
         finally:
             os.close(fd)  # closing the descriptor drops the flock
 
-    def claim(self, key: str, owner: str, ttl_s: float) -> LeaseClaim:
-        with self._locked(key) as (current, write):
-            now = time.time()
-            if current and current["owner"] != owner and current["expires_at"] > now:
-                raise _held(key, current["owner"], current["expires_at"])
-            took_over = bool(current) and current["owner"] != owner
-            write({"owner": owner, "expires_at": now + ttl_s, "heartbeat_at": now})
-            return LeaseClaim(key, owner, took_over, current["owner"] if took_over else None)
-
-    def renew(self, key: str, owner: str, ttl_s: float) -> bool:
-        with self._locked(key) as (current, write):
-            if not current or current["owner"] != owner:
-                return False
-            now = time.time()
-            write({"owner": owner, "expires_at": now + ttl_s, "heartbeat_at": now})
-            return True
-
-    def release(self, key: str, owner: str) -> None:
-        with self._locked(key) as (current, write):
-            if current and current["owner"] == owner:
-                write(None)
+    def update(self, key: str, change: Callable[[Holders], Holders]) -> Holders:
+        with self._locked(key) as handle:
+            text = handle.read()
+            holders = change(json.loads(text) if text.strip() else {})
+            handle.seek(0)
+            handle.truncate()
+            handle.write(json.dumps(holders))
+            handle.flush()
+            os.fsync(handle.fileno())
+            return holders
 
 
 class SqlLeaseStore:
-    """Leases in a claims table: ``lease_key`` primary key, ``owner``, ``expires_at``, ``heartbeat_at``."""
+    """Leases in a table: ``batch_id`` primary key, ``holders`` (JSON), ``version`` (compare-and-swap)."""
 
     def __init__(self, db_hook_of: Any, table: str) -> None:
         self._db_hook_of = db_hook_of
         self.table = table
         self._created = False
 
-    def _conn(self) -> Any:
+    def _hook(self) -> Any:
         hook = self._db_hook_of()
         if not self._created:
             hook.run(
-                f"CREATE TABLE IF NOT EXISTS {self.table} (lease_key VARCHAR(255) NOT NULL PRIMARY KEY, "
-                "owner VARCHAR(512) NOT NULL, expires_at DOUBLE PRECISION NOT NULL, heartbeat_at DOUBLE PRECISION NOT NULL)"
+                f"CREATE TABLE IF NOT EXISTS {self.table} (batch_id VARCHAR(255) NOT NULL PRIMARY KEY, "
+                "holders TEXT NOT NULL, version INTEGER NOT NULL)"
             )
             self._created = True
         return hook
 
     def _execute(self, sql: str, parameters: tuple[Any, ...]) -> int:
         """Run one statement in its own transaction; return the rows it changed (raises on a key clash)."""
-        hook = self._conn()
-        sql = sql.replace("?", hook.placeholder)
+        hook = self._hook()
         with contextlib.closing(hook.get_conn()) as conn:
             try:
                 with contextlib.closing(conn.cursor()) as cursor:
-                    cursor.execute(sql, parameters)
-                    changed = cursor.rowcount
+                    cursor.execute(sql.replace("?", hook.placeholder), parameters)
+                    changed: int = cursor.rowcount
                 conn.commit()
             except Exception:
                 conn.rollback()
                 raise
         return changed
 
-    def _current(self, key: str) -> tuple[str, float] | None:
-        hook = self._conn()
-        rows = hook.get_records(
-            f"SELECT owner, expires_at FROM {self.table} WHERE lease_key = {hook.placeholder}",
-            parameters=(key,),
-        )
-        return (rows[0][0], float(rows[0][1])) if rows else None
-
-    def claim(self, key: str, owner: str, ttl_s: float) -> LeaseClaim:
-        now = time.time()
-        try:
-            self._execute(
-                f"INSERT INTO {self.table} (lease_key, owner, expires_at, heartbeat_at) VALUES (?, ?, ?, ?)",
-                (key, owner, now + ttl_s, now),
+    def update(self, key: str, change: Callable[[Holders], Holders]) -> Holders:
+        for _ in range(_CAS_ATTEMPTS):
+            hook = self._hook()
+            rows = hook.get_records(
+                f"SELECT holders, version FROM {self.table} WHERE batch_id = {hook.placeholder}",
+                parameters=(key,),
             )
-            return LeaseClaim(key, owner, took_over=False)
-        except Exception:  # noqa: BLE001 - a key clash in any driver's words: read who holds it
-            current = self._current(key)
-            if current is None:
-                raise
-        holder, expires_at = current
-        if holder != owner and expires_at > now:
-            raise _held(key, holder, expires_at)
-        changed = self._execute(
-            f"UPDATE {self.table} SET owner = ?, expires_at = ?, heartbeat_at = ? "
-            "WHERE lease_key = ? AND owner = ? AND expires_at = ?",
-            (owner, now + ttl_s, now, key, holder, expires_at),
-        )
-        if changed != 1:  # someone else took it over between our read and our update
-            current = self._current(key)
-            raise _held(key, *(current or (holder, expires_at)))
-        took_over = holder != owner and holder != ""
-        return LeaseClaim(key, owner, took_over, holder if took_over else None)
-
-    def renew(self, key: str, owner: str, ttl_s: float) -> bool:
-        now = time.time()
-        return (
-            self._execute(
-                f"UPDATE {self.table} SET expires_at = ?, heartbeat_at = ? WHERE lease_key = ? AND owner = ?",
-                (now + ttl_s, now, key, owner),
+            if not rows:
+                holders = change({})
+                with contextlib.suppress(Exception):  # a key clash in any driver's words: read again
+                    self._execute(
+                        f"INSERT INTO {self.table} (batch_id, holders, version) VALUES (?, ?, 1)",
+                        (key, json.dumps(holders)),
+                    )
+                    return holders
+                continue
+            holders = change(json.loads(rows[0][0]))
+            changed = self._execute(
+                f"UPDATE {self.table} SET holders = ?, version = version + 1 WHERE batch_id = ? AND version = ?",
+                (json.dumps(holders), key, int(rows[0][1])),
             )
-            == 1
-        )
-
-    def release(self, key: str, owner: str) -> None:
-        # an empty owner with expiry 0: free, and not a dead holder to take over from
-        self._execute(
-            f"UPDATE {self.table} SET owner = '', expires_at = 0 WHERE lease_key = ? AND owner = ?",
-            (key, owner),
-        )
+            if changed == 1:
+                return holders
+        raise EnKashError(f"batch {key!r}: the lease record kept changing under {_CAS_ATTEMPTS} attempts")
 
 
 class HeldLease:
     """A claimed lease, renewed every ``ttl_s / 3`` in a daemon thread until :meth:`release`.
 
     :param store: a :class:`FileLeaseStore` or :class:`SqlLeaseStore`.
+    :param key: the batch id. :param scope: the plan and rows this attempt may send.
     """
 
-    def __init__(self, store: Any, key: str, owner: str, *, ttl_s: float = DEFAULT_LEASE_TTL_S) -> None:
+    def __init__(
+        self,
+        store: LeaseStore,
+        key: str,
+        owner: str,
+        *,
+        scope: LeaseScope,
+        ttl_s: float = DEFAULT_LEASE_TTL_S,
+    ) -> None:
         self.store = store
         self.key = key
         self.owner = owner
         self.ttl_s = ttl_s
-        self.claim = store.claim(key, owner, ttl_s)
+        result: list[LeaseClaim] = []
+
+        def claim(holders: Holders) -> Holders:
+            kept, lease_claim = claimed(holders, key=key, owner=owner, scope=scope, ttl_s=ttl_s)
+            result[:] = [lease_claim]
+            return kept
+
+        store.update(key, claim)
+        self.claim = result[0]
         self.lost = threading.Event()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._renew, name="enkash-lease", daemon=True)
         self._thread.start()
 
+    def _renew_once(self) -> bool:
+        """Extend this holder's expiry; False when it is no longer a holder (another attempt took over)."""
+
+        def renew(holders: Holders) -> Holders:
+            if self.owner in holders:
+                holders[self.owner]["expires_at"] = time.time() + self.ttl_s
+            return holders
+
+        return self.owner in self.store.update(self.key, renew)
+
     def _renew(self) -> None:
         while not self._stop.wait(self.ttl_s / 3):
             try:
-                if not self.store.renew(self.key, self.owner, self.ttl_s):
+                if not self._renew_once():
                     self.lost.set()
                     return
             except Exception:  # noqa: BLE001 - a store hiccup: try again next beat, the ttl has slack
                 continue
 
     def release(self) -> None:
-        """Stop renewing and free the lease (a no-op if another holder took it)."""
+        """Stop renewing and leave the lease (a no-op if another attempt took this holder over)."""
         self._stop.set()
         self._thread.join()
-        self.store.release(self.key, self.owner)
+        self.store.update(self.key, lambda holders: {o: h for o, h in holders.items() if o != self.owner})

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import time
 import uuid
@@ -60,6 +61,10 @@ class BatchLedger(Protocol):
     def write(self, outcomes: Iterable[RowOutcome]) -> None:
         """Record ``outcomes`` (each replaces any earlier record of its batch id and row key)."""
 
+    def mark_sending(self, outcomes: list[RowOutcome]) -> None:
+        """Record ``sending`` markers of rows about to be sent, durably and cheaply (one call per
+        handful of rows): what a take-over treats as unclear."""
+
 
 def _latest_by_key(records: Iterable[RowOutcome]) -> dict[str, RowOutcome]:
     return {record.row_key: record for record in records}
@@ -78,6 +83,7 @@ class FileLedger:
             directory if isinstance(directory, ObjectStoragePath) else ObjectStoragePath(str(directory))
         )
         self.location = str(self.directory)
+        self._journals: dict[str, str] = {}  # batch id -> this attempt's sending journal (a local path)
 
     def lease_store(self) -> FileLeaseStore:
         return FileLeaseStore(self.folder, protocol=self.directory.protocol)
@@ -109,7 +115,33 @@ class FileLedger:
             folder.mkdir(parents=True, exist_ok=True)
             part = folder / f"{time.time_ns():020d}-{uuid.uuid4().hex[:8]}.jsonl"
             with part.open("w", encoding="utf-8") as handle:
-                handle.write("".join(json.dumps(r.to_record(), sort_keys=True) + "\n" for r in records))
+                handle.write(_lines(records))
+
+    def mark_sending(self, outcomes: list[RowOutcome]) -> None:
+        """Appended to one journal part per batch and attempt, named (so ordered) by its creation time.
+
+        An ``O_APPEND`` write survives the process being killed; the batch lease already restricts file
+        ledgers to local paths. Other stores get an ordinary part file per call.
+        """
+        if self.directory.protocol not in ("file", "local", ""):
+            self.write(outcomes)
+            return
+        for batch_id in {o.batch_id for o in outcomes}:
+            if batch_id not in self._journals:
+                folder = self.folder(batch_id)
+                folder.mkdir(parents=True, exist_ok=True)
+                self._journals[batch_id] = os.path.join(
+                    folder.path, f"{time.time_ns():020d}-{uuid.uuid4().hex[:8]}.sending.jsonl"
+                )
+            fd = os.open(self._journals[batch_id], os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+            try:
+                os.write(fd, _lines(o for o in outcomes if o.batch_id == batch_id).encode("utf-8"))
+            finally:
+                os.close(fd)
+
+
+def _lines(records: Iterable[RowOutcome]) -> str:
+    return "".join(json.dumps(r.to_record(), sort_keys=True) + "\n" for r in records)
 
 
 class SqlLedger:
@@ -138,7 +170,7 @@ class SqlLedger:
         self._db_hook: Any = None
 
     def lease_store(self) -> SqlLeaseStore:
-        return SqlLeaseStore(lambda: self.db_hook, f"{self.table}_leases")
+        return SqlLeaseStore(lambda: self.db_hook, f"{self.table}_batch_leases")
 
     @property
     def db_hook(self) -> Any:
@@ -147,7 +179,7 @@ class SqlLedger:
             from airflow.providers.common.sql.hooks.sql import DbApiHook
             from airflow.sdk import BaseHook
 
-            db_hook = BaseHook.get_connection(self.conn_id).get_hook()
+            db_hook = BaseHook.get_connection(self.conn_id).get_hook()  # type: ignore[no-untyped-call]
             if not isinstance(db_hook, DbApiHook):
                 raise EnKashValidationError(
                     "ledger_conn_id", f"{self.conn_id!r} is not a common.sql connection"
@@ -178,6 +210,9 @@ class SqlLedger:
             RowOutcome.from_record(dict(zip(LEDGER_COLUMNS, record, strict=False)))
             for record in records or ()
         )
+
+    def mark_sending(self, outcomes: list[RowOutcome]) -> None:
+        self.write(outcomes)
 
     def write(self, outcomes: Iterable[RowOutcome]) -> None:
         rows = []

@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from datetime import UTC, datetime
+from itertools import islice
 from typing import TYPE_CHECKING
 
 from airflow_provider_enkash.batch.outcomes import (
@@ -185,6 +186,7 @@ class BatchRunner:
         batch_id: str,
         lookup_first: Callable[[BatchRow], bool] | bool,
         on_outcome: Callable[[RowOutcome], None] | None = None,
+        before_send: Callable[[list[BatchRow]], None] | None = None,
     ) -> list[RowOutcome]:
         """Load every row and return one outcome per row, in row order.
 
@@ -192,6 +194,9 @@ class BatchRunner:
         :param lookup_first: whether a row is looked up before it is sent (True on retries and for rows not
             known to be fresh), or a function deciding per row.
         :param on_outcome: called in the calling thread as each row finishes (e.g. to flush the ledger).
+        :param before_send: called in the calling thread with the rows about to start, before any of them
+            can reach EnKash (e.g. to record them ``sending``). At most ``concurrency`` rows are started at
+            a time, so a row it was not called for was never sent.
         """
         decide = lookup_first if callable(lookup_first) else (lambda _row, _v=bool(lookup_first): _v)
         self._abort.clear()
@@ -201,20 +206,16 @@ class BatchRunner:
         in_flight: set[Future[RowOutcome]] = set()
         with ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="enkash-batch") as pool:
 
-            def submit_next() -> None:
-                row = next(pending_rows, None)
-                if row is not None:
+            def start(count: int) -> None:
+                starting = list(islice(pending_rows, count))
+                if starting and before_send is not None:
+                    before_send(starting)
+                for row in starting:
                     in_flight.add(
-                        pool.submit(
-                            self.load_row,
-                            row,
-                            batch_id=batch_id,
-                            lookup_first=decide(row),
-                        )
+                        pool.submit(self.load_row, row, batch_id=batch_id, lookup_first=decide(row))
                     )
 
-            for _ in range(self.concurrency * 2):
-                submit_next()
+            start(self.concurrency)
             while in_flight:
                 done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
                 for future in done:
@@ -224,7 +225,7 @@ class BatchRunner:
                     progress.add(outcome)
                     if on_outcome is not None:
                         on_outcome(outcome)
-                    submit_next()
+                start(len(done))
         outcomes.sort(key=lambda o: o.row_number)
         return outcomes
 

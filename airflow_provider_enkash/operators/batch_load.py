@@ -4,7 +4,7 @@
 it into chunks; :class:`EnKashBatchLoadOperator` loads a batch (or one chunk,
 mapped with ``.expand(rows=...)``) on a bounded thread pool sharing one hook,
 records every row in a ledger and fails at the end if any row is not settled.
-One live attempt per batch (chunk) holds its lease in the ledger store. A
+One live attempt per row holds the batch's lease in the ledger store. A
 retry reads the ledger and re-examines only rows that are not settled: ``failed``
 rows after a reference look-up, unclear rows (``outcome_unknown``, or ``sending``
 left by a dead attempt) only through the quiet period (docs/money-safety.md),
@@ -26,6 +26,7 @@ from airflow.sdk.exceptions import AirflowFailException
 from airflow_provider_enkash.batch.lease import (
     DEFAULT_LEASE_TTL_S,
     HeldLease,
+    LeaseScope,
     lease_owner,
 )
 from airflow_provider_enkash.batch.ledger import (
@@ -195,7 +196,7 @@ class EnKashBatchLoadOperator(_BatchSourceMixin, BaseOperator):
         self.ledger_table = ledger_table
         self.concurrency = concurrency
         self.requests_per_second = requests_per_second
-        self.dry_run = dry_run
+        self.validate_only = dry_run  # not self.dry_run: BaseOperator.dry_run() is Airflow's own method
         self.lookup_first = lookup_first
         self.fail_on_failed = fail_on_failed
         self.on_unknown = check_on_unknown(on_unknown)
@@ -234,7 +235,7 @@ class EnKashBatchLoadOperator(_BatchSourceMixin, BaseOperator):
         )
         # The UI's ledger link: a folder of part files (a SQL ledger has no address to open).
         self.ledger_location = str(ledger.folder(batch_id)) if isinstance(ledger, FileLedger) else None
-        if self.dry_run:
+        if self.validate_only:
             previous = ledger.read(batch_id)
             carried = [
                 previous[r.row_key] for r in rows if r.row_key in previous and previous[r.row_key].settled
@@ -245,10 +246,13 @@ class EnKashBatchLoadOperator(_BatchSourceMixin, BaseOperator):
             )
         ti = context["ti"]
         map_index = getattr(ti, "map_index", -1)
+        # the chunks of one plan (this task's map indexes in this DAG run) hold disjoint rows of it
+        row_numbers = [row.row_number for row in rows] or [0]
         lease = HeldLease(
             ledger.lease_store(),
-            batch_id if map_index is None or map_index < 0 else f"{batch_id}#chunk{map_index}",
+            batch_id,
             lease_owner(f"{ti.dag_id}/{ti.run_id}/{ti.task_id}[{map_index}] try {ti.try_number}"),
+            scope=LeaseScope(f"{ti.dag_id}/{ti.run_id}/{ti.task_id}", min(row_numbers), max(row_numbers)),
             ttl_s=self.lease_ttl,
         )
         try:
@@ -297,7 +301,7 @@ class EnKashBatchLoadOperator(_BatchSourceMixin, BaseOperator):
             batch_id, len(rows), len(carried), len(unclear), len(todo), lookup_first, ledger.location,
             lease.key, f" (taken over from {lease.claim.previous_owner})" if lease.claim.took_over else "",
         )  # fmt: skip
-        ledger.write([*changed, *unclear, *(row_outcome(r, batch_id, SENDING, sent_at=now) for r in todo)])
+        ledger.write([*changed, *unclear])
         carried += changed
         writer = LedgerWriter(
             ledger, flush_rows=self.ledger_flush_rows, flush_interval_s=self.ledger_flush_interval_s
@@ -311,7 +315,16 @@ class EnKashBatchLoadOperator(_BatchSourceMixin, BaseOperator):
             created_by=self.created_by,
         )
         try:
-            outcomes = runner.run(todo, batch_id=batch_id, lookup_first=lookup_first, on_outcome=writer.add)
+            outcomes = runner.run(
+                todo,
+                batch_id=batch_id,
+                lookup_first=lookup_first,
+                on_outcome=writer.add,
+                # only rows that may reach EnKash are marked: a take-over sends the others without waiting
+                before_send=lambda starting: ledger.mark_sending(
+                    [row_outcome(r, batch_id, SENDING, sent_at=time.time()) for r in starting]
+                ),
+            )
         finally:
             writer.flush()
         unclear += [o for o in outcomes if o.outcome == OUTCOME_UNKNOWN]

@@ -37,6 +37,7 @@ class TaskInstanceStub:
     run_id: str = "manual__2025-01-15T03:30:00+00:00"
     task_id: str = "load"
     try_number: int = 1
+    map_index: int = -1
     xcoms: dict[str, Any] = field(default_factory=dict)
 
     def xcom_push(self, key: str, value: Any) -> None:

@@ -337,7 +337,9 @@ def test_a_task_killed_before_its_first_ledger_flush_is_not_sent_again(sandbox, 
 
     def dying_write(self, outcomes):
         writes.append(1)
-        if len(writes) > 1:  # the first write is the 'sending' marker; the outcome flush never lands
+        if (
+            len(writes) > 1
+        ):  # the first write holds the rows carried over (none); the outcome flush never lands
             raise SystemExit("worker killed")
         return real_write(self, outcomes)
 
