@@ -11,10 +11,12 @@ The payroll DAG pays ``ROWS`` rows in ``ROWS // CHUNK_SIZE`` mapped chunks. Once
 load chunks and one of them has a chunk partly paid at EnKash, that worker and every process
 under it are SIGKILLed (a lost machine). The scheduler notices the silent task instances after
 ``HEARTBEAT_TIMEOUT_S`` and retries them; the retries run on the surviving worker, take over the
-chunk's lease (expired ``LEASE_TTL_S`` after the dead worker's last renewal) and treat every row the
-dead attempt left ``sending`` as unclear: a look-up that finds it settles it (``already_loaded``);
-one that does not waits out the quiet period (deferred to the triggerer) and two spaced absent
-look-ups before the row is sent again and reported ``resent_after_unknown``. Then the export DAG catches up
+lease of the chunk's rows (expired ``LEASE_TTL_S`` after the dead worker's last renewal) and treat every
+row the dead attempt had started (left ``sending``) as unclear: a look-up, due half a quiet period
+later (deferred to the triggerer), that finds it settles it (``already_loaded``); one that does not
+waits out the quiet period and two spaced absent look-ups before the row is sent again and reported
+``resent_after_unknown``. Rows the dead attempt never started are sent by the retry at once (``loaded``).
+Then the export DAG catches up
 two days in parallel (yesterday from its schedule, today triggered with a load still settling,
 so its sensor defers to the triggerer) into the PostgreSQL warehouse.
 
@@ -405,9 +407,9 @@ def test_reconcile_matched_every_row(celery_runs: CeleryRuns) -> None:
 def test_shared_ledger_settled_every_row_and_the_takeover_sorted_out_the_dead_workers_rows(
     celery_runs: CeleryRuns,
 ) -> None:
-    """Every row is settled in the SQL ledger. In the killed chunks, rows the dead worker paid were
-    found (``already_loaded``), rows it never sent were sent after the quiet period, reported
-    ``resent_after_unknown``, and the retry waited for that in the triggerer (deferred)."""
+    """Every row is settled in the SQL ledger. In the killed chunks, rows the dead worker had started
+    were found (``already_loaded``) by a look-up the retry waited for in the triggerer (deferred); the
+    rows it never started were not held back by the quiet period (none waited for two absent look-ups)."""
     import psycopg2
 
     with psycopg2.connect(celery_runs.data_uri) as db, db.cursor() as cursor:
@@ -423,8 +425,16 @@ def test_shared_ledger_settled_every_row_and_the_takeover_sorted_out_the_dead_wo
     }
     taken_over = Counter(outcomes[ref] for ref in killed_references)
     assert taken_over["already_loaded"] >= 1, taken_over
-    assert taken_over["resent_after_unknown"] >= 1, taken_over
-    assert "deferred" in celery_runs.runs.task_states_seen[f"{PAYROLL_DAG}.load"]
+    # the sandbox commits every load it received, so only a row killed between its 'sending' mark and
+    # its request could be absent: at most one per sending thread (8 per chunk), never the unstarted rest
+    assert taken_over["resent_after_unknown"] <= 8 * len(celery_runs.kill.map_indexes), taken_over
+    # the deferral lasts half a quiet period (3 s): the sampled task states may miss it, the task log does not
+    load_logs = (celery_runs.runs.stack.home / "logs" / f"dag_id={PAYROLL_DAG}").rglob(
+        "task_id=load/**/*.log"
+    )
+    assert "deferred" in celery_runs.runs.task_states_seen[f"{PAYROLL_DAG}.load"] or any(
+        "unclear row(s); waiting in the triggerer" in path.read_text(errors="replace") for path in load_logs
+    )
 
 
 def test_sensor_deferred_to_the_triggerer(celery_runs: CeleryRuns) -> None:
