@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from decimal import Decimal
 
 from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
@@ -232,7 +233,13 @@ class EnKashAmountMismatch(EnKashError, AirflowFailException):
     """
 
     def __init__(
-        self, message: str, *, reference: str, requested: object, found: object, transaction_id: str | None
+        self,
+        message: str,
+        *,
+        reference: str,
+        requested: Decimal,
+        found: Decimal | None,
+        transaction_id: str | None,
     ) -> None:
         self.reference = reference
         self.requested = requested

@@ -40,7 +40,7 @@ class _Vocabulary(str, enum.Enum):
     def parse(cls, value: Any, *, field: str) -> str:
         """Return the API value of ``value`` or raise naming ``field`` and the allowed values."""
         if isinstance(value, cls):
-            return value.value
+            return str(value.value)
         allowed = [member.value for member in cls]
         if value not in allowed:
             raise EnKashValidationError(field, f"{value!r} is not one of {', '.join(allowed)}")

@@ -1,6 +1,8 @@
-"""Lint and format are part of the suite: ``ruff check`` and ``ruff format --check`` over the repository.
+"""Lint, format and types are part of the suite: ``ruff check`` and ``ruff format --check`` over the
+repository, ``mypy`` (strict) over the package.
 
-The rule set lives in ``pyproject.toml`` (``[tool.ruff]``); run ``ruff check --fix . && ruff format .`` to comply.
+Both are configured in ``pyproject.toml`` (``[tool.ruff]``, ``[tool.mypy]``); run
+``ruff check --fix . && ruff format .`` to comply with ruff.
 """
 
 from __future__ import annotations
@@ -20,3 +22,10 @@ def test_ruff(command: list[str]) -> None:
         [sys.executable, "-m", "ruff", *command], cwd=REPO_ROOT, capture_output=True, text=True, timeout=120
     )
     assert result.returncode == 0, f"ruff {' '.join(command)} failed:\n{result.stdout}{result.stderr}"
+
+
+def test_mypy_strict_on_the_package() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "mypy"], cwd=REPO_ROOT, capture_output=True, text=True, timeout=600
+    )
+    assert result.returncode == 0, f"mypy failed:\n{result.stdout}{result.stderr}"

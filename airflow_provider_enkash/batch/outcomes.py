@@ -84,7 +84,7 @@ class RowOutcome:
 
     @classmethod
     def from_record(cls, record: dict[str, Any]) -> RowOutcome:
-        fields = {name: record.get(name) for name in cls.__dataclass_fields__}
+        fields: dict[str, Any] = {name: record.get(name) for name in cls.__dataclass_fields__}
         fields["amount"] = Decimal(str(record["amount"]))
         fields["row_number"] = int(record["row_number"])
         fields["enkash_amount"] = (

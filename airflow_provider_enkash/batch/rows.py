@@ -154,7 +154,7 @@ def read_rows_from_file(path: Any, *, file_format: str | None = None) -> list[di
 
     storage_path = path if isinstance(path, ObjectStoragePath) else ObjectStoragePath(str(path))
     fmt = file_format_of(storage_path, file_format)
-    with storage_path.open("rb") as handle:
+    with storage_path.open("rb") as handle:  # type: ignore[no-untyped-call]
         return parse_rows_text(decode_rows_bytes(handle.read()), file_format=fmt)
 
 
@@ -174,7 +174,7 @@ def read_rows_from_sql(
     from airflow.providers.common.sql.hooks.sql import DbApiHook
     from airflow.sdk import BaseHook
 
-    db_hook = BaseHook.get_connection(sql_conn_id).get_hook()
+    db_hook = BaseHook.get_connection(sql_conn_id).get_hook()  # type: ignore[no-untyped-call]
     if not isinstance(db_hook, DbApiHook):
         raise EnKashValidationError(
             "sql_conn_id",

@@ -138,7 +138,7 @@ def _check_row(
         remarks = optional_text(_blank_to_none(raw.get("remarks")), field="remarks")
     except EnKashValidationError as exc:
         problems.append(RowProblem(number, "remarks", exc.problem))
-    if len(problems) > found or card_id is None or amount is None:
+    if len(problems) > found or card_id is None or amount is None or row_key is None:
         return None
     return BatchRow(
         row_number=number,

@@ -103,7 +103,8 @@ class EnKashBaseOperator(BaseOperator):
         mask_card_data(response)
         visible = response if self.include_sensitive else scrub(response)
         self.log.info("EnKash %s succeeded", self.operation)
-        return json_safe(self.summarise(visible))
+        summary: dict[str, Any] = json_safe(self.summarise(visible))
+        return summary
 
 
 class EnKashCardOperator(EnKashBaseOperator):

@@ -191,6 +191,8 @@ class EnKashCreateGiftCardOperator(EnKashCreatePrepaidCardOperator):
         super().__init__(load_amount=load_amount, **kwargs)
 
     def call_enkash(self, context: Context) -> Any:
+        if self.load_amount is None:  # a template may render to nothing
+            raise EnKashValidationError("load_amount", "is required: a gift card cannot be loaded later")
         return self.hook.create_gift_card(
             load_amount=self.load_amount,
             company_id=self.company_id,

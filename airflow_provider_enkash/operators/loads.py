@@ -169,7 +169,8 @@ class EnKashLoadCardBalanceOperator(EnKashBaseOperator):
         if self.unique_reference_number is not None:
             return self.unique_reference_number
         ti = context["ti"]
-        return load_reference(dag_id=ti.dag_id, run_id=ti.run_id, task_id=ti.task_id, map_index=ti.map_index)
+        map_index = -1 if ti.map_index is None else ti.map_index  # -1: not mapped, as Airflow stores it
+        return load_reference(dag_id=ti.dag_id, run_id=ti.run_id, task_id=ti.task_id, map_index=map_index)
 
     def _ledger(self) -> BatchLedger | None:
         if self.ledger_path is None and self.ledger_conn_id is None:
@@ -310,7 +311,8 @@ class EnKashLoadCardBalanceOperator(EnKashBaseOperator):
         """Resume from the triggerer with what was known (the send time, the absent look-ups)."""
         state = (event or {}).get("state") or {}
         unclear = UnclearSend(**state) if state else UnclearSend(self.reference(context), sent_at=now_s())
-        return json_safe(self.summarise(self._unclear(context, unclear)))
+        summary: dict[str, Any] = json_safe(self.summarise(self._unclear(context, unclear)))
+        return summary
 
     def summarise(self, response: LoadResult) -> dict[str, Any]:
         return response.to_xcom()

@@ -23,7 +23,7 @@ class QuietPeriodTrigger(BaseTrigger):
     """
 
     def __init__(self, *, moment: float, state: dict[str, Any] | None = None) -> None:
-        super().__init__()
+        super().__init__()  # type: ignore[no-untyped-call]
         self.moment = float(moment)
         self.state = state or {}
 
@@ -37,4 +37,4 @@ class QuietPeriodTrigger(BaseTrigger):
         delay = self.moment - time.time()
         if delay > 0:
             await asyncio.sleep(delay)
-        yield TriggerEvent({"state": self.state, "woke_at": time.time()})
+        yield TriggerEvent({"state": self.state, "woke_at": time.time()})  # type: ignore[no-untyped-call]
