@@ -15,6 +15,7 @@ waits are ``await asyncio.sleep``, and per event loop (a triggerer process runs 
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 import ssl
 import time
@@ -48,7 +49,7 @@ from airflow_provider_enkash.transport import (
     check_status,
     connection_error,
 )
-from airflow_provider_enkash.triggers.settings import max_requests_in_flight
+from airflow_provider_enkash.triggers.settings import freeze_gc_enabled, max_requests_in_flight
 
 if TYPE_CHECKING:
     from airflow_provider_enkash.connection import EnKashSettings
@@ -107,6 +108,26 @@ class _LoopResources:
     client_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     proxies: dict[tuple[str, str], str | None] = field(default_factory=dict)
     connections: dict[str, tuple[float, asyncio.Future[AsyncEnKashClient]]] = field(default_factory=dict)
+
+
+_gc_frozen = False
+
+
+def freeze_gc_once() -> None:
+    """``gc.freeze()`` once per process when called from a running event loop (the triggerer's, not a
+    worker deferring a task), unless ``[enkash] freeze_gc`` is false: full collections then skip every
+    object alive at startup (Airflow's and the provider's modules), instead of scanning them again
+    while a restart creates thousands of triggers at once."""
+    global _gc_frozen
+    if _gc_frozen:
+        return
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return
+    if freeze_gc_enabled():
+        gc.freeze()
+        _gc_frozen = True
 
 
 def _new_resources() -> _LoopResources:

@@ -76,6 +76,7 @@ def test_triggerer_settings_are_declared_with_their_defaults():
         "max_requests_in_flight": "64",
         "coalesce_polls": "true",
         "poll_batch_size": "500",
+        "freeze_gc": "true",
     }
     assert all(spec["description"] for spec in options.values())
     got = subprocess.run(

@@ -14,6 +14,7 @@ DEFAULT_MAX_REQUESTS_IN_FLIGHT = 64
 DEFAULT_POLL_BATCH_SIZE = 500
 MAX_POLL_BATCH_SIZE = 1000  # what get_all_transactions accepts in enKashTransactionIds
 DEFAULT_COALESCE_POLLS = True
+DEFAULT_FREEZE_GC = True
 
 
 def _option(description: str, kind: str, default: Any, example: Any = None) -> dict[str, Any]:
@@ -51,6 +52,16 @@ CONFIG: dict[str, dict[str, Any]] = {
                 DEFAULT_POLL_BATCH_SIZE,
                 "200",
             ),
+            "freeze_gc": _option(
+                "When the triggerer creates its first EnKash trigger, move every object "
+                "alive then out of the garbage collector's view (gc.freeze()), so full collections scan "
+                "only newer objects. Measured: with 1,000 triggers starting at once, full collections "
+                "otherwise stall the event loop for 200-300 ms each. Process-wide, done once; false "
+                "leaves the collector alone.",
+                "boolean",
+                DEFAULT_FREEZE_GC,
+                "false",
+            ),
         },
     }
 }
@@ -75,6 +86,13 @@ def coalescing_enabled() -> bool:
     from airflow.sdk.configuration import conf
 
     return bool(conf.getboolean(CONFIG_SECTION, "coalesce_polls", fallback=DEFAULT_COALESCE_POLLS))
+
+
+def freeze_gc_enabled() -> bool:
+    """``[enkash] freeze_gc`` (default true)."""
+    from airflow.sdk.configuration import conf
+
+    return bool(conf.getboolean(CONFIG_SECTION, "freeze_gc", fallback=DEFAULT_FREEZE_GC))
 
 
 def poll_batch_size() -> int:

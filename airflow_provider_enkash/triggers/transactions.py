@@ -9,7 +9,7 @@ from typing import Any
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
-from airflow_provider_enkash.async_client import AsyncEnKashClient
+from airflow_provider_enkash.async_client import AsyncEnKashClient, freeze_gc_once
 from airflow_provider_enkash.coalesced_poll import EARLY_FRACTION, poll_coalesced
 from airflow_provider_enkash.retry import RETRYABLE_READ_ERRORS
 from airflow_provider_enkash.statuses import StatusSets
@@ -86,6 +86,7 @@ class EnKashTransactionTrigger(BaseTrigger):
         **legacy_watch: Any,
     ) -> None:
         super().__init__()  # type: ignore[no-untyped-call]
+        freeze_gc_once()
         self.enkash_conn_id = enkash_conn_id
         self.end_time = float(end_time)
         self.poll_interval = float(poll_interval)

@@ -5,6 +5,9 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import http.server
+import os
+import subprocess
+import sys
 import threading
 import time
 from typing import Any, ClassVar
@@ -294,3 +297,42 @@ def test_triggers_of_one_loop_share_a_connection_but_not_a_failed_one(sandbox, l
     assert shared
     assert [e["status"] for e in missing] == ["error"]  # resolved again once it exists:
     assert [e["status"] for e in defined] == ["success"]
+
+
+_FREEZE_PROBE = """
+import asyncio, gc, sys, time
+from airflow_provider_enkash.triggers.transactions import EnKashTransactionTrigger
+
+async def main():
+    trigger = EnKashTransactionTrigger(
+        enkash_conn_id="enkash_default", end_time=time.time() + 30, poll_interval=0.3,
+        enkash_transaction_id=sys.argv[1],
+    )
+    return [event.payload async for event in trigger.run()]
+
+before = gc.get_freeze_count()
+events = asyncio.run(main())
+print(events[0]["status"], before, gc.get_freeze_count())
+"""
+
+
+@pytest.mark.parametrize(("setting", "frozen"), [(None, True), ("false", False)])
+def test_a_triggerer_process_freezes_its_startup_objects_once(sandbox, load, setting, frozen):
+    """``[enkash] freeze_gc`` (default true): the first trigger's poll moves startup objects out of
+    the collector's view, so full collections in a busy triggerer scan only newer objects."""
+    env = {k: v for k, v in os.environ.items() if k != "AIRFLOW__ENKASH__FREEZE_GC"}
+    if setting is not None:
+        env["AIRFLOW__ENKASH__FREEZE_GC"] = setting
+    transaction_id = load("1.00").enkash_transaction_id
+    out = subprocess.run(
+        [sys.executable, "-c", _FREEZE_PROBE, transaction_id],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    ).stdout.split()
+    status, before, after = out[-3], int(out[-2]), int(out[-1])
+    assert status == "success"
+    assert before == 0
+    assert (after > 10_000) is frozen, after
