@@ -196,6 +196,7 @@ def get_provider_info() -> dict[str, Any]:
             {
                 "integration-name": "EnKash",
                 "python-modules": [
+                    "airflow_provider_enkash.operators.card_issue",
                     "airflow_provider_enkash.operators.cards",
                     "airflow_provider_enkash.operators.card_reads",
                     "airflow_provider_enkash.operators.transaction_lookups",

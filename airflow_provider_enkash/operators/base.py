@@ -39,6 +39,17 @@ def pick(response: Any, **fields: str) -> dict[str, Any]:
     return {name: source.get(api_name) for name, api_name in fields.items()}
 
 
+def api_result(response: Any) -> str | None:
+    """The API's one-word result (``"Success"``) of actions whose payload is a string."""
+    return response if isinstance(response, str) else None
+
+
+def card_status_label(response: Any) -> str | None:
+    """A card response's ``cardStatus`` (its ``label`` when the API sends an object)."""
+    status = response.get("cardStatus") if isinstance(response, dict) else None
+    return status.get("label") if isinstance(status, dict) else status
+
+
 class EnKashBaseOperator(BaseOperator):
     """Calls one EnKash operation through :class:`~airflow_provider_enkash.hooks.enkash.EnKashHook`.
 

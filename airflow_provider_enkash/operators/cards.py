@@ -1,6 +1,7 @@
-"""One operator per EnKash card action that creates or changes something.
+"""One operator per EnKash action that changes an existing card (PIN, OTP, controls, block...).
 
-Reads are in ``operators/card_reads.py``, transaction look-ups in
+Issuing card accounts and cards is in ``operators/card_issue.py`` (its operators are importable
+from here too), reads are in ``operators/card_reads.py``, transaction look-ups in
 ``operators/transaction_lookups.py`` and the load in ``operators/loads.py``.
 
 Each operator is a thin layer over one :class:`~airflow_provider_enkash.hooks.enkash.EnKashHook`
@@ -18,187 +19,39 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_enkash.exceptions import EnKashValidationError
 from airflow_provider_enkash.models import drop_none
 from airflow_provider_enkash.operators.base import (
     ACCOUNT_FIELDS,
     CARD_FIELDS,
     EnKashBaseOperator,
     EnKashCardOperator,
+    api_result,
+    card_status_label,
     optional_secret_source,
     pick,
     read_secret,
+)
+from airflow_provider_enkash.operators.card_issue import (
+    EnKashCreateCardAccountOperator,
+    EnKashCreateGiftCardOperator,
+    EnKashCreatePrepaidCardOperator,
 )
 from airflow_provider_enkash.secret_source import SecretSource
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
-_CARD_SUMMARY = {
-    "enkash_card_id": "enKashCardId",
-    "user_id": "userId",
-    "card_account_id": "cardAccountId",
-    "masked_number": "maskedNumber",
-    "otb_balance": "otbBalance",
-}
-
-
-def _result(response: Any) -> str | None:
-    """The API's one-word result (``"Success"``) of actions whose payload is a string."""
-    return response if isinstance(response, str) else None
-
-
-def _card_status(response: Any) -> str | None:
-    status = response.get("cardStatus") if isinstance(response, dict) else None
-    return status.get("label") if isinstance(status, dict) else status
-
-
-class EnKashCreateCardAccountOperator(EnKashBaseOperator):
-    """Create a card account (Create Card Account). Not resent on failure.
-
-    :param company_name: legal name of the company.
-    :param plan_master_id: plan id given at onboarding (e.g. ``PMGAZ7L5A``).
-    :param admin_email: the account admin's e-mail (API field ``email``; named so because
-        ``email`` is every Airflow operator's alert address).
-    :param mobile: the account admin's mobile, 10 digits.
-    :param account_title: display title.
-    :param account_type: an :class:`~airflow_provider_enkash.models.AccountType` (e.g. ``GIFT``).
-    :param user_id: EnKash user id of the admin (optional).
-    :param company_id: default: the connection's ``company_id``.
-    """
-
-    operation = "create_card_account"
-    template_fields: Sequence[str] = (
-        "company_name", "plan_master_id", "admin_email", "mobile", "account_title", "account_type", "user_id", "company_id",
-    )  # fmt: skip
-
-    def __init__(
-        self,
-        *,
-        company_name: str,
-        plan_master_id: str,
-        admin_email: str,
-        mobile: str,
-        account_title: str,
-        account_type: str,
-        user_id: str | None = None,
-        company_id: str | None = None,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(**kwargs)
-        self.company_name = company_name
-        self.plan_master_id = plan_master_id
-        self.admin_email = admin_email
-        self.mobile = mobile
-        self.account_title = account_title
-        self.account_type = account_type
-        self.user_id = user_id
-        self.company_id = company_id
-
-    def unsettled_reference(self) -> str | None:
-        return f"card accounts titled {self.account_title!r}"
-
-    def call_enkash(self, context: Context) -> Any:
-        return self.hook.create_card_account(
-            company_name=self.company_name,
-            plan_master_id=self.plan_master_id,
-            email=self.admin_email,
-            mobile=self.mobile,
-            account_title=self.account_title,
-            account_type=self.account_type,
-            user_id=self.user_id,
-            company_id=self.company_id,
-        )
-
-    def summarise(self, response: Any) -> dict[str, Any]:
-        return pick(
-            response, card_account_id="cardAccountId", company_id="companyId", account_type="accountType"
-        )
-
-
-class EnKashCreatePrepaidCardOperator(EnKashBaseOperator):
-    """Issue a reloadable prepaid card (Create Prepaid Card). Not resent on failure.
-
-    :param card_holder: the card holder, keys in snake_case after the API fields: ``first_name``,
-        ``middle_name``, ``last_name``, ``title`` (Mr/Mrs/Ms), ``gender`` (M/F/O), ``email``,
-        ``mobile`` (10 digits), ``special_date`` (dd-MM-yyyy), ``user_id``, ``address``,
-        ``address2``, ``city``, ``state``, ``country``, ``pincode`` (6 digits), ``documents``,
-        ``remarks``, ``primary_enkash_card``, ``physical_card`` and the ``delivery_*`` fields.
-        One dict per card, so ``.expand(card_holder=[...])`` issues one card per employee.
-    :param load_amount: rupees loaded at issue (Decimal or string; optional).
-    :param company_id: default: the connection's ``company_id``.
-    :param card_account_id: default: the connection's ``card_account_id``.
-    """
-
-    operation = "create_prepaid_card"
-    template_fields: Sequence[str] = ("card_holder", "load_amount", *ACCOUNT_FIELDS)
-    is_gift_card = False
-
-    def __init__(
-        self,
-        *,
-        card_holder: dict[str, Any],
-        load_amount: Decimal | str | None = None,
-        company_id: str | None = None,
-        card_account_id: str | None = None,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(**kwargs)
-        self.card_holder = card_holder
-        self.load_amount = load_amount
-        self.company_id = company_id
-        self.card_account_id = card_account_id
-
-    def unsettled_reference(self) -> str | None:
-        holder = self.card_holder if isinstance(self.card_holder, dict) else {}
-        return f"cards of mobile {holder.get('mobile')}" if holder.get("mobile") else None
-
-    def _holder(self) -> dict[str, Any]:
-        if not isinstance(self.card_holder, dict):
-            raise EnKashValidationError(
-                "card_holder", "must be a dict of card-holder fields, e.g. {'first_name': ...}"
-            )
-        return self.card_holder
-
-    def call_enkash(self, context: Context) -> Any:
-        return self.hook.create_prepaid_card(
-            load_amount=self.load_amount,
-            company_id=self.company_id,
-            card_account_id=self.card_account_id,
-            **self._holder(),
-        )
-
-    def summarise(self, response: Any) -> dict[str, Any]:
-        return {
-            **pick(response, **_CARD_SUMMARY),
-            "card_status": _card_status(response),
-            "is_gift_card": self.is_gift_card,
-        }
-
-
-class EnKashCreateGiftCardOperator(EnKashCreatePrepaidCardOperator):
-    """Issue a non-reloadable gift card (Create Gift Card) under a GIFT card account. Not resent on failure.
-
-    Same arguments as :class:`EnKashCreatePrepaidCardOperator`, but ``load_amount`` is required
-    (a gift card cannot be loaded later) and ``card_account_id`` must be a GIFT account.
-    The XCom value says ``is_gift_card: true``; pass it to the load operator's ``is_gift_card``.
-    """
-
-    operation = "create_gift_card"
-    is_gift_card = True
-
-    def __init__(self, *, load_amount: Decimal | str, **kwargs: Any) -> None:
-        super().__init__(load_amount=load_amount, **kwargs)
-
-    def call_enkash(self, context: Context) -> Any:
-        if self.load_amount is None:  # a template may render to nothing
-            raise EnKashValidationError("load_amount", "is required: a gift card cannot be loaded later")
-        return self.hook.create_gift_card(
-            load_amount=self.load_amount,
-            company_id=self.company_id,
-            card_account_id=self.card_account_id,
-            **self._holder(),
-        )
+__all__ = [
+    "EnKashBlockCardOperator",
+    "EnKashCreateCardAccountOperator",
+    "EnKashCreateGiftCardOperator",
+    "EnKashCreatePrepaidCardOperator",
+    "EnKashGenerateCardOtpOperator",
+    "EnKashOrderPhysicalCardOperator",
+    "EnKashRequestCardReplacementOperator",
+    "EnKashSetCardPinOperator",
+    "EnKashSetCardUsageControlsOperator",
+]
 
 
 class EnKashSetCardPinOperator(EnKashCardOperator):
@@ -226,7 +79,7 @@ class EnKashSetCardPinOperator(EnKashCardOperator):
         )
 
     def summarise(self, response: Any) -> dict[str, Any]:
-        return {"enkash_card_id": self.enkash_card_id, "pin_set": True, "result": _result(response)}
+        return {"enkash_card_id": self.enkash_card_id, "pin_set": True, "result": api_result(response)}
 
 
 class EnKashGenerateCardOtpOperator(EnKashCardOperator):
@@ -271,12 +124,6 @@ class EnKashSetCardUsageControlsOperator(EnKashBaseOperator):
     """
 
     operation = "card_usage_controls"
-    _CONTROLS = (
-        "pos_allowed", "online_allowed", "contactless_allowed", "international_allowed", "atm_allowed", "admin_user",
-        "per_txn_limit", "dtd", "mtd", "ytd", "pos_daily_limit", "ecom_daily_limit", "contact_less_daily_limit",
-        "dtd_count", "mtd_count", "ytd_count", "pos_daily_limit_count", "ecom_daily_limit_count",
-        "contact_less_daily_limit_count",
-    )  # fmt: skip
     template_fields: Sequence[str] = ("enkash_card_ids", "controls", *ACCOUNT_FIELDS)
 
     def __init__(
@@ -308,9 +155,30 @@ class EnKashSetCardUsageControlsOperator(EnKashBaseOperator):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        given = locals()
         self.enkash_card_ids = enkash_card_ids
-        self.controls = drop_none({name: given[name] for name in self._CONTROLS})
+        self.controls = drop_none(
+            {
+                "pos_allowed": pos_allowed,
+                "online_allowed": online_allowed,
+                "contactless_allowed": contactless_allowed,
+                "international_allowed": international_allowed,
+                "atm_allowed": atm_allowed,
+                "admin_user": admin_user,
+                "per_txn_limit": per_txn_limit,
+                "dtd": dtd,
+                "mtd": mtd,
+                "ytd": ytd,
+                "pos_daily_limit": pos_daily_limit,
+                "ecom_daily_limit": ecom_daily_limit,
+                "contact_less_daily_limit": contact_less_daily_limit,
+                "dtd_count": dtd_count,
+                "mtd_count": mtd_count,
+                "ytd_count": ytd_count,
+                "pos_daily_limit_count": pos_daily_limit_count,
+                "ecom_daily_limit_count": ecom_daily_limit_count,
+                "contact_less_daily_limit_count": contact_less_daily_limit_count,
+            }
+        )
         self.clear = list(clear or [])
         self.company_id = company_id
         self.card_account_id = card_account_id
@@ -332,7 +200,7 @@ class EnKashSetCardUsageControlsOperator(EnKashBaseOperator):
             "enkash_card_ids": list(self.enkash_card_ids),
             "controls_set": sorted(self.controls),
             "controls_cleared": sorted(self.clear),
-            "result": _result(response),
+            "result": api_result(response),
         }
 
 
@@ -366,17 +234,15 @@ class _OtpConfirmedCardOperator(EnKashCardOperator):
         }
 
 
-_CONFIRMATION_DOC = """
+class EnKashRequestCardReplacementOperator(_OtpConfirmedCardOperator):
+    """Replace a card (Request Card Replacement). Not resent on failure.
+
     :param otp_medium: ``MOBILE`` (default) or ``MFA``.
     :param otp_required: whether the action is confirmed with an OTP (default False); then
         ``otp_request_id`` (from :class:`EnKashGenerateCardOtpOperator`) and ``otp_source`` are required.
     :param otp_source: where the OTP is read (see :mod:`airflow_provider_enkash.secret_source`).
     :param mfa_code_source: where the MFA code is read, for ``otp_medium="MFA"``.
-"""
-
-
-class EnKashRequestCardReplacementOperator(_OtpConfirmedCardOperator):
-    __doc__ = "Replace a card (Request Card Replacement). Not resent on failure.\n" + _CONFIRMATION_DOC
+    """
 
     operation = "request_card_replacement"
     template_fields: Sequence[str] = (*CARD_FIELDS, "otp_medium", "otp_request_id")
@@ -389,17 +255,22 @@ class EnKashRequestCardReplacementOperator(_OtpConfirmedCardOperator):
         return {
             "enkash_card_id": self.enkash_card_id,
             "new_enkash_card_id": new_card,
-            "card_status": _card_status(response),
+            "card_status": card_status_label(response),
         }
 
 
 class EnKashBlockCardOperator(_OtpConfirmedCardOperator):
-    __doc__ = (
-        "Lock (``L``), unlock (``UL``) or permanently block (``BL``) a card (Block Card). Not resent on failure.\n"
-        "\n    :param block_code: ``L``, ``UL``, ``BL`` or ``AP`` (a :class:`~airflow_provider_enkash.models.BlockCode`).\n"
-        "    :param reason: free text (optional).\n    :param created_by: who asks (optional).\n"
-        + _CONFIRMATION_DOC
-    )
+    """Lock (``L``), unlock (``UL``) or permanently block (``BL``) a card (Block Card). Not resent on failure.
+
+    :param block_code: ``L``, ``UL``, ``BL`` or ``AP`` (a :class:`~airflow_provider_enkash.models.BlockCode`).
+    :param reason: free text (optional).
+    :param created_by: who asks (optional).
+    :param otp_medium: ``MOBILE`` (default) or ``MFA``.
+    :param otp_required: whether the action is confirmed with an OTP (default False); then
+        ``otp_request_id`` (from :class:`EnKashGenerateCardOtpOperator`) and ``otp_source`` are required.
+    :param otp_source: where the OTP is read (see :mod:`airflow_provider_enkash.secret_source`).
+    :param mfa_code_source: where the MFA code is read, for ``otp_medium="MFA"``.
+    """
 
     operation = "block_card"
     template_fields: Sequence[str] = (
@@ -432,7 +303,7 @@ class EnKashBlockCardOperator(_OtpConfirmedCardOperator):
         return {
             "enkash_card_id": self.enkash_card_id,
             "block_code": str(self.block_code),
-            "result": _result(response),
+            "result": api_result(response),
         }
 
 
@@ -447,10 +318,6 @@ class EnKashOrderPhysicalCardOperator(EnKashCardOperator):
     """
 
     operation = "order_physical_card"
-    _DELIVERY = (
-        "physical_delivery_address_flag", "delivery_address", "delivery_address2", "delivery_city",
-        "delivery_state", "delivery_country", "delivery_pincode",
-    )  # fmt: skip
     template_fields: Sequence[str] = (*CARD_FIELDS, "delivery")
 
     def __init__(
@@ -466,8 +333,17 @@ class EnKashOrderPhysicalCardOperator(EnKashCardOperator):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        given = locals()
-        self.delivery = drop_none({name: given[name] for name in self._DELIVERY})
+        self.delivery = drop_none(
+            {
+                "physical_delivery_address_flag": physical_delivery_address_flag,
+                "delivery_address": delivery_address,
+                "delivery_address2": delivery_address2,
+                "delivery_city": delivery_city,
+                "delivery_state": delivery_state,
+                "delivery_country": delivery_country,
+                "delivery_pincode": delivery_pincode,
+            }
+        )
 
     def call_enkash(self, context: Context) -> Any:
         return self.hook.order_physical_card(**self._card(), **self.delivery)
@@ -476,5 +352,5 @@ class EnKashOrderPhysicalCardOperator(EnKashCardOperator):
         return {
             "enkash_card_id": self.enkash_card_id,
             "physical_card_ordered": True,
-            "result": _result(response),
+            "result": api_result(response),
         }

@@ -97,9 +97,18 @@ class EnKashGetAllTransactionsOperator(EnKashBaseOperator):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        given = locals()
-        for name in self._FILTERS:
-            setattr(self, name, given[name])
+        self.txn_date_from = txn_date_from
+        self.txn_date_to = txn_date_to
+        self.enkash_card_id = enkash_card_id
+        self.user_id = user_id
+        self.status = status
+        self.card_transaction_type = card_transaction_type
+        self.enkash_transaction_ids = enkash_transaction_ids
+        self.pg_reference_numbers = pg_reference_numbers
+        self.amount_from = amount_from
+        self.amount_to = amount_to
+        self.page = page
+        self.size = size
         if (
             isinstance(max_xcom_records, bool)
             or not isinstance(max_xcom_records, int)

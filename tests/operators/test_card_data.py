@@ -9,7 +9,7 @@ import re
 import pytest
 
 from airflow_provider_enkash.card_data import scrub
-from airflow_provider_enkash.operators import card_reads, cards, loads, transaction_lookups
+from airflow_provider_enkash.operators import card_issue, card_reads, cards, loads, transaction_lookups
 from airflow_provider_enkash.operators.base import EnKashBaseOperator
 from airflow_provider_enkash.operators.card_reads import (
     EnKashGetCardAccountDetailsOperator,
@@ -117,7 +117,7 @@ def test_otp_pin_and_tokens_never_reach_xcom_or_logs(sandbox, hook, captured, mo
 def test_no_operator_templates_a_secret():
     operators = {
         value
-        for module in (cards, card_reads, transaction_lookups, loads)
+        for module in (card_issue, cards, card_reads, transaction_lookups, loads)
         for name, value in vars(module).items()
         if name.startswith("EnKash")
         and name.endswith("Operator")

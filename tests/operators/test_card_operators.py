@@ -5,6 +5,12 @@ from __future__ import annotations
 import json
 from decimal import Decimal
 
+from airflow_provider_enkash.operators import card_issue, cards
+from airflow_provider_enkash.operators.card_issue import (
+    EnKashCreateCardAccountOperator,
+    EnKashCreateGiftCardOperator,
+    EnKashCreatePrepaidCardOperator,
+)
 from airflow_provider_enkash.operators.card_reads import (
     EnKashGetCardAccountDetailsOperator,
     EnKashGetCardDetailsOperator,
@@ -13,9 +19,6 @@ from airflow_provider_enkash.operators.card_reads import (
 )
 from airflow_provider_enkash.operators.cards import (
     EnKashBlockCardOperator,
-    EnKashCreateCardAccountOperator,
-    EnKashCreateGiftCardOperator,
-    EnKashCreatePrepaidCardOperator,
     EnKashGenerateCardOtpOperator,
     EnKashOrderPhysicalCardOperator,
     EnKashRequestCardReplacementOperator,
@@ -27,6 +30,16 @@ from airflow_provider_enkash.operators.transaction_lookups import (
     EnKashGetTransactionDetailsOperator,
 )
 from tests.operators.helpers import new_card, run
+
+
+def test_issuing_operators_keep_their_old_import_path():
+    for name in (
+        "EnKashCreateCardAccountOperator",
+        "EnKashCreatePrepaidCardOperator",
+        "EnKashCreateGiftCardOperator",
+    ):
+        assert getattr(cards, name) is getattr(card_issue, name)
+        assert name in cards.__all__
 
 
 def _admin_card(sandbox, card_id: str) -> dict:
