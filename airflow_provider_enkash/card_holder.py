@@ -10,10 +10,8 @@ from collections.abc import Callable
 from typing import Any
 
 from airflow_provider_enkash.exceptions import EnKashValidationError
-from airflow_provider_enkash.models import (
+from airflow_provider_enkash.request_models.validators import (
     PINCODE_RE,
-    Gender,
-    Title,
     check_bool,
     check_email,
     check_mobile,
@@ -22,6 +20,7 @@ from airflow_provider_enkash.models import (
     require_id,
     require_text,
 )
+from airflow_provider_enkash.request_models.vocabularies import Gender, Title
 
 
 def _text(api: str) -> Callable[[Any], Any]:

@@ -12,15 +12,16 @@ from typing import TYPE_CHECKING, Any
 
 from airflow_provider_enkash.card_data import mask_value
 from airflow_provider_enkash.exceptions import EnKashValidationError
-from airflow_provider_enkash.models import (
-    OtpMedium,
+from airflow_provider_enkash.request_models.validators import (
     check_bool,
     check_company_id,
     check_secret_code,
     drop_none,
     parse_amount,
     require_id,
+    whole_count,
 )
+from airflow_provider_enkash.request_models.vocabularies import OtpMedium
 
 if TYPE_CHECKING:
     from airflow_provider_enkash._client.settings import EnKashSettings
@@ -50,13 +51,6 @@ _SWITCH_FIELDS = {
     "atm_allowed": "atmAllowed",
     "admin_user": "adminUser",
 }
-
-
-def whole_count(value: Any, *, field: str) -> int:
-    """``value`` when it is a whole number >= 0 (not a bool); else ``EnKashValidationError`` naming ``field``."""
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise EnKashValidationError(field, f"must be a whole number >= 0, got {value!r}")
-    return value
 
 
 def _card_account_id(settings: EnKashSettings, card_account_id: str | None) -> str:

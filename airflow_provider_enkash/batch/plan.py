@@ -19,6 +19,7 @@ from airflow_provider_enkash.batch.rows import (
     read_rows_from_sql,
 )
 from airflow_provider_enkash.exceptions import EnKashValidationError
+from airflow_provider_enkash.request_models.validators import positive_int
 
 DEFAULT_CHUNK_SIZE = 1000
 
@@ -70,8 +71,7 @@ def chunk_rows(
 
     :param chunk_size: rows per chunk (default 1000).
     """
-    if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
-        raise EnKashValidationError("chunk_size", f"must be a whole number >= 1, got {chunk_size!r}")
+    positive_int(chunk_size, field="chunk_size")
     return [
         [row.to_dict() for row in rows[start : start + chunk_size]]
         for start in range(0, len(rows), chunk_size)

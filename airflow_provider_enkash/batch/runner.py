@@ -34,10 +34,10 @@ from airflow_provider_enkash.exceptions import (
     EnKashBusinessError,
     EnKashError,
     EnKashOutcomeUnknown,
-    EnKashValidationError,
 )
 from airflow_provider_enkash.progress import LoadProgress
 from airflow_provider_enkash.references import batch_row_reference
+from airflow_provider_enkash.request_models.validators import positive_int
 
 if TYPE_CHECKING:
     from airflow_provider_enkash.batch.rows import BatchRow
@@ -90,8 +90,7 @@ class BatchRunner:
         description: str | None = None,
         created_by: str | None = None,
     ) -> None:
-        if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
-            raise EnKashValidationError("concurrency", f"must be a whole number >= 1, got {concurrency!r}")
+        positive_int(concurrency, field="concurrency")
         self.hook = hook
         self.concurrency = concurrency
         self.load_type = load_type

@@ -36,6 +36,7 @@ from airflow_provider_enkash.models import (
     require_id,
     require_text,
 )
+from airflow_provider_enkash.request_models.validators import positive_int
 
 if TYPE_CHECKING:
     from airflow_provider_enkash.hooks.enkash import EnKashHook
@@ -153,11 +154,6 @@ def _optional_cap(value: Any, field: str) -> Decimal | None:
     return None if value is None else parse_amount(value, field=field, maximum=Decimal("1e12"))
 
 
-def _whole_number(value: Any, field: str, *, minimum: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise EnKashValidationError(field, f"must be a whole number >= {minimum}, got {value!r}")
-
-
 def _positive_number(value: Any, field: str) -> None:
     if (
         isinstance(value, bool)
@@ -186,14 +182,14 @@ def check_batch_arguments(
     """
     _optional_cap(max_amount_per_card, "max_amount_per_card")
     _optional_cap(max_batch_total, "max_batch_total")
-    for field, value, minimum in (
-        ("max_rows", max_rows, 1),
-        ("chunk_size", chunk_size, 1),
-        ("concurrency", concurrency, 1),
-        ("ledger_flush_rows", ledger_flush_rows, 1),
+    for field, value in (
+        ("max_rows", max_rows),
+        ("chunk_size", chunk_size),
+        ("concurrency", concurrency),
+        ("ledger_flush_rows", ledger_flush_rows),
     ):
         if value is not None:
-            _whole_number(value, field, minimum=minimum)
+            positive_int(value, field=field)
     for field, value in (
         ("requests_per_second", requests_per_second),
         ("ledger_flush_interval_s", ledger_flush_interval_s),

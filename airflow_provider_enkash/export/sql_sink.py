@@ -46,6 +46,7 @@ from airflow_provider_enkash.export.records import (
     TIME_COLUMN,
 )
 from airflow_provider_enkash.export.timestamps import format_utc
+from airflow_provider_enkash.request_models.validators import positive_int
 
 if TYPE_CHECKING:
     from airflow.providers.common.sql.hooks.sql import DbApiHook
@@ -138,9 +139,7 @@ class SqlTransactionSink:
     def __init__(self, hook: DbApiHook, table: str, *, chunk_size: int = DEFAULT_CHUNK_SIZE) -> None:
         self.hook = hook
         self.table = check_table_name(table)
-        if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
-            raise EnKashValidationError("chunk_size", f"must be a positive integer, got {chunk_size!r}")
-        self.chunk_size = chunk_size
+        self.chunk_size = positive_int(chunk_size, field="chunk_size")
         self._text_timestamps = hook.dialect_name in _TEXT_TIMESTAMP_DIALECTS
 
     def ensure_table(self) -> None:

@@ -24,6 +24,7 @@ from airflow_provider_enkash._client.reader import MAX_SPAN, MIN_SPAN, WindowToo
 from airflow_provider_enkash.exceptions import EnKashValidationError
 from airflow_provider_enkash.export.errors import EnKashExportError
 from airflow_provider_enkash.export.timestamps import format_utc
+from airflow_provider_enkash.request_models.validators import whole_number
 
 if TYPE_CHECKING:
     from airflow_provider_enkash.hooks.enkash import EnKashHook
@@ -107,8 +108,7 @@ def check_read_settings(
     *, truncation_limit: int, initial_sub_window: timedelta, page_size: int | None
 ) -> None:
     """Validate the reader's settings before any call (see :class:`WindowReader` for their meaning)."""
-    if isinstance(truncation_limit, bool) or not isinstance(truncation_limit, int) or truncation_limit < 2:
-        raise EnKashValidationError("truncation_limit", f"must be an integer >= 2, got {truncation_limit!r}")
+    whole_number(truncation_limit, field="truncation_limit", minimum=2)
     if not isinstance(initial_sub_window, timedelta) or not MIN_SPAN <= initial_sub_window <= MAX_SPAN:
         raise EnKashValidationError(
             "initial_sub_window",

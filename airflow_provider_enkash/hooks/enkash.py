@@ -29,7 +29,6 @@ from airflow_provider_enkash._client.request_fields import (
     card_account_fields,
     otp_fields,
     usage_control_fields,
-    whole_count,
 )
 from airflow_provider_enkash._client.retry import ReadRetries
 from airflow_provider_enkash._client.settings import DEFAULT_CONN_ID, EnKashSettings
@@ -70,6 +69,7 @@ from airflow_provider_enkash.models import (
     require_id,
     require_text,
 )
+from airflow_provider_enkash.request_models.validators import positive_int, whole_count
 
 DEFAULT_POOL_SIZE = 32
 
@@ -740,8 +740,7 @@ class EnKashHook(BaseHook):
             max_length=self.settings.reference_max_length,
         )
         value = parse_amount(amount, field="amount", maximum=self.settings.max_load_amount)
-        if isinstance(max_attempts, bool) or not isinstance(max_attempts, int) or max_attempts < 1:
-            raise EnKashValidationError("max_attempts", f"must be a whole number >= 1, got {max_attempts!r}")
+        positive_int(max_attempts, field="max_attempts")
         payload = drop_none(
             {
                 **account,

@@ -7,7 +7,6 @@ from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_enkash.exceptions import EnKashValidationError
 from airflow_provider_enkash.operators.base import (
     ACCOUNT_FIELDS,
     CARD_FIELDS,
@@ -15,6 +14,7 @@ from airflow_provider_enkash.operators.base import (
     EnKashCardOperator,
     pick,
 )
+from airflow_provider_enkash.request_models.validators import positive_int
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -109,15 +109,7 @@ class EnKashGetAllTransactionsOperator(EnKashBaseOperator):
         self.amount_to = amount_to
         self.page = page
         self.size = size
-        if (
-            isinstance(max_xcom_records, bool)
-            or not isinstance(max_xcom_records, int)
-            or max_xcom_records < 1
-        ):
-            raise EnKashValidationError(
-                "max_xcom_records", f"must be a whole number >= 1, got {max_xcom_records!r}"
-            )
-        self.max_xcom_records = max_xcom_records
+        self.max_xcom_records = positive_int(max_xcom_records, field="max_xcom_records")
         self.company_id = company_id
         self.card_account_id = card_account_id
 

@@ -8,13 +8,13 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import ObjectStoragePath
 
-from airflow_provider_enkash.exceptions import EnKashValidationError
 from airflow_provider_enkash.export.lineage import file_dataset, files_asset
 from airflow_provider_enkash.export.storage_sink import (
     DEFAULT_ROW_GROUP_SIZE,
     check_file_prefix,
     check_formats,
 )
+from airflow_provider_enkash.request_models.validators import positive_int
 from airflow_provider_enkash.transfers.base import TransactionExportOperator
 
 if TYPE_CHECKING:
@@ -63,11 +63,7 @@ class EnKashTransactionsToStorageOperator(TransactionExportOperator):
         self.storage_conn_id = storage_conn_id
         self.formats = check_formats(formats)
         self.file_prefix = file_prefix if "{{" in str(file_prefix) else check_file_prefix(file_prefix)
-        if isinstance(row_group_size, bool) or not isinstance(row_group_size, int) or row_group_size < 1:
-            raise EnKashValidationError(
-                "row_group_size", f"must be a positive integer, got {row_group_size!r}"
-            )
-        self.row_group_size = row_group_size
+        self.row_group_size = positive_int(row_group_size, field="row_group_size")
 
     def execute(self, context: Context) -> dict[str, Any]:
         from airflow_provider_enkash.export.storage_sink import write_files

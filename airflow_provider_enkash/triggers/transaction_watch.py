@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 from airflow_provider_enkash.exceptions import EnKashError, EnKashValidationError
 from airflow_provider_enkash.hooks.card_api import format_txn_date
 from airflow_provider_enkash.models import require_id, require_text
+from airflow_provider_enkash.request_models.validators import positive_int
 from airflow_provider_enkash.statuses import FAILURE, PENDING, SUCCESS
 from airflow_provider_enkash.transaction_reader import may_be_truncated
 from airflow_provider_enkash.triggers.poll_outcome import (
@@ -193,11 +194,7 @@ class WindowWatch:
         end = format_txn_date(self.txn_date_to, field="txn_date_to")
         if _parse(end) <= _parse(start):
             raise EnKashValidationError("txn_date_to", f"{end} must be after txn_date_from {start}")
-        limit = self.max_records_per_response
-        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
-            raise EnKashValidationError(
-                "max_records_per_response", f"must be a whole number >= 1, got {limit!r}"
-            )
+        limit = positive_int(self.max_records_per_response, field="max_records_per_response")
         return WindowWatch(
             txn_date_from=start,
             txn_date_to=end,
