@@ -14,11 +14,12 @@ from decimal import Decimal
 from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
 REDACTED = "***"
+# Patterns compiled on first use (re caches them), not when a DAG file imports this module.
 # A full card number: 13 to 19 digits, optionally grouped by up to three spaces, dots, dashes or slashes.
-_PAN_RE = re.compile(r"(?<![0-9])[0-9](?:[ ./_-]{0,3}[0-9]){12,18}(?![0-9])")
+_PAN_PATTERN = r"(?<![0-9])[0-9](?:[ ./_-]{0,3}[0-9]){12,18}(?![0-9])"
 # A secret named in the text, possibly after filler words: "cvv: 123", "CVV number 835", "PIN=1234",
 # "otp is 654321", "security code 835", "exp 10/2031", "valid thru 10/2031", "token: eyJ...".
-_NAMED_SECRET_RE = re.compile(
+_NAMED_SECRET_PATTERN = (
     r"(?i)\b(cvv2?|cvc2?|security\s+code|pin(?:block)?|otp|mfa(?:code)?|password|passwd|secret|client_secret|"
     r"access_token|token|card\s*(?:number|no)|cardnumber|exp(?:iry|ires?)?(?:\s*date)?|valid\s+(?:thru|through|till|until))\b"
     r"((?:\W{1,4}(?:number|no|code|value|is|was|date|of))*\W{1,4})"
@@ -36,8 +37,8 @@ def redact(text: str, *, known: Iterable[str | None] = ()) -> str:
     """
     for value in sorted({v for v in known if v}, key=len, reverse=True):
         text = re.sub(rf"(?<![A-Za-z0-9]){re.escape(value)}(?![A-Za-z0-9])", REDACTED, text)
-    text = _PAN_RE.sub(REDACTED, text)
-    return _NAMED_SECRET_RE.sub(lambda m: m.group(1) + m.group(2) + REDACTED, text)
+    text = re.sub(_PAN_PATTERN, REDACTED, text)
+    return re.sub(_NAMED_SECRET_PATTERN, lambda m: m.group(1) + m.group(2) + REDACTED, text)
 
 
 class EnKashError(AirflowException):

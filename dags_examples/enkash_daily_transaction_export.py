@@ -8,15 +8,20 @@ warehouse table, check the result, and optionally write the day as files.
    until no transaction of the data interval is still pending.
 2. **export_to_sql** - `EnKashTransactionsToSqlOperator`: the interval plus one day of lookback
    (late changes such as `REVERSED` land in the next run) upserted into `enkash_transactions`.
-3. **check_export** - a `@task` querying the warehouse: the table holds exactly as many rows for the window as
-   EnKash returned, ids are unique, and no amount is missing.
-4. **export_files** (when the `export_files` param is true) - `EnKashTransactionsToStorageOperator`:
-   the interval as JSON Lines (and Parquet when pyarrow is installed) under `file_destination`.
+3. **check_export** - `CheckExportOperator` (below) querying the warehouse: the table holds exactly as many
+   rows for the window as EnKash returned, ids are unique, and no amount is missing.
+4. **export_files** (when the `export_files` param is true, decided by **files_requested**) -
+   `EnKashTransactionsToStorageOperator`: the interval as JSON Lines (and Parquet when pyarrow is
+   installed) under `file_destination`.
 
-Catch-up is on: enabling the DAG backfills from `start_date` (Airflow Variable
-`enkash_export_start_date`, default 2025-01-01: one run per day since then), and reruns converge
-to one row per transaction. The Variable `enkash_export_poke_interval_s` sets the sensor's poll
-interval (default 300 s). Both are read when the DAG file is parsed. Every EnKash call runs in the
+The two small steps are operator classes rather than `@task` functions: `@task` imports Airflow's
+Python operators (about 25 ms on every parse of this file), more than the rest of the file costs.
+
+Catch-up is on: enabling the DAG backfills from `start_date` (environment variable
+`ENKASH_EXPORT_START_DATE`, default 2025-01-01: one run per day since then), and reruns converge
+to one row per transaction. `ENKASH_EXPORT_POKE_INTERVAL_S` sets the sensor's poll interval
+(default 300 s). Both are read from the environment when the DAG file is parsed (an Airflow
+Variable would cost a metadata lookup on every parse). Every EnKash call runs in the
 pool `enkash_api`, so concurrent runs share its rate limit.
 
 Assets: the warehouse table (`WAREHOUSE_ASSET`) and the files folder are the exports' outlets; each
@@ -27,7 +32,7 @@ Setup:
 
 ```bash
 airflow pools set enkash_api 4 "EnKash API calls"
-airflow variables set enkash_export_start_date 2025-01-01   # optional: first day to export
+export ENKASH_EXPORT_START_DATE=2025-01-01   # optional: first day to export
 export AIRFLOW_CONN_ENKASH_DEFAULT='{"conn_type": "enkash", ...}'   # or: enkash-sandbox
 export AIRFLOW_CONN_ENKASH_WAREHOUSE='{"conn_type": "sqlite", "host": "'"$AIRFLOW_HOME"'/enkash_warehouse.db"}'
 ```
@@ -39,12 +44,14 @@ from __future__ import annotations
 
 import os
 from datetime import timedelta
+from typing import Any
 
 import pendulum
-from airflow.sdk import CronDataIntervalTimetable, Param, Variable, dag, task
+from airflow.providers.standard.operators.branch import BaseBranchOperator
+from airflow.sdk import BaseOperator, Context, CronDataIntervalTimetable, Param, dag
 
+from airflow_provider_enkash.export.arguments import pyarrow_available
 from airflow_provider_enkash.export.lineage import files_asset, table_asset
-from airflow_provider_enkash.export.storage_sink import pyarrow_available
 from airflow_provider_enkash.sensors.transactions import EnKashTransactionsSettledSensor
 from airflow_provider_enkash.transfers.enkash_to_sql import EnKashTransactionsToSqlOperator
 from airflow_provider_enkash.transfers.enkash_to_storage import EnKashTransactionsToStorageOperator
@@ -58,20 +65,10 @@ DEFAULT_FILE_DESTINATION = f"file://{AIRFLOW_HOME}/enkash_exports"
 WAREHOUSE_ASSET = table_asset(conn_id=WAREHOUSE_CONN_ID, table=TABLE)
 # The files' asset is the default destination; each event names the files actually written.
 FILES_ASSET = files_asset(DEFAULT_FILE_DESTINATION)
-START_DATE_VARIABLE = "enkash_export_start_date"
-POKE_INTERVAL_VARIABLE = "enkash_export_poke_interval_s"
-
-
-def _variable(name: str, default: str) -> str:
-    """The Airflow Variable ``name``, or ``default`` when it is not set."""
-    value = Variable.get(name, default=None)  # default None: nothing to mask, no warning when unset
-    return default if value is None else str(value)
-
-
 # Catch-up starts here when the DAG is enabled; set it to the first day you want in the warehouse.
-START_DATE = pendulum.parse(_variable(START_DATE_VARIABLE, "2025-01-01"), tz="UTC")
+START_DATE = pendulum.parse(os.environ.get("ENKASH_EXPORT_START_DATE", "2025-01-01"), tz="UTC")
 # Seconds between the settled sensor's polls (the triggerer does the waiting).
-POKE_INTERVAL_S = float(_variable(POKE_INTERVAL_VARIABLE, "300"))
+POKE_INTERVAL_S = float(os.environ.get("ENKASH_EXPORT_POKE_INTERVAL_S", "300"))
 
 # The quality check on the exported window: every one of these must hold.
 QUALITY_CHECKS = {
@@ -84,6 +81,36 @@ QUALITY_SQL = (
     + ", ".join(f"{check} AS {name}" for name, check in QUALITY_CHECKS.items())
     + f" FROM {TABLE} WHERE txn_date >= '{{window_start}}' AND txn_date < '{{window_end}}'"
 )
+
+
+class CheckExportOperator(BaseOperator):
+    """Fail unless the table holds exactly the window's EnKash rows, ids unique, amounts present.
+
+    :param summary: the SQL export's XCom (``window_start``, ``window_end``, ``fetched``, ...).
+    """
+
+    template_fields = ("summary",)
+
+    def __init__(self, *, summary: Any, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.summary = summary
+
+    def execute(self, context: Context) -> None:
+        from airflow.sdk import BaseHook  # imported when the task runs, not when the file is parsed
+        from airflow.sdk.exceptions import AirflowException
+
+        warehouse = BaseHook.get_connection(WAREHOUSE_CONN_ID).get_hook()  # a common.sql DbApiHook
+        row = warehouse.get_first(QUALITY_SQL.format(**self.summary)) or [False] * len(QUALITY_CHECKS)
+        failed = [name for name, ok in zip(QUALITY_CHECKS, row, strict=True) if not ok]
+        if failed:
+            raise AirflowException(f"check_export failed on {TABLE}: {', '.join(failed)}")
+
+
+class FilesRequestedOperator(BaseBranchOperator):
+    """Continue to ``export_files`` only when the run's ``export_files`` param is true; else skip it."""
+
+    def choose_branch(self, context: Context) -> list[str]:
+        return ["export_files"] if context["params"]["export_files"] else []
 
 
 @dag(
@@ -123,22 +150,6 @@ def enkash_daily_transaction_export():
         outlets=[WAREHOUSE_ASSET],
     )
 
-    @task
-    def check_export(summary: dict) -> None:
-        """Fail unless the table holds exactly the window's EnKash rows, ids unique, amounts present."""
-        from airflow.sdk import BaseHook  # imported when the task runs, not when the file is parsed
-        from airflow.sdk.exceptions import AirflowException
-
-        warehouse = BaseHook.get_connection(WAREHOUSE_CONN_ID).get_hook()  # a common.sql DbApiHook
-        row = warehouse.get_first(QUALITY_SQL.format(**summary)) or [False] * len(QUALITY_CHECKS)
-        failed = [name for name, ok in zip(QUALITY_CHECKS, row, strict=True) if not ok]
-        if failed:
-            raise AirflowException(f"check_export failed on {TABLE}: {', '.join(failed)}")
-
-    @task.short_circuit
-    def files_requested(params=None) -> bool:
-        return bool(params["export_files"])
-
     files = EnKashTransactionsToStorageOperator(
         task_id="export_files",
         destination="{{ params.file_destination }}",
@@ -146,7 +157,9 @@ def enkash_daily_transaction_export():
         pool=ENKASH_POOL,
         outlets=[FILES_ASSET],
     )
-    settled >> export >> check_export(export.output) >> files_requested() >> files
+    check = CheckExportOperator(task_id="check_export", summary=export.output)
+    files_requested = FilesRequestedOperator(task_id="files_requested")
+    settled >> export >> check >> files_requested >> files
 
 
 daily_transaction_export = enkash_daily_transaction_export()

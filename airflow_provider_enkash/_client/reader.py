@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from airflow_provider_enkash._client.settings import MAX_SPAN as MAX_SPAN  # re-exported: the reader's bounds
+from airflow_provider_enkash._client.settings import MIN_SPAN as MIN_SPAN
 from airflow_provider_enkash.exceptions import EnKashError, EnKashLoginRefused
 
 if TYPE_CHECKING:
@@ -183,8 +185,6 @@ def look_up_references(
 
 # -- windows: the one window-halving algorithm ----------------------------------------------------
 
-MIN_SPAN = timedelta(milliseconds=1)  # requests carry milliseconds: the smallest window there is
-MAX_SPAN = timedelta(days=1)
 _TARGET_FILL = 0.75  # aim each sub-window at 3/4 of the cap: room for bursts
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 from dataclasses import dataclass, field
+from datetime import timedelta
 from decimal import Decimal
 
 from airflow_provider_enkash._client.operations import OPERATIONS
@@ -30,6 +31,8 @@ DEFAULT_RESPONSE_TIMEZONE = "Asia/Kolkata"  # zone of the zoneless 'Jan 23, 2025
 
 DEFAULT_REFERENCE_FIELDS = ("pgReferenceNumber", "uniqueReferenceNumber")
 DEFAULT_SEARCH_CAP = 1000
+MIN_SPAN = timedelta(milliseconds=1)  # search windows: requests carry milliseconds, the smallest there is
+MAX_SPAN = timedelta(days=1)  # the widest search window the reader asks for
 # Why 15 minutes: EnKash documents neither de-duplication nor how long a queued or lagging credit
 # can take to show in the search; a gateway timeout plus a retrying backend queue is commonly
 # minutes, and an extra quarter hour on an already-failed payroll row costs far less than paying twice.

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import functools
 import itertools
-import re
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import closing
 from datetime import UTC, datetime
@@ -38,7 +37,7 @@ from sqlalchemy import (
     Text,
 )
 
-from airflow_provider_enkash.exceptions import EnKashValidationError
+from airflow_provider_enkash.export.arguments import DEFAULT_CHUNK_SIZE, check_table_name
 from airflow_provider_enkash.export.records import (
     COLUMN_NAMES,
     COLUMNS,
@@ -53,8 +52,6 @@ if TYPE_CHECKING:
 
     from airflow_provider_enkash.export.windows import Window
 
-DEFAULT_CHUNK_SIZE = 5000
-_TABLE_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}(\.[A-Za-z_][A-Za-z0-9_]{0,62})?")
 _TEXT_TIMESTAMP_DIALECTS = frozenset({"sqlite"})
 _SQL_TYPES: dict[str, Any] = {
     "id": lambda: String(64),
@@ -116,16 +113,6 @@ def _cell_converters(hook: DbApiHook, *, text_timestamps: bool) -> list[tuple[in
 def _composed(first: Callable[[Any], Any], then: Callable[[Any], Any]) -> Callable[[Any], Any]:
     """``then(first(value))``."""
     return lambda value: then(first(value))
-
-
-def check_table_name(table: Any) -> str:
-    """``table`` or ``schema.table`` made of letters, digits and ``_`` (it is interpolated into SQL)."""
-    if not isinstance(table, str) or not _TABLE_RE.fullmatch(table):
-        raise EnKashValidationError(
-            "table",
-            f"{table!r} must be 'name' or 'schema.name' of letters, digits and '_' (max 63 each)",
-        )
-    return table
 
 
 class SqlTransactionSink:

@@ -11,54 +11,26 @@ Python rows) and writes one row group per ``row_group_size`` rows.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
 from typing import IO, TYPE_CHECKING, Any
 
-from airflow_provider_enkash.exceptions import EnKashConfigError, EnKashValidationError
+from airflow_provider_enkash.exceptions import EnKashConfigError
+from airflow_provider_enkash.export.arguments import (  # noqa: F401  (their old import path)
+    DEFAULT_ROW_GROUP_SIZE,
+    FORMATS,
+    check_file_prefix,
+    check_formats,
+    pyarrow_available,
+)
 from airflow_provider_enkash.export.records import COLUMN_NAMES, COLUMNS
 from airflow_provider_enkash.export.timestamps import format_utc
 
 if TYPE_CHECKING:
     from airflow.sdk import ObjectStoragePath
-
-FORMATS = ("jsonl", "parquet")
-DEFAULT_ROW_GROUP_SIZE = 10_000  # ~10 MiB of Arrow data held per group; 50,000 held ~30 MiB more at peak
-
-
-def check_formats(formats: Sequence[str]) -> tuple[str, ...]:
-    """The requested formats, each one of :data:`FORMATS`, at least one, no repeats."""
-    chosen = (formats,) if isinstance(formats, str) else tuple(formats)
-    if not chosen or len(set(chosen)) != len(chosen) or not set(chosen) <= set(FORMATS):
-        raise EnKashValidationError(
-            "formats", f"{formats!r} must be distinct values from {', '.join(FORMATS)}"
-        )
-    return chosen
-
-
-def check_file_prefix(prefix: Any) -> str:
-    """``prefix`` when it names objects inside the destination: no ``/`` or ``\\``, no control characters.
-
-    A separator would let ``../../x_`` (or ``s3://other-bucket/``) write outside ``destination``.
-    """
-    if not isinstance(prefix, str):
-        raise EnKashValidationError("file_prefix", f"must be a string, got {type(prefix).__name__}")
-    if "/" in prefix or "\\" in prefix or not prefix.isprintable():
-        raise EnKashValidationError(
-            "file_prefix",
-            f"{prefix!r} must be a plain name prefix without '/', '\\' or control characters; "
-            "put directories in destination",
-        )
-    return prefix
-
-
-def pyarrow_available() -> bool:
-    """Whether the optional ``parquet`` extra (pyarrow) is installed; cheap enough for DAG parsing."""
-    return importlib.util.find_spec("pyarrow") is not None
 
 
 def _json_cell(value: Any) -> Any:

@@ -20,11 +20,11 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from airflow_provider_enkash._client.reader import MAX_SPAN, MIN_SPAN, WindowTooDense, WindowWalk
+from airflow_provider_enkash._client.reader import WindowTooDense, WindowWalk
 from airflow_provider_enkash.exceptions import EnKashValidationError
+from airflow_provider_enkash.export.arguments import check_read_settings  # noqa: F401  (its old import path)
 from airflow_provider_enkash.export.errors import EnKashExportError
 from airflow_provider_enkash.export.timestamps import format_utc
-from airflow_provider_enkash.request_models.validators import whole_number
 
 if TYPE_CHECKING:
     from airflow_provider_enkash.hooks.enkash import EnKashHook
@@ -102,27 +102,6 @@ def export_window(
 def _midnight(value: datetime, zone: ZoneInfo) -> datetime:
     local = value.astimezone(zone)
     return datetime(local.year, local.month, local.day, tzinfo=zone).astimezone(UTC)
-
-
-def check_read_settings(
-    *, truncation_limit: int, initial_sub_window: timedelta, page_size: int | None
-) -> None:
-    """Validate the reader's settings before any call (see :class:`WindowReader` for their meaning)."""
-    whole_number(truncation_limit, field="truncation_limit", minimum=2)
-    if not isinstance(initial_sub_window, timedelta) or not MIN_SPAN <= initial_sub_window <= MAX_SPAN:
-        raise EnKashValidationError(
-            "initial_sub_window",
-            f"must be a timedelta from 1 ms to 1 day, got {initial_sub_window!r}",
-        )
-    if page_size is not None and (
-        isinstance(page_size, bool)
-        or not isinstance(page_size, int)
-        or not 1 <= page_size <= truncation_limit
-    ):
-        raise EnKashValidationError(
-            "page_size",
-            f"must be an integer from 1 to truncation_limit, got {page_size!r}",
-        )
 
 
 @dataclass

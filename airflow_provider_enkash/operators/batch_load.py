@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from airflow.sdk import BaseOperator, Context
 from airflow.sdk.exceptions import AirflowFailException
 
+from airflow_provider_enkash._client.settings import DEFAULT_CONN_ID
 from airflow_provider_enkash.batch.lease import (
     DEFAULT_LEASE_TTL_S,
     HeldLease,
@@ -52,14 +53,7 @@ from airflow_provider_enkash.batch.runner import (
     BatchRunner,
     row_outcome,
 )
-from airflow_provider_enkash.batch.unclear import (
-    gave_up,
-    next_wake,
-    settle_due_rows,
-    unclear_report,
-)
 from airflow_provider_enkash.batch.validation import check_batch_arguments
-from airflow_provider_enkash.connection import DEFAULT_CONN_ID
 from airflow_provider_enkash.exceptions import EnKashValidationError
 from airflow_provider_enkash.operators.batch_plan import (
     _SOURCE_FIELDS,
@@ -69,7 +63,6 @@ from airflow_provider_enkash.operators.batch_plan import (
 from airflow_provider_enkash.operators.links import EnKashLedgerLink
 from airflow_provider_enkash.references import batch_row_reference
 from airflow_provider_enkash.resend_gate import check_on_unknown, quiet_period_seconds
-from airflow_provider_enkash.triggers.quiet_period import QuietPeriodTrigger
 
 if TYPE_CHECKING:
     from airflow_provider_enkash.hooks.enkash import EnKashHook
@@ -330,6 +323,8 @@ class EnKashBatchLoadOperator(_BatchSourceMixin, BaseOperator):
         unclear += [o for o in outcomes if o.outcome == OUTCOME_UNKNOWN]
         outcomes = [o for o in outcomes if o.outcome != OUTCOME_UNKNOWN]
         if unclear and self.on_unknown == "wait" and not runner.aborted:
+            from airflow_provider_enkash.batch.unclear import settle_due_rows  # not needed to parse a DAG
+
             by_key = {row.row_key: row for row in rows}
             unclear = settle_due_rows(runner, by_key, unclear, batch_id=batch_id, quiet_period_s=quiet_s)
             ledger.write(unclear)
@@ -388,6 +383,9 @@ class EnKashBatchLoadOperator(_BatchSourceMixin, BaseOperator):
     ) -> None:
         """Fail naming every unclear row (``on_unknown='fail'``, or look-ups that never prove anything);
         else defer to the triggerer until the next look-up is due."""
+        from airflow_provider_enkash.batch.unclear import gave_up, next_wake, unclear_report
+        from airflow_provider_enkash.triggers.quiet_period import QuietPeriodTrigger
+
         if self.on_unknown == "fail" or aborted:
             why = "on_unknown='fail'" if not aborted else "EnKash refused the login"
             raise AirflowFailException(unclear_report(unclear, batch_id=batch_id, why=why))

@@ -12,6 +12,7 @@ from typing import Any
 
 from airflow.sdk import BaseOperator, Context
 
+from airflow_provider_enkash._client.settings import DEFAULT_CONN_ID
 from airflow_provider_enkash.batch.plan import (
     DEFAULT_CHUNK_SIZE,
     chunk_rows,
@@ -20,7 +21,6 @@ from airflow_provider_enkash.batch.plan import (
 )
 from airflow_provider_enkash.batch.rows import BatchRow
 from airflow_provider_enkash.batch.validation import check_batch_arguments, check_cards, validate_rows
-from airflow_provider_enkash.connection import DEFAULT_CONN_ID
 
 _SOURCE_FIELDS = ("rows", "source_path", "sql", "batch_id")
 

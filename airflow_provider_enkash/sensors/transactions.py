@@ -18,33 +18,24 @@ from airflow.sdk.bases.sensor import PokeReturnValue
 from airflow.sdk.configuration import conf
 from airflow.sdk.exceptions import AirflowSensorTimeout
 
-from airflow_provider_enkash.connection import DEFAULT_CONN_ID
+from airflow_provider_enkash._client.settings import DEFAULT_CONN_ID, DEFAULT_SEARCH_CAP
 from airflow_provider_enkash.exceptions import (
     EnKashError,
     EnKashTransactionFailed,
     EnKashTransactionNotFound,
     EnKashValidationError,
 )
-from airflow_provider_enkash.retry import RETRYABLE_READ_ERRORS
 from airflow_provider_enkash.statuses import StatusSets
-from airflow_provider_enkash.triggers.poll_outcome import (
-    Outcome,
-    PollState,
-    ending_message,
-    outcome_of,
-    resolve_statuses,
-)
-from airflow_provider_enkash.triggers.transaction_watch import (
-    DEFAULT_MAX_RECORDS_PER_RESPONSE,
-    Watch,
-    make_watch,
-)
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
     from airflow_provider_enkash.hooks.enkash import EnKashHook
+    from airflow_provider_enkash.triggers.poll_outcome import Outcome
+    from airflow_provider_enkash.triggers.transaction_watch import Watch
     from airflow_provider_enkash.triggers.transactions import EnKashTransactionTrigger
+
+# Polling, the watch and its outcomes are imported when a task runs, not when a DAG file is parsed.
 
 DEFAULT_POKE_INTERVAL_S = 60.0
 DEFAULT_NOT_FOUND_GRACE_S = 300.0
@@ -89,6 +80,8 @@ class _SettlementSensor(BaseSensorOperator):
     @cached_property
     def statuses(self) -> StatusSets:
         """The status words given, else the connection's extras (``success_statuses``, ...)."""
+        from airflow_provider_enkash.triggers.poll_outcome import resolve_statuses
+
         return resolve_statuses(
             self.hook.settings.statuses,
             success=self.target_statuses,
@@ -149,6 +142,9 @@ class _SettlementSensor(BaseSensorOperator):
 
     def poke(self, context: Context) -> bool | PokeReturnValue:
         """One poll: done with the XCom value, not yet, or raise on a failure status / lasting absence."""
+        from airflow_provider_enkash.retry import RETRYABLE_READ_ERRORS
+        from airflow_provider_enkash.triggers.poll_outcome import ending_message, outcome_of
+
         if self._watch is None:
             self._watch = self._make_watch()
         try:
@@ -167,6 +163,8 @@ class _SettlementSensor(BaseSensorOperator):
 
     def execute_complete(self, context: Context, event: dict[str, Any]) -> Any:
         """Resume after the trigger's event: return the result or raise an error naming what failed."""
+        from airflow_provider_enkash.triggers.poll_outcome import Outcome, PollState
+
         status, message = event.get("status"), event.get("message", "")
         if status == "timeout":
             raise AirflowSensorTimeout(message)
@@ -187,6 +185,8 @@ class _SettlementSensor(BaseSensorOperator):
         summary: dict[str, Any] | None,
     ) -> Any:
         """The sensor's result for ``outcome`` (the XCom value), or the error naming what failed."""
+        from airflow_provider_enkash.triggers.poll_outcome import Outcome
+
         if outcome is Outcome.NOT_FOUND:
             raise EnKashTransactionNotFound(message)
         if outcome is Outcome.FAILURE:
@@ -195,6 +195,7 @@ class _SettlementSensor(BaseSensorOperator):
 
     @staticmethod
     def _failed(message: str, transaction: dict[str, Any] | None) -> EnKashTransactionFailed:
+
         record = transaction or {}
         return EnKashTransactionFailed(
             message, transaction_id=record.get("enKashCardTransactionId"), status=record.get("status")
@@ -262,6 +263,8 @@ class EnKashTransactionSensor(_SettlementSensor):
         self.not_found_grace = float(grace)
 
     def _make_watch(self) -> Watch:
+        from airflow_provider_enkash.triggers.transaction_watch import make_watch
+
         return make_watch(
             enkash_transaction_id=self.enkash_transaction_id,
             pg_reference_number=self.pg_reference_number,
@@ -316,7 +319,7 @@ class EnKashTransactionsSettledSensor(_SettlementSensor):
         txn_date_to: Any,
         enkash_card_id: str | None = None,
         user_id: str | None = None,
-        max_records_per_response: int = DEFAULT_MAX_RECORDS_PER_RESPONSE,
+        max_records_per_response: int = DEFAULT_SEARCH_CAP,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -330,6 +333,8 @@ class EnKashTransactionsSettledSensor(_SettlementSensor):
         for name in ("txn_date_from", "txn_date_to"):
             if getattr(self, name) in (None, ""):
                 raise EnKashValidationError(name, "is required: the window to wait on")
+        from airflow_provider_enkash.triggers.transaction_watch import make_watch
+
         return make_watch(
             txn_date_from=_iso(self.txn_date_from),
             txn_date_to=_iso(self.txn_date_to),

@@ -20,17 +20,17 @@ from zoneinfo import ZoneInfo
 
 from airflow.sdk import BaseOperator
 
-from airflow_provider_enkash.connection import DEFAULT_CONN_ID
+from airflow_provider_enkash._client.settings import DEFAULT_CONN_ID
 from airflow_provider_enkash.exceptions import EnKashValidationError
+from airflow_provider_enkash.export.arguments import check_read_settings
 from airflow_provider_enkash.export.lineage import ExportLineage, enkash_source
-from airflow_provider_enkash.export.windows import Window, check_read_settings, export_window
 from airflow_provider_enkash.operators.links import EnKashExportDestinationLink
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
     from airflow_provider_enkash.export.records import RowStats
-    from airflow_provider_enkash.export.windows import WindowReader
+    from airflow_provider_enkash.export.windows import Window, WindowReader
 
 
 class TransactionExportOperator(BaseOperator):
@@ -94,6 +94,8 @@ class TransactionExportOperator(BaseOperator):
         )
         if start is None or end is None:
             raise EnKashValidationError("data_interval", "this run has no data interval to export")
+        from airflow_provider_enkash.export.windows import export_window  # at run time: parsing stays cheap
+
         return export_window(start, end, lookback=self.lookback, day_boundaries=self.day_boundaries)
 
     def read_rows(self, window: Window) -> tuple[Iterator[list[tuple[Any, ...]]], WindowReader, RowStats]:

@@ -8,8 +8,8 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_enkash.exceptions import EnKashConfigError
+from airflow_provider_enkash.export.arguments import DEFAULT_CHUNK_SIZE, check_table_name
 from airflow_provider_enkash.export.lineage import sql_table_dataset, table_asset
-from airflow_provider_enkash.export.sql_sink import DEFAULT_CHUNK_SIZE, check_table_name
 from airflow_provider_enkash.transfers.base import TransactionExportOperator
 
 if TYPE_CHECKING:

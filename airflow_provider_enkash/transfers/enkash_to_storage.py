@@ -8,12 +8,12 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import ObjectStoragePath
 
-from airflow_provider_enkash.export.lineage import file_dataset, files_asset
-from airflow_provider_enkash.export.storage_sink import (
+from airflow_provider_enkash.export.arguments import (
     DEFAULT_ROW_GROUP_SIZE,
     check_file_prefix,
     check_formats,
 )
+from airflow_provider_enkash.export.lineage import file_dataset, files_asset
 from airflow_provider_enkash.request_models.validators import positive_int
 from airflow_provider_enkash.transfers.base import TransactionExportOperator
 

@@ -22,6 +22,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from airflow_provider_enkash._client.settings import DEFAULT_SEARCH_CAP
 from airflow_provider_enkash.exceptions import EnKashError, EnKashValidationError
 from airflow_provider_enkash.hooks.card_api import format_txn_date
 from airflow_provider_enkash.models import require_id, require_text
@@ -41,7 +42,7 @@ if TYPE_CHECKING:
     from airflow_provider_enkash.statuses import StatusSets
 
 SAMPLE_SIZE = 5  # pending transaction ids a window's summary names
-DEFAULT_MAX_RECORDS_PER_RESPONSE = 1000
+DEFAULT_MAX_RECORDS_PER_RESPONSE = DEFAULT_SEARCH_CAP  # a response this long may be truncated
 
 
 @dataclass(frozen=True)

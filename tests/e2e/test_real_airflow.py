@@ -51,7 +51,7 @@ PENDING_SETTLE_S = 20.0
 # Quick settlement and short waits: the defaults are for production, not for a test stack.
 CONNECTION_EXTRAS = {"load_lookup_delay": 0.05, "max_retry_wait": 0.5, "timeout": 10}
 # The export DAG's knobs: poll every 2 s instead of 5 min (and, below, catch up from yesterday only).
-EXPORT_DAG_ENV = {"AIRFLOW_VAR_ENKASH_EXPORT_POKE_INTERVAL_S": "2"}  # an Airflow Variable
+EXPORT_DAG_ENV = {"ENKASH_EXPORT_POKE_INTERVAL_S": "2"}  # read when the DAG file is parsed
 # Every process logs at DEBUG (urllib3 included), so the secrets scan also covers what only
 # DEBUG prints; DEBUG output is a superset of INFO's, so this one pass covers INFO as well.
 DEBUG_LOGGING_ENV = {"AIRFLOW__LOGGING__LOGGING_LEVEL": "DEBUG"}
