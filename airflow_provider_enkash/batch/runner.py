@@ -28,6 +28,7 @@ from airflow_provider_enkash.batch.outcomes import (
     RESENT_AFTER_UNKNOWN,
     RowOutcome,
 )
+from airflow_provider_enkash.card_load import LoadTerms, send_load
 from airflow_provider_enkash.exceptions import (
     EnKashAmountMismatch,
     EnKashAuthError,
@@ -93,10 +94,7 @@ class BatchRunner:
         positive_int(concurrency, field="concurrency")
         self.hook = hook
         self.concurrency = concurrency
-        self.load_type = load_type
-        self.transaction_code = transaction_code
-        self.description = description
-        self.created_by = created_by
+        self.terms = LoadTerms(load_type, transaction_code, description, created_by)
         self._abort = threading.Event()
 
     def _outcome(self, row: BatchRow, batch_id: str, outcome: str, **details: object) -> RowOutcome:
@@ -106,15 +104,11 @@ class BatchRunner:
         self, row: BatchRow, *, batch_id: str, lookup_first: bool, resend_after_unknown: bool = False
     ) -> LoadResult:
         """One ``hook.load_card_balance`` for ``row`` with its batch reference; raises what the hook raises."""
-        return self.hook.load_card_balance(
-            enkash_card_id=row.enkash_card_id,
-            amount=row.amount,
-            unique_reference_number=batch_row_reference(batch_id=batch_id, row_key=row.row_key),
-            type=self.load_type,
-            transaction_code=self.transaction_code,
-            description=self.description,
-            remarks=row.remarks,
-            created_by=self.created_by,
+        return send_load(
+            self.hook,
+            row,
+            self.terms,
+            reference=batch_row_reference(batch_id=batch_id, row_key=row.row_key),
             lookup_first=lookup_first,
             resend_after_unknown=resend_after_unknown,
         )

@@ -20,10 +20,9 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from airflow.sdk import BaseOperator, Context
+from airflow.sdk import Context
 from airflow.sdk.exceptions import AirflowFailException
 
-from airflow_provider_enkash._client.settings import DEFAULT_CONN_ID
 from airflow_provider_enkash.batch.lease import (
     DEFAULT_LEASE_TTL_S,
     HeldLease,
@@ -58,7 +57,7 @@ from airflow_provider_enkash.exceptions import EnKashValidationError
 from airflow_provider_enkash.operators.batch_plan import (
     _SOURCE_FIELDS,
     EnKashBatchPlanOperator,
-    _BatchSourceMixin,
+    _BatchSourceOperator,
 )
 from airflow_provider_enkash.operators.links import EnKashLedgerLink
 from airflow_provider_enkash.references import batch_row_reference
@@ -75,7 +74,7 @@ DEFAULT_LEDGER_FLUSH_INTERVAL_S = 10.0
 DRY_RUN_SAMPLE_ROWS = 20
 
 
-class EnKashBatchLoadOperator(_BatchSourceMixin, BaseOperator):
+class EnKashBatchLoadOperator(_BatchSourceOperator):
     """Load a batch of card top-ups exactly once, with a per-row ledger.
 
     Rows come from exactly one of ``rows``, ``source_path`` or ``sql``; columns ``enkash_card_id`` (or
@@ -129,23 +128,11 @@ class EnKashBatchLoadOperator(_BatchSourceMixin, BaseOperator):
     def __init__(
         self,
         *,
-        enkash_conn_id: str = DEFAULT_CONN_ID,
-        rows: Any = None,
-        source_path: Any = None,
-        file_format: str | None = None,
-        sql: str | None = None,
-        sql_conn_id: str | None = None,
-        sql_parameters: Any = None,
-        batch_id: str | None = None,
         ledger_path: Any = None,
         ledger_conn_id: str | None = None,
         ledger_table: str = DEFAULT_LEDGER_TABLE,
         concurrency: int = DEFAULT_CONCURRENCY,
         requests_per_second: float | None = None,
-        max_amount_per_card: Decimal | str | int | None = None,
-        max_batch_total: Decimal | str | int | None = None,
-        max_rows: int | None = None,
-        check_cards: bool = False,
         dry_run: bool = False,
         lookup_first: bool | None = None,
         fail_on_failed: bool = True,
@@ -167,20 +154,6 @@ class EnKashBatchLoadOperator(_BatchSourceMixin, BaseOperator):
             ledger_flush_rows=ledger_flush_rows,
             ledger_flush_interval_s=ledger_flush_interval_s,
             load_type=load_type,
-        )
-        self._init_source(
-            enkash_conn_id=enkash_conn_id,
-            rows=rows,
-            source_path=source_path,
-            file_format=file_format,
-            sql=sql,
-            sql_conn_id=sql_conn_id,
-            sql_parameters=sql_parameters,
-            batch_id=batch_id,
-            max_amount_per_card=max_amount_per_card,
-            max_batch_total=max_batch_total,
-            max_rows=max_rows,
-            check_cards=check_cards,
         )
         if (ledger_path is None) == (ledger_conn_id is None):
             raise EnKashValidationError("ledger", "give exactly one of ledger_path or ledger_conn_id")

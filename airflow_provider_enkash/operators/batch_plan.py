@@ -1,7 +1,7 @@
 """Planning a batch load: read and validate the whole batch, split it into chunks for fan-out.
 
 :class:`EnKashBatchPlanOperator` feeds ``EnKashBatchLoadOperator.partial(...).expand(rows=...)``;
-both share the source arguments of :class:`_BatchSourceMixin`.
+both share the source arguments of :class:`_BatchSourceOperator`.
 """
 
 from __future__ import annotations
@@ -25,25 +25,30 @@ from airflow_provider_enkash.batch.validation import check_batch_arguments, chec
 _SOURCE_FIELDS = ("rows", "source_path", "sql", "batch_id")
 
 
-class _BatchSourceMixin:
-    """Arguments shared by the plan and load operators: the source of rows, the checks, the batch id."""
+class _BatchSourceOperator(BaseOperator):
+    """Arguments shared by the plan and load operators: the source of rows, the checks, the batch id.
 
-    def _init_source(
+    Documented on :class:`~airflow_provider_enkash.operators.batch_load.EnKashBatchLoadOperator`.
+    """
+
+    def __init__(
         self,
         *,
-        enkash_conn_id: str,
-        rows: Any,
-        source_path: Any,
-        file_format: str | None,
-        sql: str | None,
-        sql_conn_id: str | None,
-        sql_parameters: Any,
-        batch_id: str | None,
-        max_amount_per_card: Decimal | str | int | None,
-        max_batch_total: Decimal | str | int | None,
-        max_rows: int | None,
-        check_cards: bool,
+        enkash_conn_id: str = DEFAULT_CONN_ID,
+        rows: Any = None,
+        source_path: Any = None,
+        file_format: str | None = None,
+        sql: str | None = None,
+        sql_conn_id: str | None = None,
+        sql_parameters: Any = None,
+        batch_id: str | None = None,
+        max_amount_per_card: Decimal | str | int | None = None,
+        max_batch_total: Decimal | str | int | None = None,
+        max_rows: int | None = None,
+        check_cards: bool = False,
+        **kwargs: Any,
     ) -> None:
+        super().__init__(**kwargs)
         check_batch_arguments(
             max_amount_per_card=max_amount_per_card, max_batch_total=max_batch_total, max_rows=max_rows
         )
@@ -81,7 +86,7 @@ class _BatchSourceMixin:
         return rows
 
 
-class EnKashBatchPlanOperator(_BatchSourceMixin, BaseOperator):
+class EnKashBatchPlanOperator(_BatchSourceOperator):
     """Read and validate a whole batch, then split it into chunks for ``EnKashBatchLoadOperator.expand``.
 
     Returns the chunks (lists of row dicts keeping their source row numbers), ready for
@@ -94,39 +99,8 @@ class EnKashBatchPlanOperator(_BatchSourceMixin, BaseOperator):
 
     template_fields: Sequence[str] = _SOURCE_FIELDS
 
-    def __init__(
-        self,
-        *,
-        enkash_conn_id: str = DEFAULT_CONN_ID,
-        rows: Any = None,
-        source_path: Any = None,
-        file_format: str | None = None,
-        sql: str | None = None,
-        sql_conn_id: str | None = None,
-        sql_parameters: Any = None,
-        batch_id: str | None = None,
-        max_amount_per_card: Decimal | str | int | None = None,
-        max_batch_total: Decimal | str | int | None = None,
-        max_rows: int | None = None,
-        check_cards: bool = False,
-        chunk_size: int = DEFAULT_CHUNK_SIZE,
-        **kwargs: Any,
-    ) -> None:
+    def __init__(self, *, chunk_size: int = DEFAULT_CHUNK_SIZE, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self._init_source(
-            enkash_conn_id=enkash_conn_id,
-            rows=rows,
-            source_path=source_path,
-            file_format=file_format,
-            sql=sql,
-            sql_conn_id=sql_conn_id,
-            sql_parameters=sql_parameters,
-            batch_id=batch_id,
-            max_amount_per_card=max_amount_per_card,
-            max_batch_total=max_batch_total,
-            max_rows=max_rows,
-            check_cards=check_cards,
-        )
         check_batch_arguments(chunk_size=chunk_size)
         self.chunk_size = chunk_size
 

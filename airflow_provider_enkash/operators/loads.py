@@ -23,6 +23,7 @@ from airflow_provider_enkash.batch.outcomes import (
     RowOutcome,
 )
 from airflow_provider_enkash.card_data import json_safe
+from airflow_provider_enkash.card_load import LoadTerms, send_load
 from airflow_provider_enkash.exceptions import (
     EnKashBusinessError,
     EnKashOutcomeUnknown,
@@ -245,15 +246,11 @@ class EnKashLoadCardBalanceOperator(EnKashBaseOperator):
         return result
 
     def _send(self, reference: str, *, lookup_first: bool, resend_after_unknown: bool) -> LoadResult:
-        return self.hook.load_card_balance(
-            enkash_card_id=self.enkash_card_id,
-            amount=self.amount,
-            unique_reference_number=reference,
-            type=self.type,
-            transaction_code=self.transaction_code,
-            description=self.description,
-            remarks=self.remarks,
-            created_by=self.created_by,
+        return send_load(
+            self.hook,
+            self,
+            LoadTerms(self.type, self.transaction_code, self.description, self.created_by),
+            reference=reference,
             lookup_first=lookup_first,
             resend_after_unknown=resend_after_unknown,
             company_id=self.company_id,
