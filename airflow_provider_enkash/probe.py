@@ -27,10 +27,9 @@ from zoneinfo import ZoneInfo
 
 from airflow.sdk.exceptions import AirflowNotFoundException
 
-from airflow_provider_enkash.crypto import KEY_DERIVATIONS, is_envelope, loads_payload, open_envelope
+from airflow_provider_enkash.crypto import KEY_DERIVATIONS
 from airflow_provider_enkash.exceptions import (
     EnKashConfigError,
-    EnKashCryptoError,
     EnKashError,
     EnKashHTTPError,
     EnKashLoginRefused,
@@ -38,7 +37,6 @@ from airflow_provider_enkash.exceptions import (
 )
 from airflow_provider_enkash.export.timestamps import parse_timestamp
 from airflow_provider_enkash.hooks.card_api import format_txn_date, records_of
-from airflow_provider_enkash.operations import OPERATIONS, OperationKind
 from airflow_provider_enkash.probe_findings import (
     classify_statuses,
     record_id,
@@ -46,16 +44,12 @@ from airflow_provider_enkash.probe_findings import (
     status_words,
     timestamp_formats,
 )
+from airflow_provider_enkash.probe_wire import ProbeStopped, ProbeWire
 from airflow_provider_enkash.statuses import UNKNOWN_STATUS
-from airflow_provider_enkash.transport import TokenRejected, encode_body, post
 
 DEFAULT_DAYS = 7
 NO_SUCH_REFERENCE = "ENKASH-PROBE-NO-SUCH-REFERENCE"
 _REQUEST_DATE_FORMATS = ("millis", "seconds")
-
-
-class ProbeStopped(Exception):
-    """The probe cannot go on (a refused login, an unreadable answer); the message says why and what to check."""
 
 
 @dataclass
@@ -80,16 +74,6 @@ class ProbeReport:
         )
 
 
-@dataclass
-class _Wire:
-    """How requests are encoded and responses opened, as detected so far."""
-
-    encrypt: bool
-    key_derivation: str
-    date_format: str
-    responses_encrypted: bool | None = None
-
-
 class Probe:
     """Runs the probe's steps with one hook; only READ operations are ever sent.
 
@@ -105,79 +89,15 @@ class Probe:
         self.words: Counter[str] = Counter()  # status words seen
         self.references: Counter[str] = Counter()  # reference fields seen on credits
 
-    # -- the wire ---------------------------------------------------------------------------------
-
-    def _send(self, operation: str, payload: dict[str, Any], wire: _Wire) -> Any:
-        """One read call, encoded as ``wire`` says; return the opened envelope (code checked by the caller)."""
-        if OPERATIONS[operation].kind is not OperationKind.READ:  # the probe's promise: never a write
-            raise AssertionError(f"the probe sends read operations only, not {operation}")
-        s = self.hook.settings
-        body = self.hook._with_account_defaults(operation, payload)
-        try:
-            response = post(
-                self.hook.get_conn(),
-                s.url_for(operation),
-                body=encode_body(
-                    body, secret=s.client_secret, key_derivation=wire.key_derivation, encrypt=wire.encrypt
-                ),
-                headers={
-                    "Authorization": f"Bearer {self.hook.get_token()}",
-                    "partnerId": s.partner_id,
-                    "Content-Type": "application/json",
-                },
-                timeout=(s.connect_timeout_s, s.read_timeout_s),
-                verify=s.verify,
-                operation=operation,
-            )
-        except TokenRejected:
-            raise ProbeStopped(
-                f"{operation}: the card API refused the fresh access token (HTTP 401); the token URL "
-                "(extra auth_url) may belong to another environment than the API host"
-            ) from None
-        return self._open(operation, response.content, wire)
-
-    def _open(self, operation: str, content: bytes, wire: _Wire) -> Any:
-        try:
-            body = loads_payload(content)
-        except ValueError:
-            raise ProbeStopped(f"{operation}: the answer is not JSON") from None
-        if not is_envelope(body):
-            wire.responses_encrypted = False
-            return body
-        secret = self.hook.settings.client_secret
-        for derivation in (wire.key_derivation, *(d for d in KEY_DERIVATIONS if d != wire.key_derivation)):
-            try:
-                envelope = open_envelope(body, secret, key_derivation=derivation)
-            except EnKashCryptoError:
-                continue
-            wire.responses_encrypted, wire.key_derivation = True, derivation
-            return envelope
-        raise ProbeStopped(
-            f"{operation}: the answer is encrypted but no key derivation ({', '.join(KEY_DERIVATIONS)}) opens it "
-            "with this client_secret: check the extra client_secret"
-        )
-
-    def _read(self, operation: str, payload: dict[str, Any], wire: _Wire) -> Any:
-        """The payload of a successful read; a non-zero code stops the probe with EnKash's message."""
-        envelope = self._send(operation, payload, wire)
-        if not isinstance(envelope, dict) or not ({"code", "response_code"} & envelope.keys()):
-            raise ProbeStopped(f"{operation}: the answer has no code/response_code envelope")
-        code = envelope.get("code", envelope.get("response_code"))
-        if code not in (0, "0"):
-            message = str(envelope.get("message", envelope.get("response_message", "")))[:200]
-            raise ProbeStopped(
-                f"{operation}: EnKash refused it (code {code!r}: {message!r}); check company_id and card_account_id"
-            )
-        return envelope
-
-    # -- the steps --------------------------------------------------------------------------------
-
     def run(self, *, full: bool = True) -> ProbeReport:
         """Token, card account and (when ``full``) the transaction search; never raises for an API answer."""
         report = ProbeReport()
         s = self.hook.settings
-        wire = _Wire(
-            encrypt=s.encrypt_requests, key_derivation=s.key_derivation, date_format=s.request_date_format
+        wire = ProbeWire(
+            self.hook,
+            encrypt=s.encrypt_requests,
+            key_derivation=s.key_derivation,
+            date_format=s.request_date_format,
         )
         try:
             self._login(report)
@@ -206,7 +126,7 @@ class Probe:
             raise ProbeStopped(f"the token call failed: {exc}") from None
         report.note(f"login: token issued by {s.token_url} (basic_auth={s.basic_auth})")
 
-    def _account(self, report: ProbeReport, wire: _Wire) -> None:
+    def _account(self, report: ProbeReport, wire: ProbeWire) -> None:
         """Get Card Account Details, trying other request encodings only when the server cannot read ours."""
         s = self.hook.settings
         keyable = [d for d in KEY_DERIVATIONS if d != "raw" or len(s.client_secret.encode("utf-8")) == 16]
@@ -217,7 +137,7 @@ class Probe:
         for encrypt, derivation in encodings:
             wire.encrypt, wire.key_derivation = encrypt, derivation
             try:
-                envelope = self._read("get_card_account_details", {}, wire)
+                envelope = wire.read("get_card_account_details", {})
                 break
             except EnKashHTTPError as exc:
                 if exc.status not in (400, 422):
@@ -236,7 +156,7 @@ class Probe:
             f"responses {sealed}, key derivation {wire.key_derivation}, envelope {spelling}"
         )
 
-    def _search(self, report: ProbeReport, wire: _Wire) -> None:
+    def _search(self, report: ProbeReport, wire: ProbeWire) -> None:
         now = datetime.now(UTC)
         window = (now - timedelta(days=self.days), now)
         first = self._search_with_date_formats(window, wire)
@@ -273,7 +193,7 @@ class Probe:
         self,
         report: ProbeReport,
         window: tuple[datetime, datetime],
-        wire: _Wire,
+        wire: ProbeWire,
         records: list[dict[str, Any]],
     ) -> None:
         """Search the window in two parts, split just after the last record returned: if the parts hold
@@ -305,13 +225,15 @@ class Probe:
         elif whole % 100 == 0:
             report.note(f"{whole} records is a round number: possibly a cap; use smaller windows")
 
-    def _search_once(self, window: tuple[datetime, datetime], wire: _Wire, **filters: Any) -> dict[str, Any]:
+    def _search_once(
+        self, window: tuple[datetime, datetime], wire: ProbeWire, **filters: Any
+    ) -> dict[str, Any]:
         payload = {
             "txnDateFrom": format_txn_date(window[0], field="txnDateFrom", date_format=wire.date_format),
             "txnDateTo": format_txn_date(window[1], field="txnDateTo", date_format=wire.date_format),
             **filters,
         }
-        envelope = self._read("get_all_transactions", payload, wire)
+        envelope = wire.read("get_all_transactions", payload)
         try:
             result = records_of(envelope.get("payload"), operation="get_all_transactions")
         except EnKashUnexpectedResponse as exc:
@@ -319,7 +241,7 @@ class Probe:
         self.largest = max(self.largest, len(result["data"]))
         return result
 
-    def _search_with_date_formats(self, window: tuple[datetime, datetime], wire: _Wire) -> dict[str, Any]:
+    def _search_with_date_formats(self, window: tuple[datetime, datetime], wire: ProbeWire) -> dict[str, Any]:
         for date_format in (wire.date_format, *(f for f in _REQUEST_DATE_FORMATS if f != wire.date_format)):
             wire.date_format = date_format
             try:
@@ -337,7 +259,7 @@ class Probe:
         self,
         report: ProbeReport,
         window: tuple[datetime, datetime],
-        wire: _Wire,
+        wire: ProbeWire,
         records: list[dict[str, Any]],
     ) -> None:
         try:
@@ -363,7 +285,7 @@ class Probe:
                 f"paging IGNORED (size=1 returned {len(page0)} records); exports bisect time windows instead"
             )
 
-    def _extras(self, report: ProbeReport, wire: _Wire) -> dict[str, Any]:
+    def _extras(self, report: ProbeReport, wire: ProbeWire) -> dict[str, Any]:
         s = self.hook.settings
         extras: dict[str, Any] = {
             "basic_auth": s.basic_auth,
