@@ -17,7 +17,6 @@ import time
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import timedelta
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import Context
@@ -58,9 +57,9 @@ from airflow_provider_enkash.operators.batch_plan import (
     _SOURCE_FIELDS,
     EnKashBatchPlanOperator,
     _BatchSourceOperator,
+    dry_run_report,
 )
 from airflow_provider_enkash.operators.links import EnKashLedgerLink
-from airflow_provider_enkash.references import batch_row_reference
 from airflow_provider_enkash.resend_gate import check_on_unknown, quiet_period_seconds
 
 if TYPE_CHECKING:
@@ -71,7 +70,6 @@ __all__ = ["EnKashBatchLoadOperator", "EnKashBatchPlanOperator"]
 
 DEFAULT_LEDGER_FLUSH_ROWS = 500
 DEFAULT_LEDGER_FLUSH_INTERVAL_S = 10.0
-DRY_RUN_SAMPLE_ROWS = 20
 
 
 class EnKashBatchLoadOperator(_BatchSourceOperator):
@@ -202,14 +200,7 @@ class EnKashBatchLoadOperator(_BatchSourceOperator):
         # The UI's ledger link: a folder of part files (a SQL ledger has no address to open).
         self.ledger_location = str(ledger.folder(batch_id)) if isinstance(ledger, FileLedger) else None
         if self.validate_only:
-            previous = ledger.read(batch_id)
-            carried = [
-                previous[r.row_key] for r in rows if r.row_key in previous and previous[r.row_key].settled
-            ]
-            todo = [r for r in rows if not (r.row_key in previous and previous[r.row_key].settled)]
-            return self._dry_run_report(
-                batch_id, rows, todo, carried, bool(previous) or bool(self.lookup_first)
-            )
+            return dry_run_report(batch_id, rows, ledger.read(batch_id), lookup_first=self.lookup_first)
         ti = context["ti"]
         map_index = getattr(ti, "map_index", -1)
         # the chunks of one plan (this task's map indexes in this DAG run) hold disjoint rows of it
@@ -390,29 +381,3 @@ class EnKashBatchLoadOperator(_BatchSourceOperator):
                 f"need a human. Ledger: {summary['ledger']}\n  " + "\n  ".join(lines),
                 summary=summary,
             )
-
-    @staticmethod
-    def _dry_run_report(
-        batch_id: str,
-        rows: list[BatchRow],
-        todo: list[BatchRow],
-        carried: list[RowOutcome],
-        lookup_first: bool,
-    ) -> dict[str, Any]:
-        return {
-            "batch_id": batch_id,
-            "dry_run": True,
-            "rows": len(rows),
-            "total_amount": str(sum((r.amount for r in rows), Decimal(0))),
-            "would_load": len(todo),
-            "would_load_amount": str(sum((r.amount for r in todo), Decimal(0))),
-            "settled_in_ledger": len(carried),
-            "lookup_first": lookup_first,
-            "sample": [
-                {
-                    **row.to_dict(),
-                    "unique_reference_number": batch_row_reference(batch_id=batch_id, row_key=row.row_key),
-                }
-                for row in todo[:DRY_RUN_SAMPLE_ROWS]
-            ],
-        }

@@ -6,9 +6,9 @@ both share the source arguments of :class:`_BatchSourceOperator`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseOperator, Context
 
@@ -21,8 +21,13 @@ from airflow_provider_enkash.batch.plan import (
 )
 from airflow_provider_enkash.batch.rows import BatchRow
 from airflow_provider_enkash.batch.validation import check_batch_arguments, check_cards, validate_rows
+from airflow_provider_enkash.references import batch_row_reference
+
+if TYPE_CHECKING:
+    from airflow_provider_enkash.batch.outcomes import RowOutcome
 
 _SOURCE_FIELDS = ("rows", "source_path", "sql", "batch_id")
+DRY_RUN_SAMPLE_ROWS = 20  # loads a dry run shows
 
 
 class _BatchSourceOperator(BaseOperator):
@@ -126,3 +131,29 @@ class EnKashBatchPlanOperator(_BatchSourceOperator):
         }
         context["ti"].xcom_push(key="summary", value=summary)
         return chunks
+
+
+def dry_run_report(
+    batch_id: str, rows: list[BatchRow], previous: Mapping[str, RowOutcome], *, lookup_first: bool | None
+) -> dict[str, Any]:
+    """What a batch load would do (its ``dry_run``): rows, amounts, rows already settled in the ledger
+    (``previous``, by row key) and a sample of the loads it would send with their references."""
+    carried = [previous[r.row_key] for r in rows if r.row_key in previous and previous[r.row_key].settled]
+    todo = [r for r in rows if not (r.row_key in previous and previous[r.row_key].settled)]
+    return {
+        "batch_id": batch_id,
+        "dry_run": True,
+        "rows": len(rows),
+        "total_amount": str(sum((r.amount for r in rows), Decimal(0))),
+        "would_load": len(todo),
+        "would_load_amount": str(sum((r.amount for r in todo), Decimal(0))),
+        "settled_in_ledger": len(carried),
+        "lookup_first": bool(previous) or bool(lookup_first),
+        "sample": [
+            {
+                **row.to_dict(),
+                "unique_reference_number": batch_row_reference(batch_id=batch_id, row_key=row.row_key),
+            }
+            for row in todo[:DRY_RUN_SAMPLE_ROWS]
+        ],
+    }
