@@ -19,16 +19,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from airflow_provider_enkash._client.reader import WindowTooDense, WindowWalk
 from airflow_provider_enkash._client.settings import DEFAULT_SEARCH_CAP
 from airflow_provider_enkash.exceptions import EnKashError, EnKashValidationError
 from airflow_provider_enkash.hooks.card_api import format_txn_date
 from airflow_provider_enkash.models import require_id, require_text
 from airflow_provider_enkash.request_models.validators import positive_int
 from airflow_provider_enkash.statuses import FAILURE, PENDING, SUCCESS
-from airflow_provider_enkash.transaction_reader import may_be_truncated
 from airflow_provider_enkash.triggers.poll_outcome import (
     PollResult,
     PollState,
@@ -171,9 +171,11 @@ class WindowWatch:
     """Every transaction in ``[txn_date_from, txn_date_to)``, optionally for one card, account or user.
 
     A response holding ``max_records_per_response`` records or fewer than ``recordsCount`` is
-    taken as truncated: the window is halved (the halves share their boundary millisecond, so
-    nothing is missed whether EnKash treats ``txnDateTo`` as inclusive or exclusive) until every
-    response is complete. A poll stops at the first pending transaction it sees.
+    taken as truncated: the window is read with the one window-halving algorithm,
+    :class:`~airflow_provider_enkash._client.reader.WindowWalk` (first the whole window, then
+    halves of a truncated one, adjacent sub-windows sharing their boundary millisecond), until
+    every response is complete; a millisecond still truncated raises ``WindowTooDense``. A poll
+    stops at the first pending transaction it sees.
 
     :param txn_date_from: window start, timezone-aware ISO-8601 (sent in UTC with milliseconds).
     :param txn_date_to: window end, after the start.
@@ -216,16 +218,21 @@ class WindowWatch:
         return run_poll(self.steps(statuses), hook)
 
     def steps(self, statuses: StatusSets) -> PollSteps:
-        """Read the window (halving it while responses are truncated); pending if any record is not terminal."""
+        """Read the window with :class:`~airflow_provider_enkash._client.reader.WindowWalk` (halving a
+        sub-window while its answer may be truncated); pending if any record is not terminal.
+
+        A possibly truncated answer that already holds a pending record is not re-read: the window is
+        pending whatever the rest holds.
+        """
         tally = _Tally()
-        windows = [(_parse(self.txn_date_from), _parse(self.txn_date_to))]
-        while windows:
-            start, end = windows.pop()
+        start, end = _parse(self.txn_date_from), _parse(self.txn_date_to)
+        walk = WindowWalk(start, end, cap=self.max_records_per_response, first_span=end - start)
+        while (window := walk.next_window()) is not None:
             result = yield (
                 "get_all_transactions",
                 {
-                    "txn_date_from": start,
-                    "txn_date_to": end,
+                    "txn_date_from": window[0],
+                    "txn_date_to": window[1],
                     "enkash_card_id": self.enkash_card_id,
                     "user_id": self.user_id,
                     "company_id": self.company_id,
@@ -233,13 +240,14 @@ class WindowWatch:
                 },
             )
             records = result["data"]
-            truncated = may_be_truncated(
-                result["recordsCount"], len(records), cap=self.max_records_per_response
-            )
-            if truncated and not _any_pending(records, statuses):
-                windows.extend(_halves(start, end, len(records)))
-                continue
-            tally.add(records, statuses)
+            try:
+                complete = walk.take(result).complete
+            except WindowTooDense:
+                if not _any_pending(records, statuses):
+                    raise
+                complete = False
+            if complete or _any_pending(records, statuses):
+                tally.add(records, statuses)
             if tally.pending_ids:
                 break
         summary = tally.summary(self)
@@ -305,17 +313,6 @@ class _Tally:
             "by_status": dict(sorted(self.by_status.items())),
             "pending_sample": list(self.pending_ids),
         }
-
-
-def _halves(start: datetime, end: datetime, returned: int) -> list[tuple[datetime, datetime]]:
-    middle = start + (end - start) / 2
-    middle -= timedelta(microseconds=middle.microsecond % 1000)  # requests carry milliseconds
-    if middle <= start:
-        raise EnKashError(
-            f"[{format_txn_date(start, field='txn_date_from')}, {format_txn_date(end, field='txn_date_to')}) "
-            f"still returns a truncated response ({returned} records) and cannot be split further"
-        )
-    return [(start, middle), (middle, end)]
 
 
 def _any_pending(records: list[dict[str, Any]], statuses: StatusSets) -> bool:

@@ -7,6 +7,7 @@ import time
 import pytest
 from airflow.sdk.exceptions import AirflowSensorTimeout
 
+from airflow_provider_enkash._client.reader import WindowTooDense
 from airflow_provider_enkash.exceptions import EnKashValidationError
 from airflow_provider_enkash.sensors.transactions import EnKashTransactionsSettledSensor
 
@@ -48,6 +49,25 @@ def test_truncated_responses_are_split_until_complete(sandbox, hook, load):
     summary = _sensor(start, max_records_per_response=2).execute({})
     assert summary["transactions"] == 9
     assert summary["by_status"] == {"SUCCESS": 9}
+
+
+def test_a_millisecond_still_truncated_fails_rather_than_dropping_records(sandbox, load):
+    start = time.time() - 5
+    load()
+    sandbox.post("settle")
+    before = sandbox.requests_total()
+    # one record per response is always "possibly truncated": the walk narrows down to the record's millisecond
+    with pytest.raises(WindowTooDense, match="cannot be split further"):
+        _sensor(start, max_records_per_response=1).execute({})
+    assert sandbox.requests_total() - before > 10  # it did halve, one search per sub-window
+
+
+def test_a_truncated_answer_holding_a_pending_record_is_pending_not_split(sandbox, load):
+    sandbox.post("config", {"settle_delay_s": 30})
+    start = time.time() - 5
+    load()
+    with pytest.raises(AirflowSensorTimeout):  # pending, polled again: not WindowTooDense
+        _sensor(start, max_records_per_response=1, timeout=0.3).execute({})
 
 
 def test_pending_window_times_out(sandbox, load):
