@@ -34,6 +34,7 @@ from airflow_provider_enkash.exceptions import EnKashAuthError
 from airflow_provider_enkash.hooks.card_api import matching_reference, records_of
 from airflow_provider_enkash.hooks.enkash import EnKashHook
 from airflow_provider_enkash.operations import OPERATIONS, OperationKind
+from airflow_provider_enkash.request_models.transactions import GetAllTransactions, GetTransactionDetails
 from airflow_provider_enkash.retry import async_read_retrying
 from airflow_provider_enkash.token_cache import TOKEN_CACHE
 from airflow_provider_enkash.token_grant import (
@@ -301,11 +302,12 @@ class AsyncEnKashClient:
 
     async def get_all_transactions(self, **filters: Any) -> dict[str, Any]:
         """``EnKashHook.get_all_transactions``, awaited; same arguments and result."""
-        answer = await self.call("get_all_transactions", self.hook.all_transactions_payload(**filters))
+        payload = GetAllTransactions.build(self.settings, **filters).payload()
+        answer = await self.call("get_all_transactions", payload)
         return records_of(answer, operation="get_all_transactions")
 
     async def get_transaction_details(self, **filters: Any) -> list[dict[str, Any]]:
         """``EnKashHook.get_transaction_details``, awaited; same arguments and result."""
-        payload = self.hook.transaction_details_payload(**filters)
+        payload = GetTransactionDetails.build(self.settings, **filters).payload()
         answer = await self.call("get_transaction_details", payload)
         return matching_reference(answer, payload, settings=self.settings)

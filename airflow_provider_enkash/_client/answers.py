@@ -5,8 +5,10 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_enkash._client.reader import read_answer, reference_of
+from airflow_provider_enkash._client.reader import read_answer, records_of, reference_of
 from airflow_provider_enkash.exceptions import EnKashOutcomeUnknown, EnKashUnexpectedResponse
+
+__all__ = ["matching_reference", "otp_request_id_of", "records_of"]
 
 if TYPE_CHECKING:
     from airflow_provider_enkash._client.settings import EnKashSettings
@@ -32,39 +34,6 @@ def otp_request_id_of(payload: Any) -> str:
             f"expected an OTP request id, got {shape}", operation="generate_card_otp"
         )
     return value
-
-
-def records_of(payload: Any, *, operation: str, single_object_key: str | None = None) -> dict[str, Any]:
-    """A list answer as ``{"recordsCount": int, "data": [dict, ...]}``.
-
-    Accepted: ``{recordsCount, data: [...]}``, a bare list, ``null`` (no records) and, when
-    ``single_object_key`` is given, one object carrying that key (Get Card Details' shape B).
-
-    :raises EnKashUnexpectedResponse: any other shape (a string, a number, records that are not objects).
-    """
-    if payload is None:
-        return {"recordsCount": 0, "data": []}
-    if (
-        isinstance(payload, dict)
-        and "data" not in payload
-        and single_object_key
-        and single_object_key in payload
-    ):
-        return {"recordsCount": 1, "data": [payload]}
-    data = payload.get("data") if isinstance(payload, dict) else payload
-    if data is None and isinstance(payload, dict) and "recordsCount" in payload:
-        data = []  # {"recordsCount": 0} without data: nothing matched
-    if not isinstance(data, list) or not all(isinstance(record, dict) for record in data):
-        raise EnKashUnexpectedResponse(
-            f"expected a list of records or {{recordsCount, data: [...]}}, got {type(payload).__name__}"
-            + (f" with data of type {type(data).__name__}" if isinstance(payload, dict) else ""),
-            operation=operation,
-        )
-    count = payload.get("recordsCount") if isinstance(payload, dict) else None
-    return {
-        "recordsCount": count if isinstance(count, int) and not isinstance(count, bool) else len(data),
-        "data": data,
-    }
 
 
 def matching_reference(

@@ -27,7 +27,8 @@ from typing import TYPE_CHECKING, Any
 
 from airflow_provider_enkash._client.settings import MAX_SPAN as MAX_SPAN  # re-exported: the reader's bounds
 from airflow_provider_enkash._client.settings import MIN_SPAN as MIN_SPAN
-from airflow_provider_enkash.exceptions import EnKashError, EnKashLoginRefused
+from airflow_provider_enkash.exceptions import EnKashError, EnKashLoginRefused, EnKashUnexpectedResponse
+from airflow_provider_enkash.request_models.transactions import GetTransactionDetails
 
 if TYPE_CHECKING:
     from airflow_provider_enkash.hooks.enkash import EnKashHook
@@ -118,6 +119,39 @@ def read_answer(
     }
 
 
+def records_of(payload: Any, *, operation: str, single_object_key: str | None = None) -> dict[str, Any]:
+    """A list answer as ``{"recordsCount": int, "data": [dict, ...]}``.
+
+    Accepted: ``{recordsCount, data: [...]}``, a bare list, ``null`` (no records) and, when
+    ``single_object_key`` is given, one object carrying that key (Get Card Details' shape B).
+
+    :raises EnKashUnexpectedResponse: any other shape (a string, a number, records that are not objects).
+    """
+    if payload is None:
+        return {"recordsCount": 0, "data": []}
+    if (
+        isinstance(payload, dict)
+        and "data" not in payload
+        and single_object_key
+        and single_object_key in payload
+    ):
+        return {"recordsCount": 1, "data": [payload]}
+    data = payload.get("data") if isinstance(payload, dict) else payload
+    if data is None and isinstance(payload, dict) and "recordsCount" in payload:
+        data = []  # {"recordsCount": 0} without data: nothing matched
+    if not isinstance(data, list) or not all(isinstance(record, dict) for record in data):
+        raise EnKashUnexpectedResponse(
+            f"expected a list of records or {{recordsCount, data: [...]}}, got {type(payload).__name__}"
+            + (f" with data of type {type(data).__name__}" if isinstance(payload, dict) else ""),
+            operation=operation,
+        )
+    count = payload.get("recordsCount") if isinstance(payload, dict) else None
+    return {
+        "recordsCount": count if isinstance(count, int) and not isinstance(count, bool) else len(data),
+        "data": data,
+    }
+
+
 def look_up_reference(
     hook: EnKashHook,
     *,
@@ -137,8 +171,14 @@ def look_up_reference(
     searches: list[Any] = []
     if enkash_card_id is not None:
         searches.append(
-            lambda: hook.get_transaction_details_answer(
-                enkash_card_id=enkash_card_id, pg_reference_number=reference, **account
+            lambda: records_of(
+                hook.call(
+                    "get_transaction_details",
+                    GetTransactionDetails.build(
+                        settings, enkash_card_id=enkash_card_id, pg_reference_number=reference, **account
+                    ).payload(),
+                ),
+                operation="get_transaction_details",
             )
         )
     searches.append(lambda: hook.get_all_transactions(pg_reference_numbers=[reference], **account))

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable
-from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -24,15 +23,8 @@ from airflow_provider_enkash._client.answers import matching_reference, otp_requ
 from airflow_provider_enkash._client.extras import settings_from_connection
 from airflow_provider_enkash._client.operations import OPERATIONS, OperationKind
 from airflow_provider_enkash._client.reader import ReferenceLookup, look_up_reference
-from airflow_provider_enkash._client.request_fields import (
-    account_fields,
-    card_account_fields,
-    otp_fields,
-    usage_control_fields,
-)
 from airflow_provider_enkash._client.retry import ReadRetries
 from airflow_provider_enkash._client.settings import DEFAULT_CONN_ID, EnKashSettings
-from airflow_provider_enkash._client.timestamps import format_txn_date
 from airflow_provider_enkash._client.token_cache import TOKEN_CACHE, TokenKey
 from airflow_provider_enkash._client.token_grant import fetch_token, token_key
 from airflow_provider_enkash._client.transport import (
@@ -44,32 +36,38 @@ from airflow_provider_enkash._client.transport import (
     post,
     read_envelope,
 )
-from airflow_provider_enkash.card_data import mask_value, sensitive_values
-from airflow_provider_enkash.card_holder import CARD_HOLDER_FIELDS, DELIVERY_FIELDS, map_fields
+from airflow_provider_enkash.card_data import sensitive_values
 from airflow_provider_enkash.exceptions import EnKashAuthError, EnKashError, EnKashValidationError
 from airflow_provider_enkash.hooks._loads import DEFAULT_LOAD_ATTEMPTS, LoadSettlement
-from airflow_provider_enkash.models import (
-    PIN_RE,
+from airflow_provider_enkash.models import LoadResult, amounts_as_decimal
+from airflow_provider_enkash.request_models.cards import (
+    BlockCard,
+    CreateCardAccount,
+    CreateGiftCard,
+    CreatePrepaidCard,
+    GenerateCardOtp,
+    GetCardAccountDetails,
+    GetCardDetails,
+    GetCardUsageLimits,
+    OrderPhysicalCard,
+    RequestCardReplacement,
+    SetCardPin,
+    SetCardUsageControls,
+    ViewCardDetails,
+)
+from airflow_provider_enkash.request_models.fields import RequestModel
+from airflow_provider_enkash.request_models.transactions import (
+    GetAllTransactions,
+    GetTransactionDetails,
+    LoadCardBalance,
+)
+from airflow_provider_enkash.request_models.validators import positive_int
+from airflow_provider_enkash.request_models.vocabularies import (
     AccountType,
     BlockCode,
     CardOtpAction,
-    CardTransactionType,
-    LoadResult,
     OtpMedium,
-    amounts_as_decimal,
-    check_bool,
-    check_company_id,
-    check_email,
-    check_id_list,
-    check_mobile,
-    check_secret_code,
-    drop_none,
-    optional_text,
-    parse_amount,
-    require_id,
-    require_text,
 )
-from airflow_provider_enkash.request_models.validators import positive_int, whole_count
 
 DEFAULT_POOL_SIZE = 32
 
@@ -266,6 +264,10 @@ class EnKashHook(BaseHook):
 
     # -- cards and accounts -------------------------------------------------------------------
 
+    def _request(self, model: type[RequestModel], **arguments: Any) -> Any:
+        """Check the method's ``arguments`` through ``model`` (nothing sent when one is bad), then send."""
+        return self.call(model.operation, model.build(self.settings, **arguments).payload())
+
     def create_card_account(
         self,
         *,
@@ -279,18 +281,17 @@ class EnKashHook(BaseHook):
         company_id: str | None = None,
     ) -> Any:
         """Create a card account. ``POST /api/v0/partner/enKashCard/cardAccount/create``. Not resent on failure."""
-        company = company_id if company_id is not None else self.settings.company_id
-        payload = {
-            "companyId": check_company_id(company),
-            "companyName": require_text(company_name, field="companyName"),
-            "userId": None if user_id is None else require_id(user_id, field="userId"),
-            "planMasterId": require_id(plan_master_id, field="planMasterId"),
-            "email": check_email(email),
-            "mobile": check_mobile(mobile),
-            "accountTitle": require_text(account_title, field="accountTitle"),
-            "accountType": AccountType.parse(account_type, field="accountType"),
-        }
-        return self.call("create_card_account", drop_none(payload))
+        return self._request(
+            CreateCardAccount,
+            company_name=company_name,
+            plan_master_id=plan_master_id,
+            email=email,
+            mobile=mobile,
+            account_title=account_title,
+            account_type=account_type,
+            user_id=user_id,
+            company_id=company_id,
+        )
 
     def create_prepaid_card(
         self,
@@ -306,13 +307,13 @@ class EnKashHook(BaseHook):
         :param card_holder: snake_case card-holder fields (``first_name``, ``mobile``, ``email``,
             ``title``, ``gender``, ``special_date`` dd-MM-yyyy, address and delivery fields, ...).
         """
-        payload = {
-            **account_fields(self.settings, company_id, card_account_id),
-            **map_fields(card_holder, CARD_HOLDER_FIELDS),
-        }
-        if load_amount is not None:
-            payload["loadAmount"] = parse_amount(load_amount, field="loadAmount")
-        return self.call("create_prepaid_card", payload)
+        return self._request(
+            CreatePrepaidCard,
+            load_amount=load_amount,
+            company_id=company_id,
+            card_account_id=card_account_id,
+            **card_holder,
+        )
 
     def create_gift_card(
         self,
@@ -326,12 +327,13 @@ class EnKashHook(BaseHook):
 
         :param load_amount: rupees on the card; required, gift cards cannot be loaded later.
         """
-        payload = {
-            **account_fields(self.settings, company_id, card_account_id),
-            **map_fields(card_holder, CARD_HOLDER_FIELDS),
-        }
-        payload["loadAmount"] = parse_amount(load_amount, field="loadAmount")
-        return self.call("create_gift_card", payload)
+        return self._request(
+            CreateGiftCard,
+            load_amount=load_amount,
+            company_id=company_id,
+            card_account_id=card_account_id,
+            **card_holder,
+        )
 
     def set_card_pin(
         self,
@@ -346,25 +348,20 @@ class EnKashHook(BaseHook):
 
         :param pin: 4 to 6 digits; masked in logs from the moment it arrives.
         """
-        if isinstance(pin, str):
-            mask_value(pin)
-        if not isinstance(pin, str) or not PIN_RE.fullmatch(pin):
-            raise EnKashValidationError("pinBlock", "must be a string of 4 to 6 digits")
-        payload = {
-            **account_fields(self.settings, company_id, card_account_id),
-            "enKashCardId": require_id(enkash_card_id, field="enKashCardId"),
-            "pinBlock": pin,
-            "otpRequired": check_bool(otp_required, field="otpRequired"),
-        }
-        return self.call("set_card_pin", payload)
+        return self._request(
+            SetCardPin,
+            enkash_card_id=enkash_card_id,
+            pin=pin,
+            otp_required=otp_required,
+            company_id=company_id,
+            card_account_id=card_account_id,
+        )
 
     def get_card_account_details(
         self, *, company_id: str | None = None, card_account_id: str | None = None
     ) -> Any:
         """Balances of a card account. ``POST /api/v0/partner/enKashCard/cardAccount/get``."""
-        return self.call(
-            "get_card_account_details", account_fields(self.settings, company_id, card_account_id)
-        )
+        return self._request(GetCardAccountDetails, company_id=company_id, card_account_id=card_account_id)
 
     def generate_card_otp(
         self,
@@ -380,13 +377,13 @@ class EnKashHook(BaseHook):
         :return: the answer's payload, ``{"otpRequestId": ...}`` or the id as a string; either way the
             id is checked to be id-shaped (``otp_request_id_of``).
         """
-        action = card_otp_action.value if isinstance(card_otp_action, CardOtpAction) else card_otp_action
-        payload = {
-            **card_account_fields(self.settings, company_id, card_account_id),
-            "enKashCardId": require_id(enkash_card_id, field="enKashCardId"),
-            "cardOtpAction": require_id(action, field="cardOtpAction"),
-        }
-        answer = self.call("generate_card_otp", payload)
+        answer = self._request(
+            GenerateCardOtp,
+            enkash_card_id=enkash_card_id,
+            card_otp_action=card_otp_action,
+            company_id=company_id,
+            card_account_id=card_account_id,
+        )
         otp_request_id_of(answer)
         return answer
 
@@ -401,17 +398,14 @@ class EnKashHook(BaseHook):
     ) -> Any:
         """Full card data (PAN, CVV, expiry): never log it. Path not published; default placeholder
         ``/api/v0/partner/enKashCard/view-card-details`` (override with the ``paths`` extra)."""
-        if otp is not None:
-            mask_value(otp)
-        payload = {
-            **account_fields(self.settings, company_id, card_account_id),
-            "enKashCardId": require_id(enkash_card_id, field="enKashCardId"),
-            "otpRequestId": None
-            if otp_request_id is None
-            else require_id(otp_request_id, field="otpRequestId"),
-            "otp": None if otp is None else check_secret_code(otp, field="otp"),
-        }
-        return self.call("view_card_details", drop_none(payload))
+        return self._request(
+            ViewCardDetails,
+            enkash_card_id=enkash_card_id,
+            otp_request_id=otp_request_id,
+            otp=otp,
+            company_id=company_id,
+            card_account_id=card_account_id,
+        )
 
     def set_card_usage_controls(
         self,
@@ -432,22 +426,25 @@ class EnKashHook(BaseHook):
             Limits take 0 and up; a control given as None is not sent.
         :param clear: limits and counts to send as JSON ``null`` (the API's "no limit"), e.g. ``["dtd"]``.
         """
-        payload: dict[str, Any] = {
-            **account_fields(self.settings, company_id, card_account_id),
-            "enKashCardIds": check_id_list(enkash_card_ids, field="enKashCardIds"),
-            **usage_control_fields(controls, clear),
-        }
-        return self.call("card_usage_controls", payload)
+        return self._request(
+            SetCardUsageControls,
+            enkash_card_ids=enkash_card_ids,
+            clear=clear,
+            company_id=company_id,
+            card_account_id=card_account_id,
+            **controls,
+        )
 
     def get_card_usage_limits(
         self, *, enkash_card_id: str, company_id: str | None = None, card_account_id: str | None = None
     ) -> Any:
         """A card's usage controls. ``POST /api/v0/partner/enKashCard/velocity/rule/get``."""
-        payload = {
-            **account_fields(self.settings, company_id, card_account_id),
-            "enKashCardId": require_id(enkash_card_id, field="enKashCardId"),
-        }
-        return self.call("get_card_usage_limits", payload)
+        return self._request(
+            GetCardUsageLimits,
+            enkash_card_id=enkash_card_id,
+            company_id=company_id,
+            card_account_id=card_account_id,
+        )
 
     def request_card_replacement(
         self,
@@ -462,18 +459,17 @@ class EnKashHook(BaseHook):
         card_account_id: str | None = None,
     ) -> Any:
         """Replace a card. ``POST /api/v0/partner/enKashCard/replaceCard``. Not resent on failure."""
-        payload = {
-            **card_account_fields(self.settings, company_id, card_account_id),
-            "enKashCardId": require_id(enkash_card_id, field="enKashCardId"),
-            **otp_fields(
-                otp_medium=otp_medium,
-                otp_required=otp_required,
-                otp_request_id=otp_request_id,
-                otp=otp,
-                mfa_code=mfa_code,
-            ),
-        }
-        return self.call("request_card_replacement", payload)
+        return self._request(
+            RequestCardReplacement,
+            enkash_card_id=enkash_card_id,
+            otp_medium=otp_medium,
+            otp_required=otp_required,
+            otp_request_id=otp_request_id,
+            otp=otp,
+            mfa_code=mfa_code,
+            company_id=company_id,
+            card_account_id=card_account_id,
+        )
 
     def block_card(
         self,
@@ -491,21 +487,20 @@ class EnKashHook(BaseHook):
         card_account_id: str | None = None,
     ) -> Any:
         """Lock (``L``), unlock (``UL``) or permanently block (``BL``) a card. ``POST /api/v0/partner/enKashCard/block``."""
-        payload = {
-            **account_fields(self.settings, company_id, card_account_id),
-            "enKashCardId": require_id(enkash_card_id, field="enKashCardId"),
-            "blockCode": BlockCode.parse(block_code, field="blockCode"),
-            "reason": optional_text(reason, field="reason"),
-            "createdBy": optional_text(created_by, field="createdBy"),
-            **otp_fields(
-                otp_medium=otp_medium,
-                otp_required=otp_required,
-                otp_request_id=otp_request_id,
-                otp=otp,
-                mfa_code=mfa_code,
-            ),
-        }
-        return self.call("block_card", drop_none(payload))
+        return self._request(
+            BlockCard,
+            enkash_card_id=enkash_card_id,
+            block_code=block_code,
+            reason=reason,
+            otp_medium=otp_medium,
+            otp_required=otp_required,
+            otp_request_id=otp_request_id,
+            otp=otp,
+            mfa_code=mfa_code,
+            created_by=created_by,
+            company_id=company_id,
+            card_account_id=card_account_id,
+        )
 
     def order_physical_card(
         self,
@@ -521,12 +516,13 @@ class EnKashHook(BaseHook):
         :param delivery: ``delivery_address``, ``delivery_address2``, ``delivery_city``, ``delivery_state``,
             ``delivery_country``, ``delivery_pincode`` (6 digits), ``physical_delivery_address_flag``.
         """
-        payload = {
-            **account_fields(self.settings, company_id, card_account_id),
-            "enKashCardId": require_id(enkash_card_id, field="enKashCardId"),
-            **map_fields(delivery, DELIVERY_FIELDS),
-        }
-        return self.call("order_physical_card", payload)
+        return self._request(
+            OrderPhysicalCard,
+            enkash_card_id=enkash_card_id,
+            company_id=company_id,
+            card_account_id=card_account_id,
+            **delivery,
+        )
 
     def get_card_details(
         self,
@@ -539,13 +535,12 @@ class EnKashHook(BaseHook):
 
         :return: ``{"recordsCount": int, "data": [card, ...]}``, also when EnKash answers one card object.
         """
-        payload = {
-            **account_fields(self.settings, company_id, card_account_id),
-            "enKashCardId": None
-            if enkash_card_id is None
-            else require_id(enkash_card_id, field="enKashCardId"),
-        }
-        answer = self.call("get_card_details", drop_none(payload))
+        answer = self._request(
+            GetCardDetails,
+            enkash_card_id=enkash_card_id,
+            company_id=company_id,
+            card_account_id=card_account_id,
+        )
         return records_of(answer, operation="get_card_details", single_object_key="enKashCardId")
 
     # -- transactions -------------------------------------------------------------------------
@@ -563,48 +558,15 @@ class EnKashHook(BaseHook):
         :param pg_reference_number: the ``uniqueReferenceNumber`` sent with the load.
         :return: the matching transaction records (empty when none).
         """
-        payload = self.transaction_details_payload(
+        payload = GetTransactionDetails.build(
+            self.settings,
             enkash_card_id=enkash_card_id,
             pg_reference_number=pg_reference_number,
             company_id=company_id,
             card_account_id=card_account_id,
-        )
-        return matching_reference(
-            self.call("get_transaction_details", payload), payload, settings=self.settings
-        )
-
-    def get_transaction_details_answer(
-        self,
-        *,
-        enkash_card_id: str,
-        pg_reference_number: str,
-        company_id: str | None = None,
-        card_account_id: str | None = None,
-    ) -> dict[str, Any]:
-        """The whole answer of Get Transaction Details, unfiltered: ``{"recordsCount": int, "data": [...]}``
-        (what :mod:`~airflow_provider_enkash.transaction_reader` reads to tell absent from unknown)."""
-        payload = self.transaction_details_payload(
-            enkash_card_id=enkash_card_id,
-            pg_reference_number=pg_reference_number,
-            company_id=company_id,
-            card_account_id=card_account_id,
-        )
-        return records_of(self.call("get_transaction_details", payload), operation="get_transaction_details")
-
-    def transaction_details_payload(
-        self,
-        *,
-        enkash_card_id: str,
-        pg_reference_number: str,
-        company_id: str | None = None,
-        card_account_id: str | None = None,
-    ) -> dict[str, Any]:
-        """The checked request fields of :meth:`get_transaction_details` (shared with the async client)."""
-        return {
-            **account_fields(self.settings, company_id, card_account_id),
-            "enKashCardId": require_id(enkash_card_id, field="enKashCardId"),
-            "pgReferenceNumber": require_text(pg_reference_number, field="pgReferenceNumber"),
-        }
+        ).payload()
+        answer = self.call("get_transaction_details", payload)
+        return matching_reference(answer, payload, settings=self.settings)
 
     def get_all_transactions(self, **filters: Any) -> dict[str, Any]:
         """Search transactions. ``POST /api/v0/partner/enKashCard/transaction/all``.
@@ -612,61 +574,11 @@ class EnKashHook(BaseHook):
         The API documents no pagination and may truncate large results: keep windows small
         (``txn_date_from``/``txn_date_to``, UTC, sent with milliseconds) or use the exporter,
         which bisects windows. ``page``/``size`` are sent only when given. The filters are the
-        keyword arguments of :meth:`all_transactions_payload`.
+        aliases of :class:`~airflow_provider_enkash.request_models.transactions.GetAllTransactions`.
 
         :return: ``{"recordsCount": int, "data": [transaction, ...]}``.
         """
-        answer = self.call("get_all_transactions", self.all_transactions_payload(**filters))
-        return records_of(answer, operation="get_all_transactions")
-
-    def all_transactions_payload(
-        self,
-        *,
-        txn_date_from: datetime | str | None = None,
-        txn_date_to: datetime | str | None = None,
-        enkash_card_id: str | None = None,
-        user_id: str | None = None,
-        status: str | None = None,
-        card_transaction_type: CardTransactionType | str | None = None,
-        enkash_transaction_ids: list[str] | None = None,
-        pg_reference_numbers: list[str] | None = None,
-        amount_from: Decimal | str | int | None = None,
-        amount_to: Decimal | str | int | None = None,
-        page: int | None = None,
-        size: int | None = None,
-        company_id: str | None = None,
-        card_account_id: str | None = None,
-    ) -> dict[str, Any]:
-        """The checked request fields of :meth:`get_all_transactions` (shared with the async client)."""
-        date_format = self.settings.request_date_format
-        payload: dict[str, Any] = {
-            **account_fields(self.settings, company_id, card_account_id),
-            "txnDateFrom": None
-            if txn_date_from is None
-            else format_txn_date(txn_date_from, field="txnDateFrom", date_format=date_format),
-            "txnDateTo": None
-            if txn_date_to is None
-            else format_txn_date(txn_date_to, field="txnDateTo", date_format=date_format),
-            "enKashCardId": None
-            if enkash_card_id is None
-            else require_id(enkash_card_id, field="enKashCardId"),
-            "userId": None if user_id is None else require_id(user_id, field="userId"),
-            "status": None if status is None else require_id(status, field="status"),
-            "cardTransactionType": None
-            if card_transaction_type is None
-            else CardTransactionType.parse(card_transaction_type, field="cardTransactionType"),
-            "enKashTransactionIds": None
-            if enkash_transaction_ids is None
-            else check_id_list(enkash_transaction_ids, field="enKashTransactionIds", max_items=1000),
-            "pgReferenceNumbers": None
-            if pg_reference_numbers is None
-            else [require_text(r, field="pgReferenceNumbers") for r in pg_reference_numbers],
-            "amountFrom": None if amount_from is None else parse_amount(amount_from, field="amountFrom"),
-            "amountTo": None if amount_to is None else parse_amount(amount_to, field="amountTo"),
-            "page": None if page is None else whole_count(page, field="page"),
-            "size": None if size is None else whole_count(size, field="size"),
-        }
-        return drop_none(payload)
+        return records_of(self._request(GetAllTransactions, **filters), operation="get_all_transactions")
 
     # -- loads --------------------------------------------------------------------------------
 
@@ -732,31 +644,20 @@ class EnKashHook(BaseHook):
         :raises EnKashAmountMismatch: the reference exists at EnKash with another amount.
         :raises EnKashTransactionFailed: the reference exists at EnKash in a failure status.
         """
-        account = account_fields(self.settings, company_id, card_account_id)
-        card_id = require_id(enkash_card_id, field="enKashCardId")
-        reference = require_text(
-            unique_reference_number,
-            field="uniqueReferenceNumber",
-            max_length=self.settings.reference_max_length,
-        )
-        value = parse_amount(amount, field="amount", maximum=self.settings.max_load_amount)
+        payload = LoadCardBalance.build(
+            self.settings,
+            enkash_card_id=enkash_card_id,
+            amount=amount,
+            unique_reference_number=unique_reference_number,
+            type=type,
+            transaction_code=transaction_code,
+            description=description,
+            remarks=remarks,
+            created_by=created_by,
+            company_id=company_id,
+            card_account_id=card_account_id,
+        ).payload()
         positive_int(max_attempts, field="max_attempts")
-        payload = drop_none(
-            {
-                **account,
-                "enKashCardId": card_id,
-                "amount": value,
-                "transactionType": CardTransactionType.CREDIT.value,
-                "type": require_id(type, field="type"),
-                "transactionCode": None
-                if transaction_code is None
-                else require_id(transaction_code, field="transactionCode"),
-                "uniqueReferenceNumber": reference,
-                "description": optional_text(description, field="description"),
-                "remarks": optional_text(remarks, field="remarks"),
-                "createdBy": optional_text(created_by, field="createdBy"),
-            }
-        )
         return self._loads.send(
             payload,
             lookup_first=lookup_first,
