@@ -20,47 +20,16 @@ from airflow.sdk import BaseHook
 from airflow.sdk.log import mask_secret
 
 from airflow_provider_enkash._client.answers import matching_reference, otp_request_id_of, records_of
+from airflow_provider_enkash._client.card_calls import CardCalls
 from airflow_provider_enkash._client.extras import settings_from_connection
-from airflow_provider_enkash._client.operations import OPERATIONS, OperationKind
 from airflow_provider_enkash._client.reader import ReferenceLookup, look_up_reference
-from airflow_provider_enkash._client.retry import ReadRetries
 from airflow_provider_enkash._client.settings import DEFAULT_CONN_ID, EnKashSettings
-from airflow_provider_enkash._client.token_cache import TOKEN_CACHE, TokenKey
-from airflow_provider_enkash._client.token_grant import fetch_token, token_key
-from airflow_provider_enkash._client.transport import (
-    HTTPResponse,
-    Secrets,
-    TokenRejected,
-    card_request,
-    new_session,
-    post,
-    read_envelope,
-)
-from airflow_provider_enkash.card_data import sensitive_values
-from airflow_provider_enkash.exceptions import EnKashAuthError, EnKashError, EnKashValidationError
+from airflow_provider_enkash._client.transport import HTTPResponse, Secrets, new_session
+from airflow_provider_enkash.exceptions import EnKashError
 from airflow_provider_enkash.hooks._loads import DEFAULT_LOAD_ATTEMPTS, LoadSettlement
-from airflow_provider_enkash.models import LoadResult, amounts_as_decimal
-from airflow_provider_enkash.request_models.cards import (
-    BlockCard,
-    CreateCardAccount,
-    CreateGiftCard,
-    CreatePrepaidCard,
-    GenerateCardOtp,
-    GetCardAccountDetails,
-    GetCardDetails,
-    GetCardUsageLimits,
-    OrderPhysicalCard,
-    RequestCardReplacement,
-    SetCardPin,
-    SetCardUsageControls,
-    ViewCardDetails,
-)
+from airflow_provider_enkash.models import LoadResult
+from airflow_provider_enkash.request_models import cards, transactions
 from airflow_provider_enkash.request_models.fields import RequestModel
-from airflow_provider_enkash.request_models.transactions import (
-    GetAllTransactions,
-    GetTransactionDetails,
-    LoadCardBalance,
-)
 from airflow_provider_enkash.request_models.validators import positive_int
 from airflow_provider_enkash.request_models.vocabularies import (
     AccountType,
@@ -95,9 +64,8 @@ class EnKashHook(BaseHook):
         self.pool_size = pool_size
         self._settings: EnKashSettings | None = None
         self._session: requests.Session | None = None
-        self._read_retries: ReadRetries | None = None
-        self._cache_key: TokenKey | None = None
         self._lock = threading.Lock()
+        self._calls = CardCalls(self)
         self._loads = LoadSettlement(self)
 
     @classmethod
@@ -141,97 +109,27 @@ class EnKashHook(BaseHook):
                     self._session = new_session(base_url=self.settings.base_url, pool_size=self.pool_size)
         return self._session
 
-    # -- token --------------------------------------------------------------------------------
-
-    def _token_key(self) -> TokenKey:
-        """The token cache key; computed once per hook (the settings do not change)."""
-        if self._cache_key is None:
-            self._cache_key = token_key(self.settings)
-        return self._cache_key
-
-    def _fetch_token(self) -> tuple[str, float]:
-        access_token, expires_in = fetch_token(self.get_conn(), self.settings)
-        mask_secret(access_token)
-        return access_token, expires_in
+    # -- token and calls (the call path is the composed ``_client.card_calls.CardCalls``) -------
 
     def get_token(self) -> str:
         """A valid bearer token from the process-wide cache (fetched once across threads)."""
-        return TOKEN_CACHE.get(self._token_key(), self._fetch_token, leeway_s=self.settings.token_leeway_s)
-
-    # -- calls --------------------------------------------------------------------------------
+        return self._calls.get_token()
 
     def _with_account_defaults(self, operation: str, payload: dict[str, Any]) -> dict[str, Any]:
         """``payload`` with ``companyId``/``cardAccountId`` from the connection, where the operation documents them."""
-        s = self.settings
-        body = dict(payload)
-        defaults = {"companyId": s.company_id, "cardAccountId": s.card_account_id}
-        for field in OPERATIONS[operation].account_fields:
-            default = defaults[field]
-            if body.get(field) is None and default is not None:
-                body[field] = default
-        return body
+        return self._calls.with_account_defaults(operation, payload)
 
     def prepare_call(self, operation: str, payload: dict[str, Any]) -> dict[str, Any]:
         """The request fields of ``operation``: its name checked, account defaults filled in; no I/O."""
-        if operation not in OPERATIONS:
-            raise EnKashValidationError(
-                "operation", f"{operation!r} is not one of {', '.join(sorted(OPERATIONS))}"
-            )
-        return self._with_account_defaults(operation, payload)
+        return self._calls.prepare(operation, payload)
 
     def exchange_secrets(self, body: dict[str, Any], token: str) -> Secrets:
-        """The secret values of one exchange, built only when an error text needs redacting (shared with the async client)."""
-        s = self.settings
-
-        def secrets() -> tuple[str | None, ...]:
-            return (s.password, s.client_secret, token, *sensitive_values(body))
-
-        return secrets
-
-    def _exchange(self, operation: str, body: dict[str, Any], token: str) -> Any:
-        s = self.settings
-        secrets = self.exchange_secrets(body, token)
-        url, content, headers = card_request(s, operation, body, token)
-        response = post(
-            self.get_conn(),
-            url,
-            body=content,
-            headers=headers,
-            timeout=(s.connect_timeout_s, s.read_timeout_s),
-            verify=s.verify,
-            operation=operation,
-            secrets=secrets,
-        )
-        return self.open_response(response, operation, secrets)
+        """The secret values of one exchange, for redacting error texts (shared with the async client)."""
+        return self._calls.secrets(body, token)
 
     def open_response(self, response: HTTPResponse, operation: str, secrets: Secrets) -> Any:
         """The payload of a card call's answer: envelope opened, amounts as Decimal (shared with the async client)."""
-        s = self.settings
-        payload = read_envelope(
-            response,
-            secret=s.client_secret,
-            key_derivation=s.key_derivation,
-            operation=operation,
-            secrets=secrets,
-        )
-        return amounts_as_decimal(payload)
-
-    def _call_once(self, operation: str, body: dict[str, Any]) -> Any:
-        """One exchange; a 401 drops the token, fetches a new one and retries exactly once (401 = not processed)."""
-        token = self.get_token()
-        try:
-            return self._exchange(operation, body, token)
-        except TokenRejected:
-            TOKEN_CACHE.invalidate(self._token_key(), token)
-            self.log.info(
-                "EnKash rejected the access token on %s; fetching a new one and retrying once", operation
-            )
-        try:
-            return self._exchange(operation, body, self.get_token())
-        except TokenRejected as exc:
-            raise EnKashAuthError(
-                f"{operation}: a freshly issued token was rejected ({exc})", status=401
-            ) from None
+        return self._calls.open_response(response, operation, secrets)
 
     def call(self, operation: str, payload: dict[str, Any]) -> Any:
         """Send ``payload`` to ``operation`` and return the response envelope's ``payload``.
@@ -240,13 +138,7 @@ class EnKashHook(BaseHook):
         :param payload: the plaintext request fields; ``companyId`` and ``cardAccountId`` default
             from the connection. Reads are retried on transport errors, 429 and 5xx; writes never.
         """
-        body = self.prepare_call(operation, payload)
-        if OPERATIONS[operation].kind is not OperationKind.READ:
-            return self._call_once(operation, body)
-        if self._read_retries is None:
-            s = self.settings
-            self._read_retries = ReadRetries(max_retries=s.max_retries, max_wait_s=s.max_retry_wait_s)
-        return self._read_retries.run(lambda: self._call_once(operation, body))
+        return self._calls.call(operation, payload)
 
     def test_connection(self) -> tuple[bool, str]:
         """The first two steps of ``enkash-probe``: one token call, then read the card account.
@@ -282,7 +174,7 @@ class EnKashHook(BaseHook):
     ) -> Any:
         """Create a card account. ``POST /api/v0/partner/enKashCard/cardAccount/create``. Not resent on failure."""
         return self._request(
-            CreateCardAccount,
+            cards.CreateCardAccount,
             company_name=company_name,
             plan_master_id=plan_master_id,
             email=email,
@@ -308,7 +200,7 @@ class EnKashHook(BaseHook):
             ``title``, ``gender``, ``special_date`` dd-MM-yyyy, address and delivery fields, ...).
         """
         return self._request(
-            CreatePrepaidCard,
+            cards.CreatePrepaidCard,
             load_amount=load_amount,
             company_id=company_id,
             card_account_id=card_account_id,
@@ -328,7 +220,7 @@ class EnKashHook(BaseHook):
         :param load_amount: rupees on the card; required, gift cards cannot be loaded later.
         """
         return self._request(
-            CreateGiftCard,
+            cards.CreateGiftCard,
             load_amount=load_amount,
             company_id=company_id,
             card_account_id=card_account_id,
@@ -349,7 +241,7 @@ class EnKashHook(BaseHook):
         :param pin: 4 to 6 digits; masked in logs from the moment it arrives.
         """
         return self._request(
-            SetCardPin,
+            cards.SetCardPin,
             enkash_card_id=enkash_card_id,
             pin=pin,
             otp_required=otp_required,
@@ -361,7 +253,9 @@ class EnKashHook(BaseHook):
         self, *, company_id: str | None = None, card_account_id: str | None = None
     ) -> Any:
         """Balances of a card account. ``POST /api/v0/partner/enKashCard/cardAccount/get``."""
-        return self._request(GetCardAccountDetails, company_id=company_id, card_account_id=card_account_id)
+        return self._request(
+            cards.GetCardAccountDetails, company_id=company_id, card_account_id=card_account_id
+        )
 
     def generate_card_otp(
         self,
@@ -378,7 +272,7 @@ class EnKashHook(BaseHook):
             id is checked to be id-shaped (``otp_request_id_of``).
         """
         answer = self._request(
-            GenerateCardOtp,
+            cards.GenerateCardOtp,
             enkash_card_id=enkash_card_id,
             card_otp_action=card_otp_action,
             company_id=company_id,
@@ -399,7 +293,7 @@ class EnKashHook(BaseHook):
         """Full card data (PAN, CVV, expiry): never log it. Path not published; default placeholder
         ``/api/v0/partner/enKashCard/view-card-details`` (override with the ``paths`` extra)."""
         return self._request(
-            ViewCardDetails,
+            cards.ViewCardDetails,
             enkash_card_id=enkash_card_id,
             otp_request_id=otp_request_id,
             otp=otp,
@@ -427,7 +321,7 @@ class EnKashHook(BaseHook):
         :param clear: limits and counts to send as JSON ``null`` (the API's "no limit"), e.g. ``["dtd"]``.
         """
         return self._request(
-            SetCardUsageControls,
+            cards.SetCardUsageControls,
             enkash_card_ids=enkash_card_ids,
             clear=clear,
             company_id=company_id,
@@ -440,7 +334,7 @@ class EnKashHook(BaseHook):
     ) -> Any:
         """A card's usage controls. ``POST /api/v0/partner/enKashCard/velocity/rule/get``."""
         return self._request(
-            GetCardUsageLimits,
+            cards.GetCardUsageLimits,
             enkash_card_id=enkash_card_id,
             company_id=company_id,
             card_account_id=card_account_id,
@@ -460,7 +354,7 @@ class EnKashHook(BaseHook):
     ) -> Any:
         """Replace a card. ``POST /api/v0/partner/enKashCard/replaceCard``. Not resent on failure."""
         return self._request(
-            RequestCardReplacement,
+            cards.RequestCardReplacement,
             enkash_card_id=enkash_card_id,
             otp_medium=otp_medium,
             otp_required=otp_required,
@@ -488,7 +382,7 @@ class EnKashHook(BaseHook):
     ) -> Any:
         """Lock (``L``), unlock (``UL``) or permanently block (``BL``) a card. ``POST /api/v0/partner/enKashCard/block``."""
         return self._request(
-            BlockCard,
+            cards.BlockCard,
             enkash_card_id=enkash_card_id,
             block_code=block_code,
             reason=reason,
@@ -517,7 +411,7 @@ class EnKashHook(BaseHook):
             ``delivery_country``, ``delivery_pincode`` (6 digits), ``physical_delivery_address_flag``.
         """
         return self._request(
-            OrderPhysicalCard,
+            cards.OrderPhysicalCard,
             enkash_card_id=enkash_card_id,
             company_id=company_id,
             card_account_id=card_account_id,
@@ -536,7 +430,7 @@ class EnKashHook(BaseHook):
         :return: ``{"recordsCount": int, "data": [card, ...]}``, also when EnKash answers one card object.
         """
         answer = self._request(
-            GetCardDetails,
+            cards.GetCardDetails,
             enkash_card_id=enkash_card_id,
             company_id=company_id,
             card_account_id=card_account_id,
@@ -558,7 +452,7 @@ class EnKashHook(BaseHook):
         :param pg_reference_number: the ``uniqueReferenceNumber`` sent with the load.
         :return: the matching transaction records (empty when none).
         """
-        payload = GetTransactionDetails.build(
+        payload = transactions.GetTransactionDetails.build(
             self.settings,
             enkash_card_id=enkash_card_id,
             pg_reference_number=pg_reference_number,
@@ -578,7 +472,9 @@ class EnKashHook(BaseHook):
 
         :return: ``{"recordsCount": int, "data": [transaction, ...]}``.
         """
-        return records_of(self._request(GetAllTransactions, **filters), operation="get_all_transactions")
+        return records_of(
+            self._request(transactions.GetAllTransactions, **filters), operation="get_all_transactions"
+        )
 
     # -- loads --------------------------------------------------------------------------------
 
@@ -644,7 +540,7 @@ class EnKashHook(BaseHook):
         :raises EnKashAmountMismatch: the reference exists at EnKash with another amount.
         :raises EnKashTransactionFailed: the reference exists at EnKash in a failure status.
         """
-        payload = LoadCardBalance.build(
+        payload = transactions.LoadCardBalance.build(
             self.settings,
             enkash_card_id=enkash_card_id,
             amount=amount,

@@ -65,9 +65,11 @@ def _refusal(model: type[RequestModel], exc: ValidationError) -> EnKashValidatio
     if isinstance(cause, EnKashValidationError):
         return cause
     name = str(error["loc"][0]) if error["loc"] else model.__name__
-    known = ", ".join(sorted(str(f.alias) for f in model.model_fields.values()))
+    api_names = {str(f.alias): api for api, f in model.model_fields.items()}
     if error["type"] == "extra_forbidden":
-        return EnKashValidationError(name, f"is not a known field; known: {known}")
+        return EnKashValidationError(name, f"is not a known field; known: {', '.join(sorted(api_names))}")
+    if error["type"] == "missing":
+        return EnKashValidationError(api_names.get(name, name), f"is required (argument {name})")
     return EnKashValidationError(name, f"is invalid ({error['type']})")
 
 
