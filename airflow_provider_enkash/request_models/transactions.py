@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field
 
 from airflow_provider_enkash.request_models.cards import AccountRequest, CardRequest
@@ -51,7 +53,7 @@ class LoadCardBalance(CardRequest):
 
     operation = "load_card_balance"
     amount: LoadAmount = Field(alias="amount")
-    transactionType: str = Field("CR", alias="transaction_type", frozen=True)
+    transactionType: Literal["CR"] = Field("CR", alias="transaction_type")  # a load is always a credit
     type: Id = Field("LOAD_MONEY", alias="type")
     transactionCode: Id | None = Field(None, alias="transaction_code")
     uniqueReferenceNumber: Reference = Field(alias="unique_reference_number")

@@ -75,3 +75,15 @@ def test_a_missing_argument_is_named_by_its_api_field(hook):
     with pytest.raises(EnKashValidationError) as info:
         cards.CreateGiftCard.build(hook.settings, first_name="Asha")
     assert info.value.field == "loadAmount" and "load_amount" in str(info.value)
+
+
+def test_a_load_is_always_a_credit(hook):
+    with pytest.raises(EnKashValidationError) as info:
+        transactions.LoadCardBalance.build(
+            hook.settings,
+            enkash_card_id=CARD,
+            amount="1",
+            unique_reference_number="R-1",
+            transaction_type="DR",
+        )
+    assert info.value.field == "transaction_type"
