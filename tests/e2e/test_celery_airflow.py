@@ -249,7 +249,7 @@ def celery_runs(
         "ENKASH_PAYROLL_RETRY_DELAY_S": "2",
         "ENKASH_PAYROLL_LEASE_TTL_S": str(LEASE_TTL_S),
         # The export DAG catches up from yesterday; its sensor polls every 2 s.
-        "AIRFLOW_VAR_ENKASH_EXPORT_START_DATE": (today - timedelta(days=1)).date().isoformat(),
+        "ENKASH_EXPORT_START_DATE": (today - timedelta(days=1)).date().isoformat(),
         "ENKASH_EXPORT_POKE_INTERVAL_S": "2",
         # Notice a dead worker's task instances within seconds: tasks heartbeat every 2 s, the
         # scheduler looks every 2 s for task instances silent for HEARTBEAT_TIMEOUT_S.

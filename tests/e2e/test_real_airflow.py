@@ -80,7 +80,7 @@ def runs(e2e_sandbox: Sandbox, warehouse: Path) -> Iterator[Runs]:
         f"AIRFLOW_CONN_{WAREHOUSE_CONN_ID.upper()}": json.dumps(
             {"conn_type": "sqlite", "host": str(warehouse)}
         ),
-        "AIRFLOW_VAR_ENKASH_EXPORT_START_DATE": (today - timedelta(days=1)).date().isoformat(),
+        "ENKASH_EXPORT_START_DATE": (today - timedelta(days=1)).date().isoformat(),
         **EXPORT_DAG_ENV,
         **DEBUG_LOGGING_ENV,
     }
