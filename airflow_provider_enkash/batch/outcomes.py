@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -76,8 +76,8 @@ class RowOutcome:
         return self.outcome in SETTLED
 
     def to_record(self) -> dict[str, Any]:
-        """A JSON-serialisable dict (amount as a string)."""
-        record = asdict(self)
+        """A JSON-serialisable dict (amount as a string); every field is a scalar, so no deep copy."""
+        record = {name: getattr(self, name) for name in self.__dataclass_fields__}
         record["amount"] = str(self.amount)
         record["enkash_amount"] = None if self.enkash_amount is None else str(self.enkash_amount)
         return record
