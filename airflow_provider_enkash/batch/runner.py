@@ -11,10 +11,11 @@ more logins could lock the partner account.
 from __future__ import annotations
 
 import logging
+import queue
 import threading
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
 from itertools import islice
 from typing import TYPE_CHECKING
@@ -196,23 +197,31 @@ class BatchRunner:
         outcomes: list[RowOutcome] = []
         progress = LoadProgress(log, batch_id=batch_id, total=len(rows))
         pending_rows = iter(rows)
-        in_flight: set[Future[RowOutcome]] = set()
+        # Finished futures arrive on a queue (one put per row) rather than through wait(FIRST_COMPLETED),
+        # which installs a waiter on every future in flight for each completion.
+        finished: queue.SimpleQueue[Future[RowOutcome]] = queue.SimpleQueue()
+        in_flight = 0
         with ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="enkash-batch") as pool:
 
             def start(count: int) -> None:
+                nonlocal in_flight
                 starting = list(islice(pending_rows, count))
                 if starting and before_send is not None:
                     before_send(starting)
                 for row in starting:
-                    in_flight.add(
-                        pool.submit(self.load_row, row, batch_id=batch_id, lookup_first=decide(row))
-                    )
+                    future = pool.submit(self.load_row, row, batch_id=batch_id, lookup_first=decide(row))
+                    future.add_done_callback(finished.put)
+                    in_flight += 1
 
             start(self.concurrency)
             while in_flight:
-                done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
+                done = [finished.get()]
+                while (
+                    not finished.empty()
+                ):  # every row that finished meanwhile: their successors start together
+                    done.append(finished.get())
+                in_flight -= len(done)
                 for future in done:
-                    in_flight.discard(future)
                     outcome = future.result()
                     outcomes.append(outcome)
                     progress.add(outcome)
