@@ -25,6 +25,7 @@ from airflow_provider_enkash.sandbox.model import (
     DEFAULT_CONTROLS,
     DELIVERY_FIELDS,
     STATUS_BY_BLOCK_CODE,
+    Account,
     Card,
     rupees,
     to_paise,
@@ -40,20 +41,24 @@ def _ts(state: State) -> str:
     return state.config.timestamp_format
 
 
-def create_card_account(state: State, body: dict[str, Any], now: int) -> dict[str, Any]:
-    """A new, empty card account under the configured company."""
-    if body["companyId"] != state.config.company_id:
-        raise BusinessError("Company not found")
-    account_id = state.new_id("CA", 7, state.accounts)
-    account = state.open_account(account_id, body["accountType"], body["accountTitle"], Decimal(0), now)
+def _account_head(account: Account) -> dict[str, Any]:
+    """The fields every card-account answer starts with."""
     return {
         "cardAccountId": account.card_account_id,
         "companyId": account.company_id,
         "companyName": account.company_name,
         "accountType": account.account_type,
         "accountTitle": account.title,
-        "availableBalance": account.balance,
     }
+
+
+def create_card_account(state: State, body: dict[str, Any], now: int) -> dict[str, Any]:
+    """A new, empty card account under the configured company."""
+    if body["companyId"] != state.config.company_id:
+        raise BusinessError("Company not found")
+    account_id = state.new_id("CA", 7, state.accounts)
+    account = state.open_account(account_id, body["accountType"], body["accountTitle"], Decimal(0), now)
+    return {**_account_head(account), "availableBalance": account.balance}
 
 
 def create_card(state: State, body: dict[str, Any], now: int) -> dict[str, Any]:
@@ -91,11 +96,7 @@ def get_card_account_details(state: State, body: dict[str, Any], now: int) -> di
     primary = state.cards.get(account.primary_card_id) if account.primary_card_id else None
     month = account.monthly.get(clock.ist_month(now), [0, 0])
     return {
-        "cardAccountId": account.card_account_id,
-        "companyId": account.company_id,
-        "companyName": account.company_name,
-        "accountType": account.account_type,
-        "accountTitle": account.title,
+        **_account_head(account),
         "creditLimit": 0,
         "dynamicLimit": 0,
         "usedCreditLimit": 0,

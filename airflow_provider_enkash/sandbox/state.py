@@ -214,20 +214,10 @@ class State:
         account.balance_paise -= paise
         card.balance_paise += paise
         account.cards_paise += paise
-        account.count_flow(t, paise, credit=True)
-        return self.txns.append(
-            t_ms=t,
-            card_ix=card.ix,
-            account_id=account.card_account_id,
-            amount=paise,
-            balance=card.balance_paise,
-            credit=True,
-            type_name=type_name,
-            settle_ms=settle,
-            fails=fails,
-            late_ms=late,
-            extra=extra,
-        )
+        return self._book(
+            account, card, t, paise, credit=True, type_name=type_name, settle_ms=settle, extra=extra,
+            fails=fails, late_ms=late,
+        )  # fmt: skip
 
     def debit_card(self, card: Card, paise: int, now: int, *, extra: Extra) -> int:
         """Spend ``paise`` from ``card`` (a DR SALE); return the transaction's seq."""
@@ -239,16 +229,38 @@ class State:
         t = self.txns.next_time(now)
         card.balance_paise -= paise
         account.cards_paise -= paise
-        account.count_flow(t, paise, credit=False)
+        settle = t + round(self.config.settle_delay_s * 1000)
+        return self._book(
+            account, card, t, paise, credit=False, type_name="SALE", settle_ms=settle, extra=extra
+        )
+
+    def _book(
+        self,
+        account: Account,
+        card: Card,
+        t: int,
+        paise: int,
+        *,
+        credit: bool,
+        type_name: str,
+        settle_ms: int,
+        extra: Extra,
+        fails: bool = False,
+        late_ms: int = 0,
+    ) -> int:
+        """Count the flow and record the CR or DR of ``paise`` at ``t`` (balances already moved); return its seq."""
+        account.count_flow(t, paise, credit=credit)
         return self.txns.append(
             t_ms=t,
             card_ix=card.ix,
             account_id=account.card_account_id,
             amount=paise,
             balance=card.balance_paise,
-            credit=False,
-            type_name="SALE",
-            settle_ms=t + round(self.config.settle_delay_s * 1000),
+            credit=credit,
+            type_name=type_name,
+            settle_ms=settle_ms,
+            fails=fails,
+            late_ms=late_ms,
             extra=extra,
         )
 
