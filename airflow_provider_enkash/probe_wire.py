@@ -7,13 +7,13 @@ the :class:`ProbeWire` and updated as answers come in.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from airflow_provider_enkash.crypto import KEY_DERIVATIONS, is_envelope, loads_payload, open_envelope
 from airflow_provider_enkash.exceptions import EnKashCryptoError
 from airflow_provider_enkash.operations import OPERATIONS, OperationKind
-from airflow_provider_enkash.transport import TokenRejected, encode_body, post
+from airflow_provider_enkash.transport import TokenRejected, card_request, post
 
 
 class ProbeStopped(Exception):
@@ -43,18 +43,14 @@ class ProbeWire:
             raise AssertionError(f"the probe sends read operations only, not {operation}")
         s = self.hook.settings
         body = self.hook._with_account_defaults(operation, payload)
+        wire = replace(s, encrypt_requests=self.encrypt, key_derivation=self.key_derivation)
+        url, content, headers = card_request(wire, operation, body, self.hook.get_token())
         try:
             response = post(
                 self.hook.get_conn(),
-                s.url_for(operation),
-                body=encode_body(
-                    body, secret=s.client_secret, key_derivation=self.key_derivation, encrypt=self.encrypt
-                ),
-                headers={
-                    "Authorization": f"Bearer {self.hook.get_token()}",
-                    "partnerId": s.partner_id,
-                    "Content-Type": "application/json",
-                },
+                url,
+                body=content,
+                headers=headers,
                 timeout=(s.connect_timeout_s, s.read_timeout_s),
                 verify=s.verify,
                 operation=operation,
