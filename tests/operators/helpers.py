@@ -26,3 +26,9 @@ def new_card(hook, **holder: Any) -> str:
 
 def counter(sandbox, operation: str) -> int:
     return int(sandbox.get("counters")["operations"].get(operation, 0))
+
+
+def admin_card(sandbox, card_id: str) -> dict:
+    """The sandbox's own view of a card (balance, status, PIN set, ...)."""
+    (card,) = [c for c in sandbox.get("cards")["cards"] if c["enkash_card_id"] == card_id]
+    return card

@@ -1,16 +1,11 @@
-"""Every card operator against the sandbox: the call happens and the XCom value is the small dict promised."""
+"""Every card action, read and look-up operator against the sandbox: the call happens and the XCom value is
+the small dict promised (the issuing operators: test_card_issue.py)."""
 
 from __future__ import annotations
 
 import json
 from decimal import Decimal
 
-from airflow_provider_enkash.operators import card_issue, cards
-from airflow_provider_enkash.operators.card_issue import (
-    EnKashCreateCardAccountOperator,
-    EnKashCreateGiftCardOperator,
-    EnKashCreatePrepaidCardOperator,
-)
 from airflow_provider_enkash.operators.card_reads import (
     EnKashGetCardAccountDetailsOperator,
     EnKashGetCardDetailsOperator,
@@ -29,80 +24,7 @@ from airflow_provider_enkash.operators.transaction_lookups import (
     EnKashGetAllTransactionsOperator,
     EnKashGetTransactionDetailsOperator,
 )
-from tests.operators.helpers import new_card, run
-
-
-def test_issuing_operators_keep_their_old_import_path():
-    for name in (
-        "EnKashCreateCardAccountOperator",
-        "EnKashCreatePrepaidCardOperator",
-        "EnKashCreateGiftCardOperator",
-    ):
-        assert getattr(cards, name) is getattr(card_issue, name)
-        assert name in cards.__all__
-
-
-def _admin_card(sandbox, card_id: str) -> dict:
-    (card,) = [c for c in sandbox.get("cards")["cards"] if c["enkash_card_id"] == card_id]
-    return card
-
-
-def test_create_card_account(sandbox):
-    out = run(
-        EnKashCreateCardAccountOperator(
-            task_id="account",
-            company_name="Acme Foods",
-            plan_master_id="PMGAZ7L5A",
-            admin_email="ops@acme.example",
-            mobile="9876543210",
-            account_title="Meal cards",
-            account_type="MEAL",
-        )
-    )
-    assert out["company_id"] == "CEKSANDBOX" and out["account_type"] == "MEAL"
-    assert sandbox.get("accounts")[out["card_account_id"]]["account_type"] == "MEAL"
-    json.dumps(out)
-
-
-def test_create_prepaid_card_with_load_amount_moves_exact_money(sandbox):
-    before = Decimal(sandbox.get("accounts")["CASANDBOX1"]["balance"])
-    out = run(
-        EnKashCreatePrepaidCardOperator(
-            task_id="card",
-            card_holder={
-                "first_name": "Ravi",
-                "last_name": "Kumar",
-                "mobile": "9123456780",
-                "email": "ravi@acme.example",
-            },
-            load_amount=Decimal("150.25"),
-        )
-    )
-    assert out["enkash_card_id"].startswith("EKC")
-    assert out["card_account_id"] == "CASANDBOX1"
-    assert out["masked_number"].startswith("XXXX")
-    assert (
-        Decimal(out["otb_balance"]) == Decimal("150.25")
-        and out["card_status"] == "ACTIVE"
-        and out["is_gift_card"] is False
-    )
-    assert Decimal(sandbox.get("accounts")["CASANDBOX1"]["balance"]) == before - Decimal("150.25")
-    assert _admin_card(sandbox, out["enkash_card_id"])["balance"] == "150.25"
-    json.dumps(out)
-
-
-def test_create_gift_card_under_the_gift_account(sandbox):
-    out = run(
-        EnKashCreateGiftCardOperator(
-            task_id="gift",
-            card_holder={"first_name": "Meera"},
-            load_amount="500",
-            card_account_id="CAGIFT0001",
-        )
-    )
-    assert out["is_gift_card"] is True and out["card_account_id"] == "CAGIFT0001"
-    assert _admin_card(sandbox, out["enkash_card_id"])["card_type"] == "GIFT"
-    assert _admin_card(sandbox, out["enkash_card_id"])["balance"] == "500.00"
+from tests.operators.helpers import admin_card, new_card, run
 
 
 def test_set_card_pin_reads_the_pin_from_a_variable(sandbox, hook, monkeypatch):
@@ -112,7 +34,7 @@ def test_set_card_pin_reads_the_pin_from_a_variable(sandbox, hook, monkeypatch):
         EnKashSetCardPinOperator(task_id="pin", enkash_card_id=card, pin_source="variable:ops_test_pin")
     )
     assert out == {"enkash_card_id": card, "pin_set": True, "result": "Success"}
-    assert _admin_card(sandbox, card)["pin_set"] is True
+    assert admin_card(sandbox, card)["pin_set"] is True
     assert sandbox.get("secrets")["pins"] == ["482913"]
 
 
@@ -182,13 +104,13 @@ def test_block_unlock_and_replace(sandbox, hook):
         EnKashBlockCardOperator(task_id="lock", enkash_card_id=card, block_code="L", reason="lost wallet")
     )
     assert out == {"enkash_card_id": card, "block_code": "L", "result": "Success"}
-    assert _admin_card(sandbox, card)["status"] == "LOCKED"
+    assert admin_card(sandbox, card)["status"] == "LOCKED"
     run(EnKashBlockCardOperator(task_id="unlock", enkash_card_id=card, block_code="UL"))
-    assert _admin_card(sandbox, card)["status"] == "ACTIVE"
+    assert admin_card(sandbox, card)["status"] == "ACTIVE"
     replaced = run(EnKashRequestCardReplacementOperator(task_id="replace", enkash_card_id=card))
     assert replaced["enkash_card_id"] == card and replaced["new_enkash_card_id"] not in (None, card)
-    assert _admin_card(sandbox, replaced["new_enkash_card_id"])["balance"] == "40.00"
-    assert _admin_card(sandbox, card)["replaced_by"] == replaced["new_enkash_card_id"]
+    assert admin_card(sandbox, replaced["new_enkash_card_id"])["balance"] == "40.00"
+    assert admin_card(sandbox, card)["replaced_by"] == replaced["new_enkash_card_id"]
 
 
 def test_order_physical_card(sandbox, hook):
@@ -206,7 +128,7 @@ def test_order_physical_card(sandbox, hook):
         )
     )
     assert out == {"enkash_card_id": card, "physical_card_ordered": True, "result": "Success"}
-    assert _admin_card(sandbox, card)["physical_card_ordered"] is True
+    assert admin_card(sandbox, card)["physical_card_ordered"] is True
 
 
 def test_get_card_details_one_and_all(sandbox, hook):
