@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import importlib.util
+import itertools
 import json
 import os
 from collections.abc import Iterator
@@ -12,6 +14,7 @@ from typing import Any
 import pytest
 import requests
 
+from airflow_provider_enkash.models import LoadResult
 from airflow_provider_enkash.sandbox import Sandbox, SandboxConfig
 from airflow_provider_enkash.token_cache import TOKEN_CACHE
 
@@ -136,3 +139,37 @@ def postgres_uri() -> str:
 def redis_url() -> str:
     """URL of the test command's Redis server (the Celery broker)."""
     return service_address("ENKASH_TEST_REDIS_URL", "Redis")
+
+
+# -- a card to load and watch (sensor and trigger tests) -------------------------------------------
+
+_load_references = itertools.count(1)
+
+
+@pytest.fixture
+def card(hook) -> str:
+    """A fresh prepaid card on the sandbox's reloadable account."""
+    return hook.create_prepaid_card(first_name="Asha", mobile="9123456780")["enKashCardId"]
+
+
+@pytest.fixture
+def load(hook, card):
+    """``load(amount="100.00")``: load the fixture card with a fresh reference; returns the ``LoadResult``."""
+
+    def _load(amount: str = "100.00", *, enkash_card_id: str | None = None) -> LoadResult:
+        return hook.load_card_balance(
+            enkash_card_id=enkash_card_id or card,
+            amount=amount,
+            unique_reference_number=f"SENSOR-{next(_load_references)}",
+        )
+
+    return _load
+
+
+def run_trigger(trigger: Any) -> list[Any]:
+    """Every event ``trigger.run()`` yields (exactly one is expected), run under asyncio."""
+
+    async def collect() -> list[Any]:
+        return [event async for event in trigger.run()]
+
+    return asyncio.run(collect())

@@ -14,8 +14,7 @@ from airflow_provider_enkash.sensors.transactions import (
     EnKashTransactionsSettledSensor,
 )
 from airflow_provider_enkash.triggers.transactions import EnKashTransactionTrigger
-
-from .conftest import run_trigger
+from tests.conftest import run_trigger
 
 
 def _defer(sensor) -> EnKashTransactionTrigger:

@@ -8,8 +8,7 @@ from decimal import Decimal
 import pytest
 
 from airflow_provider_enkash.triggers.transactions import EnKashTransactionTrigger
-
-from .conftest import run_trigger
+from tests.conftest import run_trigger
 
 
 def _trigger(**kwargs) -> EnKashTransactionTrigger:
