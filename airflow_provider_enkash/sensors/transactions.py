@@ -285,8 +285,9 @@ class EnKashTransactionsSettledSensor(_SettlementSensor):
 
     Settled means every transaction's status is in ``target_statuses`` or ``failure_statuses``;
     failed ones count as settled (they will not change). Truncated responses are re-read as
-    smaller windows, so one poke makes one search call per ``max_records_per_response`` records
-    or fewer, and stops at the first pending transaction. Returns ``{"txn_date_from",
+    smaller windows (the export's ``WindowWalk``: sub-windows aimed at 3/4 of
+    ``max_records_per_response``, at most a day long), and a poke stops at the first pending
+    transaction. Returns ``{"txn_date_from",
     "txn_date_to", "transactions", "by_status", "pending_sample"}`` via XCom.
 
     :param txn_date_from: window start, timezone-aware ISO-8601 or datetime (templated).
