@@ -44,7 +44,8 @@ class ProbeWire:
         s = self.hook.settings
         body = self.hook._with_account_defaults(operation, payload)
         wire = replace(s, encrypt_requests=self.encrypt, key_derivation=self.key_derivation)
-        url, content, headers = card_request(wire, operation, body, self.hook.get_token())
+        token = self.hook.get_token()
+        url, content, headers = card_request(wire, operation, body, token)
         try:
             response = post(
                 self.hook.get_conn(),
@@ -54,6 +55,7 @@ class ProbeWire:
                 timeout=(s.connect_timeout_s, s.read_timeout_s),
                 verify=s.verify,
                 operation=operation,
+                secrets=self.hook.exchange_secrets(body, token),
             )
         except TokenRejected:
             raise ProbeStopped(

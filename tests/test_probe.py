@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import threading
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -176,3 +179,54 @@ def test_probe_is_a_module_and_a_console_script():
     ):
         result = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
         assert result.returncode == 0 and "--conn-id" in result.stdout, result.stderr
+
+
+class _TokenEchoingHandler(BaseHTTPRequestHandler):
+    """EnKash's card-account read answering HTTP 400 with the bearer token in its error text; the
+    rest forwarded to the sandbox."""
+
+    def do_POST(self) -> None:
+        owner = self.server.owner  # type: ignore[attr-defined]
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        if self.path.startswith(ACCOUNT_READ_PATH):
+            token = self.headers.get("Authorization", "").removeprefix("Bearer ")
+            owner.tokens.append(token)
+            answer = json.dumps({"code": 400, "message": f"caller {token} is not valid here"}).encode()
+            status = 400
+        else:
+            headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "content-length")}
+            upstream = requests.post(owner.upstream + self.path, data=body, headers=headers, timeout=30)
+            answer, status = upstream.content, upstream.status_code
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(answer)))
+        self.end_headers()
+        self.wfile.write(answer)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+ACCOUNT_READ_PATH = "/api/v0/partner/enKashCard/cardAccount/get"
+
+
+def test_an_error_text_echoing_the_token_is_redacted_in_the_probe_report(monkeypatch, capsys):
+    with Sandbox(SandboxConfig()) as sandbox:
+        proxy = ThreadingHTTPServer(("127.0.0.1", 0), _TokenEchoingHandler)
+        proxy.owner = SimpleNamespace(upstream=sandbox.url, tokens=[])  # type: ignore[attr-defined]
+        serving = threading.Thread(target=proxy.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        serving.start()
+        try:
+            conn = _connection(sandbox)
+            conn["host"] = f"http://127.0.0.1:{proxy.server_address[1]}"
+            _use(monkeypatch, conn)
+            ok, message = EnKashHook(CONN_ID).test_connection()
+            code, out = _probe(capsys)
+        finally:
+            proxy.shutdown()
+            proxy.server_close()
+        tokens = proxy.owner.tokens  # type: ignore[attr-defined]
+        assert not ok and code == 1 and tokens, (message, out)
+        assert "is not valid here" in message + out  # the error text itself is shown ...
+        for token in tokens:
+            assert len(token) >= 8 and token not in message and token not in out  # ... without the token
