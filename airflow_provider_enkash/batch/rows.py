@@ -133,7 +133,7 @@ def parse_rows_text(text: str, *, file_format: str) -> list[dict[str, Any]]:
             if not line.strip():
                 continue
             try:
-                record = json.loads(line)
+                record = json.loads(line, parse_float=Decimal)  # 1500.50 stays exact, never a float
             except ValueError:
                 record = {READ_PROBLEM: ("rows", f"line {line_number} is not valid JSON")}
             if not isinstance(record, dict):

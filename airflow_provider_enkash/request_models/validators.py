@@ -40,8 +40,8 @@ def parse_amount(
 ) -> Decimal:
     """Return ``value`` as Decimal rupees, refusing anything that is not exactly representable.
 
-    :param value: Decimal, int, a plain decimal string of ASCII digits (``"1500.00"``; no exponent
-        such as ``"1e3"``), or a float whose shortest repr is such a string with at most 2 decimals.
+    :param value: Decimal, int, or a plain decimal string of ASCII digits (``"1500.00"``; no exponent
+        such as ``"1e3"``). A float is refused: money is never float.
     :param maximum: largest accepted amount in rupees (default ₹1,00,00,000.00).
     :param minimum: smallest accepted amount in rupees (default 0.01; usage limits take 0).
     """
@@ -50,7 +50,10 @@ def parse_amount(
             field, f"{value!r} is not an amount; give rupees as Decimal, int or string"
         )
     if isinstance(value, float):
-        value = repr(value)
+        raise EnKashValidationError(
+            field,
+            f"{value!r} is a float; give rupees as Decimal, int or string (e.g. '1500.50'): money is never float",
+        )
     if isinstance(value, str) and not _AMOUNT_TEXT_RE.fullmatch(value.strip()):
         raise EnKashValidationError(
             field, f"{value[:40]!r} is not a plain decimal number like 1500.00 (ASCII digits, no exponent)"

@@ -242,6 +242,17 @@ def test_enough_cases():
     assert len(CASES) >= 60
 
 
+@pytest.mark.parametrize("amount", [1500.5, 1500.0, 0.1 + 0.2])
+def test_float_amounts_are_refused_before_anything_is_sent(sandbox, hook, amount):
+    with pytest.raises(EnKashValidationError, match="money is never float") as info:
+        hook.load_card_balance(enkash_card_id=CARD, amount=amount, unique_reference_number="R")
+    assert info.value.field == "amount"
+    with pytest.raises(EnKashValidationError, match="never float") as info:
+        hook.set_card_usage_controls(enkash_card_ids=[CARD], dtd=amount)
+    assert info.value.field == "dtd"
+    assert sandbox.requests_total() == 0
+
+
 def test_amount_refusals_never_round(hook):
     with pytest.raises(EnKashValidationError, match="more than 2 decimal places"):
         hook.load_card_balance(enkash_card_id=CARD, amount=Decimal("10.001"), unique_reference_number="R")

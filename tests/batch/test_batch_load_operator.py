@@ -313,6 +313,21 @@ def test_reading_rows_from_a_jsonl_file(sandbox, hook, tmp_path):
     assert_loaded_exactly_once(sandbox, rows, _references(rows))
 
 
+def test_jsonl_amounts_written_as_json_numbers_load_exactly(sandbox, hook, tmp_path):
+    """``{"amount": 1000.01}`` is read as Decimal('1000.01'), never through a float."""
+    rows = payroll(new_cards(hook, 2), base="1000.01")
+    source = tmp_path / "payroll.jsonl"
+    source.write_text(
+        "".join(f'{{"enkash_card_id": "{r["enkash_card_id"]}", "amount": {r["amount"]}}}\n' for r in rows)
+    )
+    assert '"amount": 1000.01' in source.read_text()
+    op = EnKashBatchLoadOperator(
+        task_id="load", source_path=str(source), batch_id=BATCH, ledger_path=str(tmp_path / "l")
+    )
+    assert op.execute(context())["counts"]["loaded"] == 2
+    assert_loaded_exactly_once(sandbox, rows, _references(rows))
+
+
 def test_requests_per_second_ceiling_spaces_the_calls(sandbox, hook, tmp_path):
     import time
 
