@@ -151,6 +151,11 @@ def test_after_a_kill_only_rows_that_were_started_wait_the_quiet_period(sandbox,
     assert takeover["ok"] is False and takeover["error"] == "AirflowFailException", takeover
     unclear = set(re.findall(r"reference (\S+),", takeover["message"]))
     assert unclear, takeover["message"]
-    assert unclear <= started_by_the_dead, sorted(unclear - started_by_the_dead)
-    assert_at_most_once(sandbox, batch.rows, batch.references, all_loaded=True)  # the never-started rows
-    assert _loads_sent(sandbox) == 40
+    # A row is marked sending just before its request leaves: the kill may fall in between, leaving a
+    # started row that never reached EnKash. It is unclear too (rightly), but at most `concurrency` (2)
+    # rows are ever started at once; had the dead attempt marked rows ahead, dozens would be unclear.
+    cut_off = unclear - started_by_the_dead
+    assert len(cut_off) <= 2, sorted(cut_off)
+    assert_at_most_once(sandbox, batch.rows, batch.references, all_loaded=False)
+    assert batch.applied(sandbox) == set(batch.references) - cut_off  # every never-started row, loaded
+    assert _loads_sent(sandbox) == 40 - len(cut_off)
