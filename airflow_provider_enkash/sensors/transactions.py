@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from datetime import timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -295,7 +296,8 @@ class EnKashTransactionsSettledSensor(_SettlementSensor):
     :param enkash_card_id: only this card's transactions.
     :param user_id: only this card holder's transactions.
     :param card_account_id: the card account (defaults from the connection).
-    :param max_records_per_response: a response this long is assumed truncated (default 1000).
+    :param max_records_per_response: a response this long is assumed truncated (default 1000; the
+        connection's ``search_cap`` when that is lower).
     :param target_statuses: as for :class:`EnKashTransactionSensor` (default: the connection's
         status words); a status in no set counts as not settled. Also ``failure_statuses``,
         ``pending_statuses``.
@@ -334,9 +336,9 @@ class EnKashTransactionsSettledSensor(_SettlementSensor):
         for name in ("txn_date_from", "txn_date_to"):
             if getattr(self, name) in (None, ""):
                 raise EnKashValidationError(name, "is required: the window to wait on")
-        from airflow_provider_enkash.triggers.transaction_watch import make_watch
+        from airflow_provider_enkash.triggers.transaction_watch import WindowWatch, make_watch
 
-        return make_watch(
+        watch = make_watch(
             txn_date_from=_iso(self.txn_date_from),
             txn_date_to=_iso(self.txn_date_to),
             enkash_card_id=self.enkash_card_id,
@@ -345,6 +347,10 @@ class EnKashTransactionsSettledSensor(_SettlementSensor):
             card_account_id=self.card_account_id,
             max_records_per_response=self.max_records_per_response,
         )
+        assert isinstance(watch, WindowWatch)  # both window ends are given
+        # A server that cuts searches lower (the connection's search_cap) sets the bar, as for exports.
+        cap = min(watch.max_records_per_response, self.hook.settings.search_cap)
+        return replace(watch, max_records_per_response=cap)
 
     def _xcom_value(self, transaction: dict[str, Any] | None, summary: dict[str, Any] | None) -> Any:
         return summary

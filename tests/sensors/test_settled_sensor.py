@@ -10,6 +10,8 @@ from airflow.sdk.exceptions import AirflowSensorTimeout
 from airflow_provider_enkash._client.reader import WindowTooDense
 from airflow_provider_enkash.exceptions import EnKashValidationError
 from airflow_provider_enkash.sensors.transactions import EnKashTransactionsSettledSensor
+from airflow_provider_enkash.token_cache import TOKEN_CACHE
+from tests.conftest import connection_json
 
 
 def _iso(epoch: float) -> str:
@@ -49,6 +51,23 @@ def test_truncated_responses_are_split_until_complete(sandbox, hook, load):
     summary = _sensor(start, max_records_per_response=2).execute({})
     assert summary["transactions"] == 9
     assert summary["by_status"] == {"SUCCESS": 9}
+
+
+def test_the_connections_search_cap_marks_a_full_answer_truncated(sandbox, sandbox_server, load, monkeypatch):
+    """EnKash cuts searches at 2 rows, oldest first, and counts only those; the connection says so
+    (search_cap=2). The sensor, left at its default of 1000, must still split the window and find the
+    pending load beyond the cut rather than call the window settled."""
+    start = time.time() - 5
+    for _ in range(3):
+        load("1.00")
+    sandbox.post("settle")
+    sandbox.post("config", {"settle_delay_s": 30})
+    load("2.00")  # the newest: pending, and not among the first 2 rows
+    sandbox.post("config", {"max_records": 2, "records_count": "returned"})
+    monkeypatch.setenv("AIRFLOW_CONN_ENKASH_DEFAULT", connection_json(sandbox_server, search_cap=2))
+    TOKEN_CACHE.clear()
+    with pytest.raises(AirflowSensorTimeout):
+        _sensor(start, timeout=0.5).execute({})
 
 
 def test_a_millisecond_still_truncated_fails_rather_than_dropping_records(sandbox, load):
