@@ -134,6 +134,8 @@ def _txn_date(value: Any, info: ValidationInfo) -> str:
 
 
 def _text_list(values: Any, info: ValidationInfo) -> list[str]:
+    if isinstance(values, str) or not isinstance(values, Iterable):  # a bare string is not a list of one
+        raise EnKashValidationError(_name(info), "must be a list of texts")
     return [v.require_text(value, field=_name(info)) for value in values]
 
 

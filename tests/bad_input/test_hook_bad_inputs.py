@@ -221,6 +221,8 @@ CASES = [
     ("get_all_transactions", {"amount_from": "1e3"}, "amountFrom"),
     ("get_all_transactions", {"amount_to": 10**40}, "amountTo"),
     ("get_all_transactions", {"page": -1}, "page"),
+    ("get_all_transactions", {"pg_reference_numbers": "PG123"}, "pgReferenceNumbers"),  # a bare string
+    ("get_all_transactions", {"pg_reference_numbers": 5}, "pgReferenceNumbers"),
     ("get_transaction_details", {"enkash_card_id": CARD, "pg_reference_number": ""}, "pgReferenceNumber"),
     ("get_card_usage_limits", {"enkash_card_id": "   "}, "enKashCardId"),
     ("view_card_details", {"enkash_card_id": CARD, "otp": "12 34"}, "otp"),
