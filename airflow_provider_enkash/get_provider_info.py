@@ -202,6 +202,7 @@ def get_provider_info() -> dict[str, Any]:
                     "airflow_provider_enkash.operators.transaction_lookups",
                     "airflow_provider_enkash.operators.loads",
                     "airflow_provider_enkash.operators.batch_load",
+                    "airflow_provider_enkash.operators.batch_report",
                     "airflow_provider_enkash.transfers.enkash_to_sql",
                     "airflow_provider_enkash.transfers.enkash_to_storage",
                 ],

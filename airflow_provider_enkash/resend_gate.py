@@ -28,7 +28,6 @@ from airflow_provider_enkash.exceptions import (
     EnKashOutcomeUnknown,
     EnKashValidationError,
 )
-from airflow_provider_enkash.transaction_reader import ABSENT
 
 if TYPE_CHECKING:
     from airflow_provider_enkash.hooks.enkash import EnKashHook
@@ -72,6 +71,9 @@ class UnclearSend:
 
     def after_lookup(self, state: str, *, at: float, quiet_period_s: float) -> UnclearSend:
         """This record after a look-up that answered ``state`` at ``at``: an absent one counts when spaced apart."""
+        # imported here: the reader builds request models, too slow for a DAG file's parse (check_on_unknown)
+        from airflow_provider_enkash.transaction_reader import ABSENT
+
         if state != ABSENT or at < self.sent_at:
             return self
         if self.last_absent_at is not None and at - self.last_absent_at < quiet_period_s / 2:

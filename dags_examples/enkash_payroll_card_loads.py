@@ -1,7 +1,7 @@
 """Payroll top-ups onto employee prepaid cards, on the 1st and 15th at 09:00 Asia/Kolkata.
 
-pay_period (guard) -> validate -> optional human approval -> chunked loads (``.expand``) -> reconcile
--> report
+batch_name (pay-period guard) -> validate -> approve (optional) -> load (chunks, ``.expand``)
+-> reconcile -> report
 
 - **batch_name** decides which pay period this run pays and names the batch ``payroll-<pay day>``;
   it pays nothing (every later task is skipped, with the reason in its log) rather than pay a
@@ -17,9 +17,9 @@ pay_period (guard) -> validate -> optional human approval -> chunked loads (``.e
   the same period, a retry, or a cleared task pays nobody twice.
 - **validate** reads the payroll file and checks the whole batch (amounts, duplicates, a per-card cap
   and a batch cap); a bad file fails here with a row-level report and nothing is loaded.
-- **approval** (param ``require_approval``, off by default so scheduled runs and the demo run
+- **approve** (param ``require_approval``, off by default so scheduled runs and the demo run
   unattended) is Airflow's ``ApprovalOperator``: the run waits for an "Approve" in the UI, which
-  shows the plan's rows and rupee total.
+  shows the plan's rows and rupee total. Without ``require_approval`` it succeeds at once.
 - **load** runs one mapped task per chunk of ``CHUNK_SIZE`` rows, so on Celery or Kubernetes the batch
   spreads over workers; each task loads its rows 8 at a time through one hook and writes the ledger.
 - **reconcile** looks every ledger reference up at EnKash, again every ``SETTLE_POLL_S`` while credits
@@ -29,6 +29,9 @@ pay_period (guard) -> validate -> optional human approval -> chunked loads (``.e
   in the payroll file's own columns, ready to be fixed and re-submitted for the same pay period)
   beside the ledger, emits an event of the ``enkash_payroll_ledger`` asset, and fails on any row
   that needs action or any disagreement with EnKash.
+
+The tasks are operator classes, not ``@task`` functions: ``@task`` imports Airflow's Python operators
+(and ``packaging``) when the file is parsed, which costs more than this whole file.
 
 Deployment knobs (environment, read when the DAG is parsed): ``ENKASH_PAYROLL_LEDGER_CONN_ID``
 puts the ledger in a SQL table on that common.sql connection instead of the ``ledger_path``
@@ -51,23 +54,21 @@ from __future__ import annotations
 import os
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pendulum
-from airflow.providers.standard.operators.empty import EmptyOperator
 from airflow.providers.standard.operators.hitl import ApprovalOperator
-from airflow.sdk import (
-    Asset,
-    CronTriggerTimetable,
-    Param,
-    dag,
-    get_current_context,
-    task,
-)
+from airflow.sdk import Asset, BaseOperator, Context, CronTriggerTimetable, Param, dag
+from airflow.sdk.bases.skipmixin import SkipMixin
 
 from airflow_provider_enkash.operators.batch_load import (
     EnKashBatchLoadOperator,
     EnKashBatchPlanOperator,
+)
+from airflow_provider_enkash.operators.batch_report import (
+    EnKashBatchReconcileOperator,
+    EnKashBatchReportOperator,
 )
 
 IST = ZoneInfo("Asia/Kolkata")
@@ -139,6 +140,40 @@ def period_to_pay(
     return requested, f"{run_type} run for the requested pay_period {requested}"
 
 
+class PayPeriodOperator(BaseOperator, SkipMixin):
+    """Returns ``payroll-<pay day>`` (the batch id), or skips every later task (whatever its trigger
+    rule, as ``@task.short_circuit`` does) and returns False when the run must pay nothing."""
+
+    inherits_from_skipmixin = True  # the scheduler keeps the tasks skipped when they are cleared
+
+    def execute(self, context: Context) -> str | bool:
+        params, run = context["params"], context["dag_run"]
+        pay_day, reason = period_to_pay(
+            run_type=run.run_type,
+            logical_date=run.logical_date,
+            requested=params["pay_period"],
+            late_after=timedelta(hours=params["late_scheduled_run_hours"]),
+            now=datetime.now(UTC),
+        )
+        self.log.info("Pays %s: %s", "nothing" if pay_day is None else pay_day, reason)
+        if pay_day is None:
+            later = context["task"].get_flat_relatives(upstream=False)
+            self.skip(ti=context["ti"], tasks=[t for t in later if not t.is_teardown])
+            return False
+        return f"payroll-{pay_day}"
+
+
+class ApproveWhenRequiredOperator(ApprovalOperator):
+    """Airflow's approval (Approve / Reject in the UI) when the param ``require_approval`` is on; else it
+    succeeds at once."""
+
+    def execute(self, context: Context) -> Any:
+        if not context["params"]["require_approval"]:
+            self.log.info("require_approval is off: no approval needed")
+            return None
+        return super().execute(context)
+
+
 @dag(
     dag_id="enkash_payroll_card_loads",
     schedule=CronTriggerTimetable("0 9 1,15 * *", timezone="Asia/Kolkata"),
@@ -184,22 +219,7 @@ def period_to_pay(
     doc_md=__doc__,
 )
 def enkash_payroll_card_loads():
-    @task.short_circuit
-    def batch_name() -> str | bool:
-        """``payroll-<pay day>``, or False (skip every later task) when the run must pay nothing."""
-        context = get_current_context()
-        params, run = context["params"], context["dag_run"]
-        pay_day, reason = period_to_pay(
-            run_type=run.run_type,
-            logical_date=run.logical_date,
-            requested=params["pay_period"],
-            late_after=timedelta(hours=params["late_scheduled_run_hours"]),
-            now=datetime.now(UTC),
-        )
-        print(f"Pays {'nothing' if pay_day is None else pay_day}: {reason}")
-        return False if pay_day is None else f"payroll-{pay_day}"
-
-    batch_id = batch_name()
+    batch_id = PayPeriodOperator(task_id="batch_name").output
     validate = EnKashBatchPlanOperator(
         task_id="validate",
         source_path="{{ params.payroll_file }}",
@@ -208,104 +228,45 @@ def enkash_payroll_card_loads():
         max_batch_total=MAX_BATCH_TOTAL,
         chunk_size=CHUNK_SIZE,
     )
-
-    @task.branch
-    def approval_gate() -> str:
-        return "approve" if get_current_context()["params"]["require_approval"] else "no_approval_needed"
-
-    approve = ApprovalOperator(
+    approve = ApproveWhenRequiredOperator(
         task_id="approve",
         subject="Approve payroll top-ups {{ ti.xcom_pull(task_ids='batch_name') }}",
         body=APPROVAL_BODY,
         response_timeout=timedelta(hours=6),
     )
-    no_approval_needed = EmptyOperator(task_id="no_approval_needed")
-
+    # the ledger: a folder under the ledger_path param, or a SQL table (ENKASH_PAYROLL_LEDGER_CONN_ID)
+    ledger = {
+        "ledger_path": None if LEDGER_CONN_ID else "{{ params.ledger_path }}",
+        "ledger_conn_id": LEDGER_CONN_ID,
+    }
     load = EnKashBatchLoadOperator.partial(
         task_id="load",
         batch_id=batch_id,
-        ledger_path=None if LEDGER_CONN_ID else "{{ params.ledger_path }}",
-        ledger_conn_id=LEDGER_CONN_ID,
+        **ledger,
         lease_ttl=LEASE_TTL_S,
         concurrency=8,
         description="Payroll top-up",
-        trigger_rule="none_failed_min_one_success",
     ).expand(rows=validate.output)
-
-    @task(trigger_rule="all_done")
-    def reconcile(batch: str) -> dict:
-        """Compare every ledger row with EnKash's transactions by reference, once no credit is pending
-        (or ``SETTLE_TIMEOUT_S`` has passed: a credit still pending then needs action)."""
-        from airflow_provider_enkash.batch.ledger import open_ledger
-        from airflow_provider_enkash.batch.reconcile import reconcile_when_settled
-        from airflow_provider_enkash.hooks.enkash import EnKashHook
-
-        params = get_current_context()["params"]
-        ledger = open_ledger(
-            ledger_path=None if LEDGER_CONN_ID else params["ledger_path"],
-            ledger_conn_id=LEDGER_CONN_ID,
-        )
-        return {
-            "batch_id": batch,
-            **reconcile_when_settled(
-                EnKashHook(),
-                ledger.read(batch).values(),
-                settle_timeout_s=SETTLE_TIMEOUT_S,
-                poll_interval_s=SETTLE_POLL_S,
-            ),
-        }
-
-    @task(trigger_rule="all_done", outlets=[PAYROLL_LEDGER])
-    def report(batch: str, result: dict) -> dict:
-        """Write report.csv and needs_action.csv beside the ledger; fail on any row needing action."""
-        from airflow.sdk.exceptions import AirflowFailException  # a retry cannot change the report
-
-        from airflow_provider_enkash.batch.ledger import FileLedger, open_ledger
-        from airflow_provider_enkash.batch.plan import read_batch
-        from airflow_provider_enkash.batch.report import write_batch_report
-        from airflow_provider_enkash.batch.validation import validate_rows
-
-        context = get_current_context()
-        params = context["params"]
-        plan = context["ti"].xcom_pull(task_ids="validate", key="summary")
-        if plan is None:  # fail, so the run fails (this task is its leaf)
-            raise AirflowFailException(
-                "no report: the payroll file did not validate (see task 'validate'); nothing was loaded"
-            )
-        source_rows = read_batch(source_path=params["payroll_file"])
-        ledger = open_ledger(
-            ledger_path=None if LEDGER_CONN_ID else params["ledger_path"],
-            ledger_conn_id=LEDGER_CONN_ID,
-        )
-        written = write_batch_report(
-            rows=validate_rows(source_rows),
-            source_rows=source_rows,
-            outcomes=ledger.read(batch),
-            directory=FileLedger(params["ledger_path"]).folder(batch),  # the batch's folder
-        )
-        print(f"Payroll batch {batch}: {plan['rows']} rows, {plan['total_amount']} rupees planned")
-        for outcome, count in written.counts.items():
-            print(f"  {outcome:<34} {count:>6}")
-        print(
-            f"  settled {written.settled_amount} rupees; credited at EnKash: {result['settled_amount_at_enkash']}"
-        )
-        print(f"  report: {written.report_path}\n  needs action ({written.needs_action} rows, "
-              f"{written.needs_action_amount} rupees): {written.needs_action_path}")  # fmt: skip
-        context["outlet_events"][PAYROLL_LEDGER].extra = {
-            "batch_id": batch,
-            "ledger": ledger.location,
-            **written.to_dict(),
-        }
-        if written.needs_action or not result["consistent"]:
-            raise AirflowFailException(
-                f"batch {batch}: {written.needs_action} row(s) need action (see {written.needs_action_path}); "
-                f"ledger and EnKash {'agree' if result['consistent'] else 'disagree'}: {result['problems'][:5]}"
-            )
-        return {**result, "report": written.to_dict()}
-
-    checked = reconcile(batch_id)
-    validate >> approval_gate() >> [approve, no_approval_needed] >> load >> checked
-    report(batch_id, checked)
+    reconcile = EnKashBatchReconcileOperator(
+        task_id="reconcile",
+        batch_id=batch_id,
+        **ledger,
+        settle_timeout_s=SETTLE_TIMEOUT_S,
+        poll_interval_s=SETTLE_POLL_S,
+        trigger_rule="all_done",
+    )
+    report = EnKashBatchReportOperator(
+        task_id="report",
+        batch_id=batch_id,
+        **ledger,
+        report_path="{{ params.ledger_path }}",  # report.csv and needs_action.csv: in the batch's folder here
+        source_path="{{ params.payroll_file }}",
+        plan_task_id="validate",
+        reconciliation=reconcile.output,
+        trigger_rule="all_done",
+        outlets=[PAYROLL_LEDGER],
+    )
+    validate >> approve >> load >> reconcile >> report
 
 
 payroll_dag = enkash_payroll_card_loads()

@@ -31,9 +31,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from airflow_provider_enkash.batch.arguments import DEFAULT_LEASE_TTL_S as DEFAULT_LEASE_TTL_S
 from airflow_provider_enkash.exceptions import EnKashConfigError, EnKashError
 
-DEFAULT_LEASE_TTL_S = 300.0
 _CAS_ATTEMPTS = 50
 
 Holders = dict[str, dict[str, Any]]

@@ -21,11 +21,11 @@ import uuid
 from collections.abc import Iterable
 from typing import Any, Protocol
 
+from airflow_provider_enkash.batch.arguments import DEFAULT_LEDGER_TABLE as DEFAULT_LEDGER_TABLE
 from airflow_provider_enkash.batch.lease import FileLeaseStore, SqlLeaseStore
 from airflow_provider_enkash.batch.outcomes import RowOutcome
 from airflow_provider_enkash.exceptions import EnKashValidationError
 
-DEFAULT_LEDGER_TABLE = "enkash_batch_ledger"
 LEDGER_COLUMNS = (
     "batch_id",
     "row_key",

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from airflow_provider_enkash.batch.arguments import DEFAULT_CHUNK_SIZE as DEFAULT_CHUNK_SIZE
 from airflow_provider_enkash.batch.rows import (
     BatchRow,
     number_rows,
@@ -20,8 +21,6 @@ from airflow_provider_enkash.batch.rows import (
 )
 from airflow_provider_enkash.exceptions import EnKashValidationError
 from airflow_provider_enkash.request_models.validators import positive_int
-
-DEFAULT_CHUNK_SIZE = 1000
 
 
 def read_batch(

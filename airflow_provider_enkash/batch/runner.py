@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from itertools import islice
 from typing import TYPE_CHECKING
 
+from airflow_provider_enkash.batch.arguments import DEFAULT_CONCURRENCY as DEFAULT_CONCURRENCY
 from airflow_provider_enkash.batch.outcomes import (
     ALREADY_LOADED,
     AMOUNT_MISMATCH,
@@ -48,7 +49,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-DEFAULT_CONCURRENCY = 8
 ABORTED_CODE = "NOT_SENT_BATCH_ABORTED"
 
 

@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.sdk.exceptions import AirflowFailException
 
+from airflow_provider_enkash.batch.arguments import check_batch_arguments as check_batch_arguments
+from airflow_provider_enkash.batch.arguments import optional_cap
 from airflow_provider_enkash.batch.rows import (
     CARD_ID_COLUMNS,
     READ_PROBLEM,
@@ -36,7 +38,6 @@ from airflow_provider_enkash.models import (
     require_id,
     require_text,
 )
-from airflow_provider_enkash.request_models.validators import positive_int
 
 if TYPE_CHECKING:
     from airflow_provider_enkash.hooks.enkash import EnKashHook
@@ -150,56 +151,6 @@ def _check_row(
     )
 
 
-def _optional_cap(value: Any, field: str) -> Decimal | None:
-    return None if value is None else parse_amount(value, field=field, maximum=Decimal("1e12"))
-
-
-def _positive_number(value: Any, field: str) -> None:
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, (int, float, Decimal))
-        or not 0 < value < float("inf")
-    ):
-        raise EnKashValidationError(field, f"must be a number > 0, got {value!r}")
-
-
-def check_batch_arguments(
-    *,
-    max_amount_per_card: Any = None,
-    max_batch_total: Any = None,
-    max_rows: Any = None,
-    chunk_size: Any = None,
-    concurrency: Any = None,
-    requests_per_second: Any = None,
-    ledger_flush_rows: Any = None,
-    ledger_flush_interval_s: Any = None,
-    load_type: Any = None,
-) -> None:
-    """Check the batch operators' non-templated arguments when the operator is built (DAG parse time).
-
-    So that a bad argument fails before anything is read, sent or written to a ledger. Arguments left
-    None are not checked. Raises ``EnKashValidationError`` naming the argument.
-    """
-    _optional_cap(max_amount_per_card, "max_amount_per_card")
-    _optional_cap(max_batch_total, "max_batch_total")
-    for field, value in (
-        ("max_rows", max_rows),
-        ("chunk_size", chunk_size),
-        ("concurrency", concurrency),
-        ("ledger_flush_rows", ledger_flush_rows),
-    ):
-        if value is not None:
-            positive_int(value, field=field)
-    for field, value in (
-        ("requests_per_second", requests_per_second),
-        ("ledger_flush_interval_s", ledger_flush_interval_s),
-    ):
-        if value is not None:
-            _positive_number(value, field)
-    if load_type is not None:
-        require_id(load_type, field="load_type")
-
-
 def validate_rows(
     raw_rows: Iterable[Mapping[str, Any]],
     *,
@@ -218,8 +169,8 @@ def validate_rows(
     :param max_load_amount: largest amount of one row, rupees: the connection's ``max_load_amount``
         (default ₹1 crore).
     """
-    per_card_cap = _optional_cap(max_amount_per_card, "max_amount_per_card")
-    total_cap = _optional_cap(max_batch_total, "max_batch_total")
+    per_card_cap = optional_cap(max_amount_per_card, "max_amount_per_card")
+    total_cap = optional_cap(max_batch_total, "max_batch_total")
     raw = number_rows(raw_rows)
     problems: list[RowProblem] = []
     if not raw:

@@ -19,50 +19,30 @@ from dataclasses import replace
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from airflow.sdk import Context
-from airflow.sdk.exceptions import AirflowFailException
-
-from airflow_provider_enkash.batch.lease import (
-    DEFAULT_LEASE_TTL_S,
-    HeldLease,
-    LeaseScope,
-    lease_owner,
-)
-from airflow_provider_enkash.batch.ledger import (
-    DEFAULT_LEDGER_TABLE,
-    BatchLedger,
-    FileLedger,
-    LedgerWriter,
-    open_ledger,
-)
-from airflow_provider_enkash.batch.outcomes import (
-    AMOUNT_MISMATCH,
-    OUTCOME_UNKNOWN,
-    SENDING,
-    UNCLEAR,
-    BatchIncompleteError,
-    RowOutcome,
-    summarize,
-)
-from airflow_provider_enkash.batch.plan import default_batch_id
-from airflow_provider_enkash.batch.rows import BatchRow
-from airflow_provider_enkash.batch.runner import (
+# Only what building the task needs (DAG files parse this); the ledger, lease, runner and
+# the reference reader are imported by execute.
+from airflow_provider_enkash.batch.arguments import (
     DEFAULT_CONCURRENCY,
-    BatchRunner,
-    row_outcome,
+    DEFAULT_LEASE_TTL_S,
+    DEFAULT_LEDGER_TABLE,
+    check_batch_arguments,
 )
-from airflow_provider_enkash.batch.validation import check_batch_arguments
 from airflow_provider_enkash.exceptions import EnKashValidationError
 from airflow_provider_enkash.operators.batch_plan import (
     _SOURCE_FIELDS,
     EnKashBatchPlanOperator,
     _BatchSourceOperator,
-    dry_run_report,
 )
 from airflow_provider_enkash.operators.links import EnKashLedgerLink
-from airflow_provider_enkash.resend_gate import check_on_unknown, quiet_period_seconds
+from airflow_provider_enkash.resend_gate import check_on_unknown
 
 if TYPE_CHECKING:
+    from airflow.sdk import Context
+
+    from airflow_provider_enkash.batch.lease import HeldLease
+    from airflow_provider_enkash.batch.ledger import BatchLedger
+    from airflow_provider_enkash.batch.outcomes import RowOutcome
+    from airflow_provider_enkash.batch.rows import BatchRow
     from airflow_provider_enkash.hooks.enkash import EnKashHook
 
 # EnKashBatchPlanOperator lived here first; kept importable from this module.
@@ -189,6 +169,11 @@ class EnKashBatchLoadOperator(_BatchSourceOperator):
         return EnKashHook(self.enkash_conn_id, pool_size=pool_size)
 
     def execute(self, context: Context) -> dict[str, Any]:
+        from airflow_provider_enkash.batch.lease import HeldLease, LeaseScope, lease_owner
+        from airflow_provider_enkash.batch.ledger import FileLedger, open_ledger
+        from airflow_provider_enkash.batch.plan import default_batch_id
+        from airflow_provider_enkash.operators.batch_plan import dry_run_report
+
         hook = self.make_hook()
         rows = self._validated_rows(lambda: hook)
         batch_id = self.batch_id or default_batch_id(context)
@@ -230,6 +215,17 @@ class EnKashBatchLoadOperator(_BatchSourceOperator):
         ledger: BatchLedger,
         lease: HeldLease,
     ) -> dict[str, Any]:
+        from airflow_provider_enkash.batch.ledger import LedgerWriter
+        from airflow_provider_enkash.batch.outcomes import (
+            AMOUNT_MISMATCH,
+            OUTCOME_UNKNOWN,
+            SENDING,
+            UNCLEAR,
+            summarize,
+        )
+        from airflow_provider_enkash.batch.runner import BatchRunner, row_outcome
+        from airflow_provider_enkash.resend_gate import quiet_period_seconds
+
         quiet_s = quiet_period_seconds(self.resend_quiet_period, default=hook.settings.resend_quiet_period_s)
         previous = ledger.read(batch_id)
         now = time.time()
@@ -316,6 +312,8 @@ class EnKashBatchLoadOperator(_BatchSourceOperator):
 
     @staticmethod
     def _amount_changed(record: RowOutcome, row: BatchRow) -> RowOutcome:
+        from airflow_provider_enkash.batch.outcomes import AMOUNT_MISMATCH
+
         return replace(
             record,
             outcome=AMOUNT_MISMATCH,
@@ -328,6 +326,8 @@ class EnKashBatchLoadOperator(_BatchSourceOperator):
 
     @staticmethod
     def _unclear_record(record: RowOutcome, *, now: float, took_over: str | None) -> RowOutcome:
+        from airflow_provider_enkash.batch.outcomes import OUTCOME_UNKNOWN
+
         if record.outcome == OUTCOME_UNKNOWN and record.sent_at is not None:
             return record
         # 'sending': its attempt stopped while sending it; the quiet period counts from now (conservative)
@@ -347,6 +347,8 @@ class EnKashBatchLoadOperator(_BatchSourceOperator):
     ) -> None:
         """Fail naming every unclear row (``on_unknown='fail'``, or look-ups that never prove anything);
         else defer to the triggerer until the next look-up is due."""
+        from airflow.sdk.exceptions import AirflowFailException
+
         from airflow_provider_enkash.batch.unclear import gave_up, next_wake, unclear_report
         from airflow_provider_enkash.triggers.quiet_period import QuietPeriodTrigger
 
@@ -368,6 +370,8 @@ class EnKashBatchLoadOperator(_BatchSourceOperator):
         self.defer(trigger=QuietPeriodTrigger(moment=wake), method_name="execute_after_quiet_period")
 
     def _fail_if_incomplete(self, summary: dict[str, Any], *, aborted: bool) -> None:
+        from airflow_provider_enkash.batch.outcomes import BatchIncompleteError
+
         failed, mismatched = summary["counts"]["failed"], summary["counts"]["amount_mismatch"]
         if aborted or (failed and self.fail_on_failed) or mismatched:
             lines = [

@@ -10,21 +10,17 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from airflow.sdk import BaseOperator, Context
+from airflow.sdk import BaseOperator
 
+# Only what building the task needs (DAG files parse this); reading and checking rows is imported by execute.
 from airflow_provider_enkash._client.settings import DEFAULT_CONN_ID
-from airflow_provider_enkash.batch.plan import (
-    DEFAULT_CHUNK_SIZE,
-    chunk_rows,
-    default_batch_id,
-    read_batch,
-)
-from airflow_provider_enkash.batch.rows import BatchRow
-from airflow_provider_enkash.batch.validation import check_batch_arguments, check_cards, validate_rows
-from airflow_provider_enkash.references import batch_row_reference
+from airflow_provider_enkash.batch.arguments import DEFAULT_CHUNK_SIZE, check_batch_arguments
 
 if TYPE_CHECKING:
+    from airflow.sdk import Context
+
     from airflow_provider_enkash.batch.outcomes import RowOutcome
+    from airflow_provider_enkash.batch.rows import BatchRow
 
 _SOURCE_FIELDS = ("rows", "source_path", "sql", "batch_id")
 DRY_RUN_SAMPLE_ROWS = 20  # loads a dry run shows
@@ -71,6 +67,9 @@ class _BatchSourceOperator(BaseOperator):
         self.check_cards = check_cards
 
     def _validated_rows(self, hook_factory: Any) -> list[BatchRow]:
+        from airflow_provider_enkash.batch.plan import read_batch
+        from airflow_provider_enkash.batch.validation import check_cards, validate_rows
+
         raw = read_batch(
             rows=self.rows,
             source_path=self.source_path,
@@ -110,6 +109,7 @@ class EnKashBatchPlanOperator(_BatchSourceOperator):
         self.chunk_size = chunk_size
 
     def execute(self, context: Context) -> list[list[dict[str, Any]]]:
+        from airflow_provider_enkash.batch.plan import chunk_rows, default_batch_id
         from airflow_provider_enkash.hooks.enkash import EnKashHook  # not at import: DAG parsing stays cheap
 
         rows = self._validated_rows(lambda: EnKashHook(self.enkash_conn_id))
@@ -138,6 +138,8 @@ def dry_run_report(
 ) -> dict[str, Any]:
     """What a batch load would do (its ``dry_run``): rows, amounts, rows already settled in the ledger
     (``previous``, by row key) and a sample of the loads it would send with their references."""
+    from airflow_provider_enkash.references import batch_row_reference
+
     carried = [previous[r.row_key] for r in rows if r.row_key in previous and previous[r.row_key].settled]
     todo = [r for r in rows if not (r.row_key in previous and previous[r.row_key].settled)]
     return {

@@ -11,8 +11,6 @@ from typing import Any
 
 from airflow.sdk import BaseOperatorLink
 
-from airflow_provider_enkash.export.lineage import browsable_url
-
 
 class EnKashLedgerLink(BaseOperatorLink):
     """The batch's ledger folder (the operator's ``ledger_location``, set by ``execute``)."""
@@ -20,6 +18,8 @@ class EnKashLedgerLink(BaseOperatorLink):
     name = "EnKash batch ledger"
 
     def get_link(self, operator: Any, *, ti_key: Any) -> str:
+        from airflow_provider_enkash.export.lineage import browsable_url  # DAG files import this module
+
         return browsable_url(getattr(operator, "ledger_location", None))
 
 
@@ -29,4 +29,6 @@ class EnKashExportDestinationLink(BaseOperatorLink):
     name = "EnKash export destination"
 
     def get_link(self, operator: Any, *, ti_key: Any) -> str:
+        from airflow_provider_enkash.export.lineage import browsable_url
+
         return browsable_url(getattr(operator, "destination_location", None))
