@@ -50,7 +50,7 @@ import pendulum
 from airflow.providers.standard.operators.branch import BaseBranchOperator
 from airflow.sdk import BaseOperator, Context, CronDataIntervalTimetable, Param, dag
 
-from airflow_provider_enkash.export.arguments import pyarrow_available
+from airflow_provider_enkash.export.arguments import parquet_available
 from airflow_provider_enkash.export.lineage import files_asset, table_asset
 from airflow_provider_enkash.sensors.transactions import EnKashTransactionsSettledSensor
 from airflow_provider_enkash.transfers.enkash_to_sql import EnKashTransactionsToSqlOperator
@@ -153,7 +153,7 @@ def enkash_daily_transaction_export():
     files = EnKashTransactionsToStorageOperator(
         task_id="export_files",
         destination="{{ params.file_destination }}",
-        formats=("jsonl", "parquet") if pyarrow_available() else ("jsonl",),
+        formats=("jsonl", "parquet") if parquet_available() else ("jsonl",),
         pool=ENKASH_POOL,
         outlets=[FILES_ASSET],
     )

@@ -1,12 +1,13 @@
 """The export operators' arguments, checked when a DAG file builds its tasks.
 
-Cheap to import (DAG files parse it): nothing here loads the record layout, SQLAlchemy or pyarrow; the sinks and the reader are imported when a task runs.
+Cheap to import (DAG files parse it): nothing here loads the record layout, SQLAlchemy or arro3; the sinks and the reader are imported when a task runs.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import re
+import warnings
 from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
@@ -16,7 +17,7 @@ from airflow_provider_enkash.exceptions import EnKashValidationError
 from airflow_provider_enkash.request_models.validators import whole_number
 
 FORMATS = ("jsonl", "parquet")
-DEFAULT_ROW_GROUP_SIZE = 10_000  # ~10 MiB of Arrow data held per group; 50,000 held ~30 MiB more at peak
+DEFAULT_ROW_GROUP_SIZE = 10_000  # rows per Parquet row group, held encoded until the group is complete
 DEFAULT_CHUNK_SIZE = 5000  # rows per executemany and per transaction of the SQL sink
 _TABLE_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}(\.[A-Za-z_][A-Za-z0-9_]{0,62})?")
 
@@ -47,9 +48,21 @@ def check_file_prefix(prefix: Any) -> str:
     return prefix
 
 
+def parquet_available() -> bool:
+    """Whether the optional ``parquet`` extra (arro3) is installed; cheap enough for DAG parsing."""
+    return all(importlib.util.find_spec(name) is not None for name in ("arro3.core", "arro3.io"))
+
+
 def pyarrow_available() -> bool:
-    """Whether the optional ``parquet`` extra (pyarrow) is installed; cheap enough for DAG parsing."""
-    return importlib.util.find_spec("pyarrow") is not None
+    """Deprecated name of :func:`parquet_available`, from when the ``parquet`` extra was pyarrow."""
+    from airflow.exceptions import AirflowProviderDeprecationWarning
+
+    warnings.warn(
+        "pyarrow_available() is deprecated: use parquet_available() (the parquet extra is arro3 now)",
+        AirflowProviderDeprecationWarning,
+        stacklevel=2,
+    )
+    return parquet_available()
 
 
 def check_table_name(table: Any) -> str:

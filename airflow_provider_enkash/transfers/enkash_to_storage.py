@@ -34,8 +34,8 @@ class EnKashTransactionsToStorageOperator(TransactionExportOperator):
     :param destination: directory URL or ``ObjectStoragePath``: ``file:///...`` (default scheme),
         ``s3://bucket/prefix``, ``gs://...`` (through Airflow's object storage).
     :param storage_conn_id: connection for the object store (e.g. ``aws_default``); ``None`` for local files.
-    :param formats: ``("jsonl",)`` (default), ``("parquet",)`` or both; Parquet needs pyarrow
-        (the ``parquet`` extra).
+    :param formats: ``("jsonl",)`` (default), ``("parquet",)`` or both; Parquet needs the
+        ``parquet`` extra (arro3).
     :param file_prefix: object name prefix (default ``enkash_transactions_``).
     :param row_group_size: Parquet rows per row group (default 10,000; larger groups hold more memory).
     :param outlets: default ``[files_asset(destination)]`` (none when ``destination`` is templated);

@@ -31,3 +31,11 @@ def test_old_path_has_nothing_else() -> None:
     old = importlib.import_module("airflow_provider_enkash.operators.transactions")
     with pytest.raises(AttributeError, match="_TransactionExportOperator"):
         old._TransactionExportOperator  # noqa: B018
+
+
+def test_pyarrow_available_still_answers_with_a_warning() -> None:
+    from airflow_provider_enkash.export.arguments import parquet_available
+    from airflow_provider_enkash.export.storage_sink import pyarrow_available
+
+    with pytest.warns(AirflowProviderDeprecationWarning, match="parquet_available"):
+        assert pyarrow_available() is parquet_available() is True
