@@ -52,8 +52,6 @@ class ProbeWire:
                 url,
                 body=content,
                 headers=headers,
-                timeout=(s.connect_timeout_s, s.read_timeout_s),
-                verify=s.verify,
                 operation=operation,
                 secrets=self.hook.exchange_secrets(body, token),
             )

@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 
 
 class CardCalls:
-    """The call path of one hook; reads the hook's settings and session on each call."""
+    """The call path of one hook; reads the hook's settings and HTTP client on each call."""
 
     def __init__(self, hook: EnKashHook) -> None:
         self._hook = hook
@@ -108,8 +108,6 @@ class CardCalls:
             url,
             body=content,
             headers=headers,
-            timeout=(s.connect_timeout_s, s.read_timeout_s),
-            verify=s.verify,
             operation=operation,
             secrets=secrets,
         )

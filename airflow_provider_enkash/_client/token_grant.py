@@ -9,8 +9,9 @@ from __future__ import annotations
 import hashlib
 import logging
 from typing import TYPE_CHECKING
+from urllib.parse import urlencode
 
-import requests
+from urllib3.exceptions import HTTPError
 
 from airflow_provider_enkash._client.crypto import loads_payload
 from airflow_provider_enkash._client.transport import parse_retry_after, redirect_error
@@ -24,6 +25,7 @@ from airflow_provider_enkash.exceptions import (
 
 if TYPE_CHECKING:
     from airflow_provider_enkash._client.settings import EnKashSettings
+    from airflow_provider_enkash._client.sync_http import SyncHTTP
     from airflow_provider_enkash._client.token_cache import TokenKey
     from airflow_provider_enkash._client.transport import HTTPResponse
 
@@ -96,22 +98,16 @@ def read_token_answer(response: HTTPResponse) -> tuple[str, float]:
     return str(access_token), expires_in
 
 
-def fetch_token(session: requests.Session, settings: EnKashSettings) -> tuple[str, float]:
-    """The password grant over ``session``: ``(access_token, expires_in_s)``; the caller masks the token.
+def fetch_token(http: SyncHTTP, settings: EnKashSettings) -> tuple[str, float]:
+    """The password grant over the hook's ``http``: ``(access_token, expires_in_s)``; the caller masks the token.
 
-    Never retried on 400/401: three failed logins lock the EnKash account.
+    Never retried on 400/401: three failed logins lock the EnKash account. A redirect is never
+    followed (it would resend the password elsewhere).
     """
     s = settings
+    headers = {"Content-Type": "application/x-www-form-urlencoded", **s.token_auth_headers()}
     try:
-        response = session.post(
-            s.token_url,
-            data=token_form(s),
-            headers=s.token_auth_headers(),
-            proxies=requests.utils.get_environ_proxies(s.token_url),
-            timeout=(s.connect_timeout_s, s.read_timeout_s),
-            verify=s.verify,
-            allow_redirects=False,  # a redirect would resend the password elsewhere
-        )
-    except requests.RequestException as exc:
+        response = http.post(s.token_url, body=urlencode(token_form(s)).encode("ascii"), headers=headers)
+    except HTTPError as exc:
         raise token_transport_error(exc) from None
     return read_token_answer(response)

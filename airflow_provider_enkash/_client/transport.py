@@ -1,7 +1,7 @@
 """One HTTP exchange with EnKash: build the request, send it, classify the answer, open the envelope.
 
-Everything but the sending is shared by the sync hook (``requests``) and the async client
-(``httpx``, :mod:`airflow_provider_enkash.async_client`): only the I/O differs.
+Everything but the sending is shared by the sync hook (``urllib3``, :mod:`._client.sync_http`) and the
+async client (``httpx``, :mod:`airflow_provider_enkash.async_client`): only the I/O differs.
 Knows nothing about tokens or operations' meaning; the hook composes it. Every
 failure becomes a typed error that says whether the request may have reached
 EnKash, which is what the retry policy (``retry.py``) and the load
@@ -14,12 +14,11 @@ import logging
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Protocol
 
-import requests
-from requests.adapters import HTTPAdapter
-from urllib3.exceptions import LocationParseError
+from urllib3.exceptions import ConnectTimeoutError, HTTPError, LocationParseError, ProxyError
 from urllib3.util import parse_url
 
 from airflow_provider_enkash._client.crypto import dumps_payload, loads_payload, open_body, sealed_body
+from airflow_provider_enkash._client.sync_http import USER_AGENT, Answer, SyncHTTP
 from airflow_provider_enkash.exceptions import (
     EnKashBusinessError,
     EnKashConnectionError,
@@ -36,12 +35,13 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-USER_AGENT = "airflow-provider-enkash"
+__all__ = ["USER_AGENT"]  # re-exported: the async client sends the same User-Agent
+
 _MAX_ERROR_TEXT = 300
 
 
 class HTTPResponse(Protocol):
-    """What the protocol code reads of a response; ``requests`` and ``httpx`` responses both fit."""
+    """What the protocol code reads of a response; the sync :class:`Answer` and ``httpx`` responses both fit."""
 
     @property
     def status_code(self) -> int: ...
@@ -67,16 +67,12 @@ def parse_retry_after(value: str | None) -> float | None:
         return None
 
 
-def _may_have_been_sent(exc: requests.RequestException) -> bool:
-    """False only when the request certainly never left (connect timeout, refused, DNS)."""
-    if isinstance(exc, requests.ConnectTimeout):
-        return False
-    if isinstance(exc, requests.ConnectionError) and not isinstance(exc, requests.ReadTimeout):
-        text = repr(exc.args)
-        return not any(
-            marker in text for marker in ("NewConnectionError", "Connection refused", "NameResolutionError")
-        )
-    return True
+def may_have_been_sent(exc: HTTPError) -> bool:
+    """False only when the request certainly never left: no connection to EnKash or its proxy was made
+    (connect timeout, refused, DNS failure); True for everything after (read timeout, reset, bad answer)."""
+    if isinstance(exc, ProxyError):  # raised only before the proxy was reached; the cause says how
+        return not isinstance(exc.original_error, ConnectTimeoutError)
+    return not isinstance(exc, ConnectTimeoutError)  # NewConnectionError, NameResolutionError included
 
 
 Secrets = Callable[[], Iterable[str | None]]
@@ -192,23 +188,19 @@ def check_status(response: HTTPResponse, *, operation: str, secrets: Secrets = _
 
 
 def post(
-    session: requests.Session,
+    http: SyncHTTP,
     url: str,
     *,
     body: bytes,
     headers: dict[str, str],
-    timeout: tuple[float, float],
-    verify: bool | str,
     operation: str,
     secrets: Secrets = _no_secrets,
-) -> requests.Response:
+) -> Answer:
     """POST ``body`` (redirects never followed); failures become typed errors (see :func:`check_status`)."""
     try:
-        response = session.post(
-            url, data=body, headers=headers, timeout=timeout, verify=verify, allow_redirects=False
-        )
-    except requests.RequestException as exc:
-        raise connection_error(operation, exc, sent=_may_have_been_sent(exc)) from None
+        response = http.post(url, body=body, headers=headers)
+    except HTTPError as exc:
+        raise connection_error(operation, exc, sent=may_have_been_sent(exc)) from None
     check_status(response, operation=operation, secrets=secrets)
     return response
 
@@ -249,19 +241,3 @@ def read_envelope(
         text = redact(str(message), known=(secret, *secrets()))[:_MAX_ERROR_TEXT]
         raise EnKashBusinessError(code=code, enkash_message=text, operation=operation)
     return envelope.get("payload")
-
-
-def new_session(*, base_url: str, pool_size: int) -> requests.Session:
-    """A ``requests.Session`` for EnKash: ``pool_size`` pooled connections, no transport retries.
-
-    Proxies come from the environment once, here, instead of requests scanning ``os.environ`` on
-    every call (``trust_env``); the CA bundle is resolved in the settings.
-    """
-    session = requests.Session()
-    adapter = HTTPAdapter(pool_connections=4, pool_maxsize=pool_size, max_retries=0)
-    session.mount("https://", adapter)
-    session.mount("http://", adapter)
-    session.headers["User-Agent"] = USER_AGENT
-    session.trust_env = False
-    session.proxies.update(requests.utils.get_environ_proxies(base_url))
-    return session

@@ -15,7 +15,6 @@ import threading
 from decimal import Decimal
 from typing import Any
 
-import requests
 from airflow.sdk import BaseHook
 from airflow.sdk.log import mask_secret
 
@@ -24,7 +23,8 @@ from airflow_provider_enkash._client.card_calls import CardCalls
 from airflow_provider_enkash._client.extras import settings_from_connection
 from airflow_provider_enkash._client.reader import ReferenceLookup, look_up_reference
 from airflow_provider_enkash._client.settings import DEFAULT_CONN_ID, EnKashSettings
-from airflow_provider_enkash._client.transport import HTTPResponse, Secrets, new_session
+from airflow_provider_enkash._client.sync_http import SyncHTTP
+from airflow_provider_enkash._client.transport import HTTPResponse, Secrets
 from airflow_provider_enkash.exceptions import EnKashError
 from airflow_provider_enkash.hooks._loads import DEFAULT_LOAD_ATTEMPTS, LoadSettlement
 from airflow_provider_enkash.hooks.card_operations import CardOperations
@@ -39,7 +39,7 @@ DEFAULT_POOL_SIZE = 32
 class EnKashHook(CardOperations, BaseHook):
     """Talks to the EnKash Prepaid Card API: token, AES envelope, retries by kind of call.
 
-    Thread-safe: one hook (one ``requests.Session``, one cached token) may serve
+    Thread-safe: one hook (one pool of HTTP connections, one cached token) may serve
     many threads. Nothing is read or fetched until the first call.
 
     :param enkash_conn_id: Airflow connection of type ``enkash`` (default ``enkash_default``).
@@ -58,7 +58,7 @@ class EnKashHook(CardOperations, BaseHook):
         self.enkash_conn_id = enkash_conn_id
         self.pool_size = pool_size
         self._settings: EnKashSettings | None = None
-        self._session: requests.Session | None = None
+        self._http: SyncHTTP | None = None
         self._lock = threading.Lock()
         self._calls = CardCalls(self)
         self._loads = LoadSettlement(self)
@@ -96,13 +96,22 @@ class EnKashHook(CardOperations, BaseHook):
                     )
         return self._settings
 
-    def get_conn(self) -> requests.Session:
-        """The hook's ``requests.Session``, its pool sized for ``pool_size`` concurrent calls."""
-        if self._session is None:
+    def get_conn(self) -> SyncHTTP:
+        """The hook's HTTP client (``urllib3`` pools sized for ``pool_size`` concurrent calls; no I/O here).
+
+        Its proxy, TLS verification and timeouts come from the connection and the environment, once.
+        """
+        if self._http is None:
             with self._lock:
-                if self._session is None:
-                    self._session = new_session(base_url=self.settings.base_url, pool_size=self.pool_size)
-        return self._session
+                if self._http is None:
+                    s = self.settings
+                    self._http = SyncHTTP(
+                        base_url=s.base_url,
+                        pool_size=self.pool_size,
+                        verify=s.verify,
+                        timeout=(s.connect_timeout_s, s.read_timeout_s),
+                    )
+        return self._http
 
     # -- token and calls (the call path is the composed ``_client.card_calls.CardCalls``) -------
 

@@ -208,7 +208,7 @@ def test_environment_proxies_and_ca_bundle_are_resolved_once(monkeypatch, sandbo
     conn = Connection.from_json(connection_json(sandbox_server), conn_id="proxied")
     conn.host = "https://pay-uat.enkash.in"
     hook = EnKashHook.from_connection(conn)
-    session = hook.get_conn()  # builds the session only: no request is made
-    assert session.trust_env is False
-    assert session.proxies["https"] == "http://127.0.0.1:3128"
+    http = hook.get_conn()  # builds the HTTP client only: no request is made
+    assert http.proxy == "http://127.0.0.1:3128"
+    assert http.verify == hook.settings.verify
     assert hook.settings.verify == "/etc/ssl/certs/ca-certificates.crt"
