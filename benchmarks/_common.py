@@ -175,7 +175,11 @@ class MinimalEnKash:
     def post(self, path: str, body: bytes) -> Any:
         response = self.session.post(self.base + path, data=body, headers=self.headers, timeout=60)
         response.raise_for_status()
-        envelope = self.decrypt(response.content)
+        return self.payload_of(response.content)
+
+    def payload_of(self, content: bytes) -> Any:
+        """The ``payload`` of an answer's body: decrypted, envelope code checked."""
+        envelope = self.decrypt(content)
         code = envelope["code"] if "code" in envelope else envelope.get("response_code")
         if code not in (0, "0"):
             raise RuntimeError(f"EnKash code {code}: {envelope}")

@@ -1,6 +1,6 @@
 """One HTTP exchange with EnKash: build the request, send it, classify the answer, open the envelope.
 
-Everything but the sending is shared by the sync hook (``urllib3``, :mod:`._client.sync_http`) and the
+Everything but the sending is shared by the sync hook (``urllib3``, :mod:`airflow_provider_enkash._client.sync_http`) and the
 async client (``httpx``, :mod:`airflow_provider_enkash.async_client`): only the I/O differs.
 Knows nothing about tokens or operations' meaning; the hook composes it. Every
 failure becomes a typed error that says whether the request may have reached
@@ -10,7 +10,6 @@ settlement logic decide on.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -18,7 +17,8 @@ from urllib3.exceptions import ConnectTimeoutError, HTTPError, LocationParseErro
 from urllib3.util import parse_url
 
 from airflow_provider_enkash._client.crypto import dumps_payload, loads_payload, open_body, sealed_body
-from airflow_provider_enkash._client.sync_http import USER_AGENT, Answer, SyncHTTP
+from airflow_provider_enkash._client.sync_http import USER_AGENT as USER_AGENT  # the async client's too
+from airflow_provider_enkash._client.sync_http import Answer, SyncHTTP
 from airflow_provider_enkash.exceptions import (
     EnKashBusinessError,
     EnKashConnectionError,
@@ -32,10 +32,6 @@ from airflow_provider_enkash.exceptions import (
 
 if TYPE_CHECKING:
     from airflow_provider_enkash._client.settings import EnKashSettings
-
-log = logging.getLogger(__name__)
-
-__all__ = ["USER_AGENT"]  # re-exported: the async client sends the same User-Agent
 
 _MAX_ERROR_TEXT = 300
 

@@ -12,7 +12,9 @@ import ipaddress
 import json
 import socket
 import ssl
+import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
@@ -222,3 +224,24 @@ def test_tls_certificate_not_in_the_default_bundle_is_refused(
         with pytest.raises(EnKashConnectionError, match="token request failed: SSLError"):
             hook.call(OPERATION, {})
     assert front.seen == []  # no request got past the handshake
+
+
+# -- one hook, many threads -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("pool_size", "overflows"), [(8, False), (2, True)])
+def test_one_hook_serves_many_threads_within_its_pool_size(
+    pool_size, overflows, sandbox, sandbox_server, clean_proxy_env, caplog
+):
+    hook = EnKashHook.from_settings(_hook(sandbox_server).settings, "x", pool_size=pool_size)
+    barrier = threading.Barrier(8)
+
+    def calls(_: int) -> set[str]:
+        barrier.wait()  # all eight threads call at once
+        return {hook.call(OPERATION, {})["cardAccountId"] for _ in range(10)}
+
+    with caplog.at_level("WARNING", logger="urllib3.connectionpool"), ThreadPoolExecutor(8) as pool:
+        answers = set().union(*pool.map(calls, range(8)))
+    assert answers == {"CASANDBOX1"}
+    # urllib3 says so when more connections were open at once than the pool keeps
+    assert any("Connection pool is full" in r.getMessage() for r in caplog.records) is overflows
