@@ -19,7 +19,7 @@ import re
 import time
 import uuid
 from collections.abc import Iterable
-from typing import Any, Protocol
+from typing import Any, BinaryIO, Protocol
 
 from airflow_provider_enkash.batch.arguments import DEFAULT_LEDGER_TABLE as DEFAULT_LEDGER_TABLE
 from airflow_provider_enkash.batch.lease import FileLeaseStore, SqlLeaseStore
@@ -65,6 +65,9 @@ class BatchLedger(Protocol):
         """Record ``sending`` markers of rows about to be sent, durably and cheaply (one call per
         handful of rows): what a take-over treats as unclear."""
 
+    def close(self) -> None:
+        """Release what ``mark_sending`` keeps open (the records stay written)."""
+
 
 def _latest_by_key(records: Iterable[RowOutcome]) -> dict[str, RowOutcome]:
     return {record.row_key: record for record in records}
@@ -83,7 +86,7 @@ class FileLedger:
             directory if isinstance(directory, ObjectStoragePath) else ObjectStoragePath(str(directory))
         )
         self.location = str(self.directory)
-        self._journals: dict[str, str] = {}  # batch id -> this attempt's sending journal (a local path)
+        self._journals: dict[str, BinaryIO] = {}  # batch id -> this attempt's sending journal, open to append
 
     def lease_store(self) -> FileLeaseStore:
         return FileLeaseStore(self.folder, protocol=self.directory.protocol)
@@ -120,24 +123,26 @@ class FileLedger:
     def mark_sending(self, outcomes: list[RowOutcome]) -> None:
         """Appended to one journal part per batch and attempt, named (so ordered) by its creation time.
 
-        An ``O_APPEND`` write survives the process being killed; the batch lease already restricts file
+        The journal stays open (unbuffered, ``O_APPEND``) until :meth:`close`: each call is one
+        ``write``, which survives the process being killed. The batch lease already restricts file
         ledgers to local paths. Other stores get an ordinary part file per call.
         """
         if self.directory.protocol not in ("file", "local", ""):
             self.write(outcomes)
             return
         for batch_id in {o.batch_id for o in outcomes}:
-            if batch_id not in self._journals:
+            journal = self._journals.get(batch_id)
+            if journal is None:
                 folder = self.folder(batch_id)
                 folder.mkdir(parents=True, exist_ok=True)
-                self._journals[batch_id] = os.path.join(
-                    folder.path, f"{time.time_ns():020d}-{uuid.uuid4().hex[:8]}.sending.jsonl"
-                )
-            fd = os.open(self._journals[batch_id], os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-            try:
-                os.write(fd, _lines(o for o in outcomes if o.batch_id == batch_id).encode("utf-8"))
-            finally:
-                os.close(fd)
+                name = f"{time.time_ns():020d}-{uuid.uuid4().hex[:8]}.sending.jsonl"
+                journal = self._journals[batch_id] = open(os.path.join(folder.path, name), "ab", buffering=0)  # noqa: SIM115  (closed in close())
+            journal.write(_lines(o for o in outcomes if o.batch_id == batch_id).encode("utf-8"))
+
+    def close(self) -> None:
+        """Close this attempt's sending journals."""
+        while self._journals:
+            self._journals.popitem()[1].close()
 
 
 def _lines(records: Iterable[RowOutcome]) -> str:
@@ -213,6 +218,9 @@ class SqlLedger:
 
     def mark_sending(self, outcomes: list[RowOutcome]) -> None:
         self.write(outcomes)
+
+    def close(self) -> None:
+        """Nothing to release: every write is its own transaction on the connection's hook."""
 
     def write(self, outcomes: Iterable[RowOutcome]) -> None:
         rows = []

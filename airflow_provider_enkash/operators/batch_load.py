@@ -200,6 +200,7 @@ class EnKashBatchLoadOperator(_BatchSourceOperator):
         try:
             return self._load(context, hook, rows, batch_id, ledger, lease)
         finally:
+            ledger.close()
             lease.release()
 
     def execute_after_quiet_period(self, context: Context, event: Any = None) -> dict[str, Any]:

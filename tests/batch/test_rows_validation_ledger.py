@@ -96,6 +96,30 @@ def test_file_ledger_latest_outcome_wins(tmp_path):
     _check_ledger(FileLedger(tmp_path / "ledger"))
 
 
+def test_file_ledger_sending_marks_are_in_the_file_as_each_call_returns(tmp_path):
+    """A kill right after ``mark_sending`` returns must leave its markers: another process (here a
+    fresh ledger object, which reads the files) sees every call's rows before the journal is closed."""
+    batch = "b/journal"
+    ledger = FileLedger(tmp_path / "ledger")
+    ledger.mark_sending([_outcome(batch, "k1", "sending"), _outcome(batch, "k2", "sending")])
+    assert {k: e.outcome for k, e in FileLedger(tmp_path / "ledger").read(batch).items()} == {
+        "k1": "sending",
+        "k2": "sending",
+    }
+    ledger.mark_sending([_outcome(batch, "k3", "sending")])
+    ledger.write([_outcome(batch, "k1", "loaded")])
+    assert {k: e.outcome for k, e in FileLedger(tmp_path / "ledger").read(batch).items()} == {
+        "k1": "loaded",
+        "k2": "sending",
+        "k3": "sending",
+    }
+    journals = list((tmp_path / "ledger").rglob("*.sending.jsonl"))
+    assert len(journals) == 1, journals  # one journal per batch and attempt, appended to
+    ledger.close()
+    ledger.close()  # closing twice is harmless
+    assert len(ledger.read(batch)) == 3
+
+
 def test_sql_ledger_on_sqlite(tmp_path, monkeypatch):
     monkeypatch.setenv(
         "AIRFLOW_CONN_BATCH_SQLITE",
