@@ -12,6 +12,7 @@ A retry reads it to re-examine only rows that are not settled. Two stores:
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
@@ -137,12 +138,29 @@ class FileLedger:
                 folder.mkdir(parents=True, exist_ok=True)
                 name = f"{time.time_ns():020d}-{uuid.uuid4().hex[:8]}.sending.jsonl"
                 journal = self._journals[batch_id] = open(os.path.join(folder.path, name), "ab", buffering=0)  # noqa: SIM115  (closed in close())
-            journal.write(_lines(o for o in outcomes if o.batch_id == batch_id).encode("utf-8"))
+            _append_whole(journal, _lines(o for o in outcomes if o.batch_id == batch_id).encode("utf-8"))
 
     def close(self) -> None:
         """Close this attempt's sending journals."""
         while self._journals:
             self._journals.popitem()[1].close()
+
+
+def _append_whole(journal: BinaryIO, data: bytes) -> None:
+    """Append all of ``data`` or nothing: a short or failed write (a full disk) is cut off again and
+    raised, so the caller sends nothing and the journal holds no torn line that would make the
+    ledger unreadable."""
+    end = journal.tell()
+    written = 0
+    try:
+        while written < len(data):
+            count = journal.write(memoryview(data)[written:])
+            if not count:
+                raise OSError(errno.ENOSPC, "the sending journal took no more bytes")
+            written += count
+    except BaseException:
+        journal.truncate(end)
+        raise
 
 
 def _lines(records: Iterable[RowOutcome]) -> str:

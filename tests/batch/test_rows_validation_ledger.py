@@ -120,6 +120,42 @@ def test_file_ledger_sending_marks_are_in_the_file_as_each_call_returns(tmp_path
     assert len(ledger.read(batch)) == 3
 
 
+_FULL_DISK_CHILD = """
+import os, resource, sys
+from decimal import Decimal
+from airflow_provider_enkash.batch.ledger import FileLedger
+from airflow_provider_enkash.batch.outcomes import RowOutcome
+
+def row(i):
+    return RowOutcome(batch_id="b", row_key=f"k{i}", row_number=i, reference=f"R{i}", enkash_card_id="EKC1",
+                      amount=Decimal("10.00"), outcome="sending", sent_at=1.0)
+
+ledger = FileLedger(sys.argv[1])
+ledger.mark_sending([row(0)])
+journal = next(os.path.join(d, f) for d, _, files in os.walk(sys.argv[1]) for f in files)
+resource.setrlimit(resource.RLIMIT_FSIZE, (os.path.getsize(journal) + 40, resource.RLIM_INFINITY))
+try:
+    ledger.mark_sending([row(1)])
+except OSError as exc:
+    print("refused:", exc.errno)
+"""
+
+
+def test_file_ledger_refuses_a_sending_mark_it_could_only_write_in_part(tmp_path):
+    """A disk with room for part of a marker: ``mark_sending`` raises (so that row is never sent) and
+    cuts the torn line off, so the ledger stays readable with every earlier marker."""
+    import errno
+    import subprocess
+    import sys
+
+    child = subprocess.run(
+        [sys.executable, "-c", _FULL_DISK_CHILD, str(tmp_path / "ledger")],
+        capture_output=True, text=True, timeout=120, check=True,
+    )  # fmt: skip
+    assert f"refused: {errno.EFBIG}" in child.stdout, child.stdout + child.stderr
+    assert {k: e.outcome for k, e in FileLedger(tmp_path / "ledger").read("b").items()} == {"k0": "sending"}
+
+
 def test_sql_ledger_on_sqlite(tmp_path, monkeypatch):
     monkeypatch.setenv(
         "AIRFLOW_CONN_BATCH_SQLITE",
