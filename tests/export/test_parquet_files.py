@@ -148,3 +148,23 @@ def test_an_amount_the_column_cannot_hold_exactly_fails_naming_it_and_writes_not
     assert (caught.value.transaction_id, caught.value.field) == ("ECTR-BAD", column)
     assert value in caught.value.problem
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("change", "column", "expected"),
+    [
+        ({"balance": Decimal("1E+3")}, "balance", Decimal("1000.00")),  # an exponent
+        ({"balance": Decimal("12.3400")}, "balance", Decimal("12.34")),  # zeros past the column's decimals
+        ({"fcyAmount": Decimal("1E-8")}, "fcy_amount", Decimal("0.00000001")),
+        (
+            {"balance": Decimal("-9999999999999999.99")},
+            "balance",
+            Decimal("-9999999999999999.99"),
+        ),  # 18 digits
+    ],
+)
+def test_amounts_written_unusually_but_exactly_are_kept(tmp_path, change, column, expected):
+    row = to_row({**RECORD, **change}, exported_at=datetime(2025, 1, 24, tzinfo=UTC))
+    write_files({"parquet": ObjectStoragePath(f"file://{tmp_path}/x.parquet")}, iter([[row]]))
+    value = pq.read_table(tmp_path / "x.parquet").column(column).to_pylist()[0]
+    assert (value, str(value)) == (expected, str(expected))
