@@ -80,7 +80,7 @@ CONNECTION_EXTRA_FIELDS: dict[str, dict[str, Any]] = {
     "timeout": {
         "label": "Read timeout (seconds)",
         "schema": {"type": ["number", "null"], "default": 60},
-        "description": "Seconds to wait for EnKash's answer to one request (default 60).",
+        "description": "Longest wait, in seconds, for data from EnKash (each wait, not the whole answer; default 60).",
         "placeholder": "60",
     },
     "verify": {

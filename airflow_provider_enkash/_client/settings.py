@@ -43,7 +43,7 @@ DEFAULT_RESEND_QUIET_PERIOD_S = 900.0
 class EnKashSettings:
     """Everything the hook needs from the connection; secrets stay out of ``repr``.
 
-    :param read_timeout_s: seconds to wait for a response (default 60).
+    :param read_timeout_s: longest wait for data from EnKash, per wait, not per answer (default 60 s).
     :param connect_timeout_s: seconds to open a connection (default 10).
     :param token_url: the OAuth token URL, from the extra ``auth_url``.
     :param token_leeway_s: from the extra ``refresh_leeway``: refresh the token this many seconds before it expires (default 60).

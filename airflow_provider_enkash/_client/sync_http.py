@@ -33,6 +33,15 @@ DEFAULT_HEADERS = {
 NUM_POOLS = 4
 """Hosts a hook keeps pools for (API host, token host)."""
 
+MAX_ANSWER_BYTES = 64 * 1024 * 1024
+"""Largest answer read, after gzip/deflate decoding (64 MiB; a 1,000-record search page is about 1 MiB)."""
+
+_READ_CHUNK = 256 * 1024
+
+
+class AnswerTooLarge(urllib3.exceptions.HTTPError):
+    """The answer passed :data:`MAX_ANSWER_BYTES` (e.g. a small gzip body inflating to gigabytes)."""
+
 
 class Answer(NamedTuple):
     """An HTTP answer, read whole (fits :class:`~airflow_provider_enkash._client.transport.HTTPResponse`)."""
@@ -68,7 +77,8 @@ class SyncHTTP:
     :param base_url: the API's base URL; its proxy is resolved from the environment once, here.
     :param pool_size: connections kept open per host, i.e. concurrent calls without a new connection.
     :param verify: TLS verification: True, False or a CA bundle path (file or directory).
-    :param timeout: ``(connect, read)`` seconds.
+    :param timeout: ``(connect, read)`` seconds; the read timeout bounds each wait for data, not the
+        whole answer (a server trickling bytes keeps a call open longer).
     """
 
     def __init__(
@@ -79,9 +89,14 @@ class SyncHTTP:
         self._tls = tls_options(verify)
         self._timeout = urllib3.Timeout(connect=timeout[0], read=timeout[1])
         self._base_prefix = base_url.rstrip("/") + "/"
+        self.proxy = environment_proxy(base_url)
+        self._open_pools()
+
+    def _open_pools(self) -> None:
+        """Fresh pools for this process: after a fork the parent's sockets are not the child's to use."""
+        self._pid = os.getpid()
         self._managers: dict[str | None, urllib3.PoolManager] = {}
         self._lock = threading.Lock()
-        self.proxy = environment_proxy(base_url)
         self._base_manager = self._manager(self.proxy)
 
     def _manager(self, proxy: str | None) -> urllib3.PoolManager:
@@ -115,6 +130,8 @@ class SyncHTTP:
 
         :raises urllib3.exceptions.HTTPError: the exchange failed (see ``transport.may_have_been_sent``).
         """
+        if self._pid != os.getpid():  # forked: sharing the parent's connections would cross answers
+            self._open_pools()
         if url.startswith(self._base_prefix):
             manager = self._base_manager
         else:  # the token URL on another host: its proxy is looked up once per token
@@ -127,5 +144,23 @@ class SyncHTTP:
             timeout=self._timeout,
             retries=False,
             redirect=False,
+            preload_content=False,
         )
-        return Answer(response.status, response.data, response.headers, url)
+        try:
+            content = _read_capped(response)
+        finally:
+            response.release_conn()
+        return Answer(response.status, content, response.headers, url)
+
+
+def _read_capped(response: urllib3.BaseHTTPResponse) -> bytes:
+    """The decoded body, read in chunks; :class:`AnswerTooLarge` (connection closed) past :data:`MAX_ANSWER_BYTES`."""
+    chunks = []
+    size = 0
+    for chunk in response.stream(_READ_CHUNK, decode_content=True):
+        size += len(chunk)
+        if size > MAX_ANSWER_BYTES:
+            response.close()  # the rest is never read, so the connection cannot go back to the pool
+            raise AnswerTooLarge(f"EnKash's answer exceeds {MAX_ANSWER_BYTES // (1024 * 1024)} MiB")
+        chunks.append(chunk)
+    return b"".join(chunks)

@@ -65,8 +65,12 @@ def parse_retry_after(value: str | None) -> float | None:
 
 def may_have_been_sent(exc: HTTPError) -> bool:
     """False only when the request certainly never left: no connection to EnKash or its proxy was made
-    (connect timeout, refused, DNS failure); True for everything after (read timeout, reset, bad answer)."""
-    if isinstance(exc, ProxyError):  # raised only before the proxy was reached; the cause says how
+    (connect timeout, refused, DNS failure); True for everything after (read timeout, reset, bad answer).
+
+    A proxy that refuses the CONNECT tunnel (407, 502) counts as maybe sent: its error does not tell
+    it apart by type from a failure after sending, and "maybe" is the side that never double-pays.
+    """
+    if isinstance(exc, ProxyError):  # the connection to the proxy failed; the cause says how
         return not isinstance(exc.original_error, ConnectTimeoutError)
     return not isinstance(exc, ConnectTimeoutError)  # NewConnectionError, NameResolutionError included
 
@@ -175,6 +179,13 @@ def check_status(response: HTTPResponse, *, operation: str, secrets: Secrets = _
         )
     if 300 <= response.status_code < 400:
         raise redirect_error(response, operation=operation)
+    if response.status_code == 407:  # a forwarding proxy's answer, not EnKash's
+        raise EnKashHTTPError(
+            f"{operation}: the proxy to EnKash asks for authentication (HTTP 407); check the proxy "
+            "credentials in HTTPS_PROXY / HTTP_PROXY",
+            status=407,
+            operation=operation,
+        )
     if response.status_code >= 300:
         raise EnKashHTTPError(
             f"{operation}: EnKash rejected the request ({_error_text(response, secrets)})",
