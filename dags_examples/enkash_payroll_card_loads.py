@@ -58,7 +58,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pendulum
-from airflow.providers.standard.operators.hitl import ApprovalOperator
 from airflow.sdk import Asset, BaseOperator, Context, CronTriggerTimetable, Param, dag
 from airflow.sdk.bases.skipmixin import SkipMixin
 
@@ -163,15 +162,41 @@ class PayPeriodOperator(BaseOperator, SkipMixin):
         return f"payroll-{pay_day}"
 
 
-class ApproveWhenRequiredOperator(ApprovalOperator):
-    """Airflow's approval (Approve / Reject in the UI) when the param ``require_approval`` is on; else it
-    succeeds at once."""
+class ApproveWhenRequiredOperator(BaseOperator, SkipMixin):
+    """Airflow's ``ApprovalOperator`` (Approve / Reject in the UI's Required Actions; a Reject skips the
+    next task) when the param ``require_approval`` is on; else it succeeds at once.
+
+    Airflow's operator is built when a run asks for approval, not when the file is parsed: importing it
+    costs more than the rest of this file.
+    """
+
+    template_fields = ("subject", "body")
+    inherits_from_skipmixin = True  # the scheduler keeps a rejected run's load skipped when it is cleared
+
+    def __init__(self, *, subject: str, body: str, response_timeout: timedelta, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.subject, self.body, self.response_timeout = subject, body, response_timeout
+
+    def _approval(self) -> Any:
+        from airflow.providers.standard.operators.hitl import ApprovalOperator
+
+        return ApprovalOperator(
+            task_id=self.task_id, subject=self.subject, body=self.body, response_timeout=self.response_timeout
+        )
 
     def execute(self, context: Context) -> Any:
         if not context["params"]["require_approval"]:
             self.log.info("require_approval is off: no approval needed")
             return None
-        return super().execute(context)
+        return self._approval().execute(context)  # waits for the answer, then resumes in execute_complete
+
+    def execute_complete(self, context: Context, event: dict[str, Any]) -> Any:
+        approval = self._approval()
+        answer = approval.execute_complete(context, event)  # checks the answer; a timeout fails the task
+        if answer["chosen_options"] != [approval.APPROVE]:
+            later = context["task"].get_direct_relatives(upstream=False)
+            self.skip(ti=context["ti"], tasks=[t for t in later if not t.is_teardown])
+        return answer
 
 
 @dag(

@@ -33,7 +33,7 @@ from tests.e2e.secrets_scan import (
     stack_api_records,
     stack_files,
 )
-from tests.e2e.stack_runs import Runs, sandbox_admin, sandbox_hook, utc_midnight
+from tests.e2e.stack_runs import RUN_TIMEOUT_S, Runs, sandbox_admin, sandbox_hook, utc_midnight
 
 REPO = Path(__file__).resolve().parents[2]
 PAYROLL_DAG = "enkash_payroll_card_loads"
@@ -213,3 +213,50 @@ def test_no_secret_in_logs_xcom_or_rendered_fields(runs: Runs, e2e_sandbox: Sand
     )
     leaks = find_leaks(haystacks, needles)
     assert not leaks, "secrets leaked:\n" + "\n".join(map(str, leaks[:50]))
+
+
+def test_a_run_that_requires_approval_loads_nothing_until_approved(runs: Runs, e2e_sandbox: Sandbox) -> None:
+    """``require_approval``: ``approve`` waits in Airflow's Required Actions showing the batch; nothing is
+    loaded before the Approve, then every row once. (Runs last: the earlier tests count the other runs.)"""
+    stack, batch = runs.stack, "payroll-2025-02-01"
+    references = {batch_row_reference(batch_id=batch, row_key=key) for key, _, _ in _payroll_rows()}
+    run_id = stack.trigger(PAYROLL_DAG, conf={"pay_period": "2025-02-01", "require_approval": True})
+    deadline = time.monotonic() + RUN_TIMEOUT_S
+    while (state := _task_states(runs, run_id).get("approve")) != "awaiting_input":
+        assert state not in ("success", "failed", "skipped") and time.monotonic() < deadline, state
+        time.sleep(1)
+    hitl = f"/dags/{PAYROLL_DAG}/dagRuns/{run_id}/taskInstances/approve/-1/hitlDetails"
+    detail = stack.api("GET", hitl)
+    assert detail["subject"] == f"Approve payroll top-ups {batch}", detail
+    assert "| 12 |" in detail["body"] and detail["options"] == ["Approve", "Reject"], detail
+    loaded = {e["reference"] for e in sandbox_admin(e2e_sandbox, "ledger")["loads"]}
+    assert not references & loaded, "loaded before the approval"
+
+    stack.api("PATCH", hitl, json={"chosen_options": ["Approve"]})
+    state = stack.wait_for_run(PAYROLL_DAG, run_id, timeout_s=RUN_TIMEOUT_S, on_poll=runs.record_task_states)
+    assert state == "success", _task_states(runs, run_id)
+    applied = {e["reference"]: e["times_applied"] for e in sandbox_admin(e2e_sandbox, "ledger")["loads"]}
+    assert {ref: applied.get(ref) for ref in references} == dict.fromkeys(references, 1)
+
+
+def test_a_rejected_run_loads_nothing(runs: Runs, e2e_sandbox: Sandbox) -> None:
+    """A Reject skips the load; reconcile and report still run (all_done) and the report fails: every row
+    of the batch needs action. (Runs last, like the test above.)"""
+    stack, batch = runs.stack, "payroll-2025-02-15"
+    run_id = stack.trigger(PAYROLL_DAG, conf={"pay_period": "2025-02-15", "require_approval": True})
+    deadline = time.monotonic() + RUN_TIMEOUT_S
+    while (state := _task_states(runs, run_id).get("approve")) != "awaiting_input":
+        assert state not in ("success", "failed", "skipped") and time.monotonic() < deadline, state
+        time.sleep(1)
+    stack.api(
+        "PATCH",
+        f"/dags/{PAYROLL_DAG}/dagRuns/{run_id}/taskInstances/approve/-1/hitlDetails",
+        json={"chosen_options": ["Reject"]},
+    )
+    assert stack.wait_for_run(PAYROLL_DAG, run_id, timeout_s=RUN_TIMEOUT_S) == "failed"
+    states = _task_states(runs, run_id)
+    assert (states["approve"], states["load"], states["reconcile"], states["report"]) == (
+        "success", "skipped", "success", "failed",
+    )  # fmt: skip
+    references = {batch_row_reference(batch_id=batch, row_key=key) for key, _, _ in _payroll_rows()}
+    assert not references & {e["reference"] for e in sandbox_admin(e2e_sandbox, "ledger")["loads"]}
