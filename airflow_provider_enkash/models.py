@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from airflow_provider_enkash._client.crypto import AMOUNT_FIELDS
 from airflow_provider_enkash.request_models.validators import (
     COMPANY_ID_RE,
     EMAIL_RE,
@@ -92,22 +93,12 @@ __all__ = [
     "whole_number",
 ]
 
-# Response fields that carry rupees (REFERENCE.md sections 9.6, 9.7, 9.10, 9.16).
-AMOUNT_FIELDS = frozenset(
-    {
-        "amount", "loadAmount", "availableBalance", "availableCardBalance", "creditLimit", "dynamicLimit",
-        "usedCreditLimit", "otbBalance", "balance", "principalAmount", "fcyAmount", "transactionFees",
-        "perTxnLimit", "dtd", "mtd", "ytd", "posDailyLimit", "ecomDailyLimit", "contactLessDailyLimit",
-        "totalAllocationPoint", "totalRedemptionPoint", "currentMonthAllocationPoint", "currentMonthRedemptionPoint",
-    }
-)  # fmt: skip
-
 
 def amounts_as_decimal(data: Any) -> Any:
     """``data`` with every whole-number amount (JSON ``898138``) as ``Decimal``, like the fractional ones (in place).
 
-    JSON parsing already gives ``Decimal`` for ``92415.44``; this closes the gap for whole numbers, so
-    an amount is always ``Decimal`` in the hook and always a string in XCom.
+    The hook's answers need no such pass: they are parsed so (``_client.crypto.loads_payload``); this is
+    for data read some other way.
     """
     if isinstance(data, list):
         for item in data:

@@ -25,7 +25,6 @@ from airflow_provider_enkash._client.transport import (
 )
 from airflow_provider_enkash.card_data import sensitive_values
 from airflow_provider_enkash.exceptions import EnKashAuthError, EnKashValidationError
-from airflow_provider_enkash.models import amounts_as_decimal
 
 if TYPE_CHECKING:
     from airflow_provider_enkash.hooks.enkash import EnKashHook
@@ -88,16 +87,15 @@ class CardCalls:
         return secrets
 
     def open_response(self, response: HTTPResponse, operation: str, secrets: Secrets) -> Any:
-        """The payload of a card call's answer: envelope opened, amounts as Decimal."""
+        """The payload of a card call's answer: envelope opened (amounts are Decimal, as parsed)."""
         s = self._hook.settings
-        payload = read_envelope(
+        return read_envelope(
             response,
             secret=s.client_secret,
             key_derivation=s.key_derivation,
             operation=operation,
             secrets=secrets,
         )
-        return amounts_as_decimal(payload)
 
     def _exchange(self, operation: str, body: dict[str, Any], token: str) -> Any:
         s = self._hook.settings

@@ -99,9 +99,28 @@ def _json_number(value: Any) -> Any:
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
+# Answer fields that carry rupees (REFERENCE.md sections 9.6, 9.7, 9.10, 9.16).
+AMOUNT_FIELDS = frozenset(
+    {
+        "amount", "loadAmount", "availableBalance", "availableCardBalance", "creditLimit", "dynamicLimit",
+        "usedCreditLimit", "otbBalance", "balance", "principalAmount", "fcyAmount", "transactionFees",
+        "perTxnLimit", "dtd", "mtd", "ytd", "posDailyLimit", "ecomDailyLimit", "contactLessDailyLimit",
+        "totalAllocationPoint", "totalRedemptionPoint", "currentMonthAllocationPoint", "currentMonthRedemptionPoint",
+    }
+)  # fmt: skip
+
+
+def _whole_amounts_as_decimal(obj: dict[str, Any]) -> dict[str, Any]:
+    """JSON object hook: a whole-number amount (``898138``) becomes ``Decimal`` like a fractional one."""
+    for key in AMOUNT_FIELDS.intersection(obj):
+        if obj[key].__class__ is int:
+            obj[key] = Decimal(obj[key])
+    return obj
+
+
 # Built once: json.dumps/json.loads with options build a new encoder/decoder on every call.
 _ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, default=_json_number)
-_DECODER = json.JSONDecoder(parse_float=Decimal)
+_DECODER = json.JSONDecoder(parse_float=Decimal, object_hook=_whole_amounts_as_decimal)
 
 
 def dumps_payload(payload: Any) -> str:
@@ -110,7 +129,9 @@ def dumps_payload(payload: Any) -> str:
 
 
 def loads_payload(text: str | bytes) -> Any:
-    """Parse JSON with every fractional number as Decimal (money never passes through float)."""
+    """Parse JSON with every fractional number, and every whole number under an amount field
+    (:data:`AMOUNT_FIELDS`), as Decimal: money never passes through float, and an amount is always
+    ``Decimal`` in the hook (and a string in XCom)."""
     if isinstance(text, (bytes, bytearray)):
         text = text.decode(json.detect_encoding(text), "surrogatepass")  # as json.loads does
     return _DECODER.decode(text)
