@@ -311,20 +311,25 @@ def report(args: argparse.Namespace, machine: str, runs: dict[str, list[dict[str
     def growth(r: dict[str, float]) -> float:
         return r["rss"] - r["rss_at_start"]
 
-    figures = [
+    figures: list[tuple[str, list[float] | None, float | None, bool]] = [
         # a rows/s ratio is the inverse time ratio
         ("provider SQL rows/s / plain loop rows/s", paired("plain loop", "provider SQL", seconds), 0.85, False),
         ("provider SQL rows/s / dlt rows/s", paired("dlt", "provider SQL", seconds), 1.5, False),
         ("Parquet peak RSS / JSONL peak RSS", paired("provider Parquet", "provider JSONL", lambda r: r["rss"]),
          1.2, True),
+        # informational: issue 15's goal is on whole-process peak RSS; this isolates what the writer holds
         ("Parquet export memory / JSONL export memory (peak - after imports)",
-         paired("provider Parquet", "provider JSONL", growth), 1.2, True),
+         paired("provider Parquet", "provider JSONL", growth), None, True),
     ]  # fmt: skip
     print()
     print("| figure (ratios of paired runs in the same round) | median (min-max) | goal |")
     print("|---|---|---|")
     for name, values, goal, upper in figures:
-        if values is not None:
+        if values is None:
+            continue
+        if goal is None:
+            print(f"| {name} | {ratio_line(values)} | informational (the goal is on peak RSS) |")
+        else:
             sign = "<=" if upper else ">="
             print(f"| {name} | {ratio_line(values)} | {sign} {goal}: {verdict(values, goal, upper=upper)} |")
     for client, big in large.items():
