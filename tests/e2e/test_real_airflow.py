@@ -166,6 +166,26 @@ def _task_states(runs: Runs, run_id: str) -> dict[str, str]:
     return {ti["task_id"]: ti["state"] for ti in runs.stack.task_instances(PAYROLL_DAG, run_id)}
 
 
+def _wait_for_the_approval_prompt(runs: Runs, run_id: str) -> None:
+    """Wait until ``approve`` awaits input and the scheduler has seen its first worker exit.
+
+    Airflow 3.3 races an answer given before the scheduler handles the executor event of the worker
+    that paused the task: the resumed task is queued, the late event fails it (up for retry) and the
+    retry asks again, so the answer is lost. A person never answers within that second; a test does.
+    """
+    deadline = time.monotonic() + RUN_TIMEOUT_S
+    while (state := _task_states(runs, run_id).get("approve")) != "awaiting_input":
+        assert state not in ("success", "failed", "skipped") and time.monotonic() < deadline, state
+        time.sleep(1)
+    event = (
+        "Received executor event with state success for task instance TaskInstanceKey("
+        f"dag_id='{PAYROLL_DAG}', task_id='approve', run_id='{run_id}', try_number=1"
+    )
+    while event not in runs.stack.service_log("scheduler"):
+        assert time.monotonic() < deadline, "the scheduler never saw the paused worker exit"
+        time.sleep(0.5)
+
+
 def test_a_late_scheduled_payroll_run_pays_nothing(runs: Runs) -> None:
     """Unpausing adds the scheduler's run for the last 1st/15th: unless that was hours ago, it pays nothing."""
     scheduled = [r for r in runs.stack.dag_runs(PAYROLL_DAG) if r["run_type"] == "scheduled"]
@@ -221,10 +241,7 @@ def test_a_run_that_requires_approval_loads_nothing_until_approved(runs: Runs, e
     stack, batch = runs.stack, "payroll-2025-02-01"
     references = {batch_row_reference(batch_id=batch, row_key=key) for key, _, _ in _payroll_rows()}
     run_id = stack.trigger(PAYROLL_DAG, conf={"pay_period": "2025-02-01", "require_approval": True})
-    deadline = time.monotonic() + RUN_TIMEOUT_S
-    while (state := _task_states(runs, run_id).get("approve")) != "awaiting_input":
-        assert state not in ("success", "failed", "skipped") and time.monotonic() < deadline, state
-        time.sleep(1)
+    _wait_for_the_approval_prompt(runs, run_id)
     hitl = f"/dags/{PAYROLL_DAG}/dagRuns/{run_id}/taskInstances/approve/-1/hitlDetails"
     detail = stack.api("GET", hitl)
     assert detail["subject"] == f"Approve payroll top-ups {batch}", detail
@@ -244,10 +261,7 @@ def test_a_rejected_run_loads_nothing(runs: Runs, e2e_sandbox: Sandbox) -> None:
     of the batch needs action. (Runs last, like the test above.)"""
     stack, batch = runs.stack, "payroll-2025-02-15"
     run_id = stack.trigger(PAYROLL_DAG, conf={"pay_period": "2025-02-15", "require_approval": True})
-    deadline = time.monotonic() + RUN_TIMEOUT_S
-    while (state := _task_states(runs, run_id).get("approve")) != "awaiting_input":
-        assert state not in ("success", "failed", "skipped") and time.monotonic() < deadline, state
-        time.sleep(1)
+    _wait_for_the_approval_prompt(runs, run_id)
     stack.api(
         "PATCH",
         f"/dags/{PAYROLL_DAG}/dagRuns/{run_id}/taskInstances/approve/-1/hitlDetails",
