@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from airflow_provider_enkash import DEFAULT_CONN_ID
 from airflow_provider_enkash._client.extras import (
     DEPRECATED_EXTRAS,
     KNOWN_EXTRAS,
@@ -10,7 +11,6 @@ from airflow_provider_enkash._client.extras import (
 )
 from airflow_provider_enkash._client.settings import (
     BASIC_AUTH_MODES,
-    DEFAULT_CONN_ID,
     DEFAULT_CONNECT_TIMEOUT_S,
     DEFAULT_MAX_LOAD_AMOUNT,
     DEFAULT_READ_TIMEOUT_S,

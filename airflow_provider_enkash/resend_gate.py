@@ -34,7 +34,6 @@ if TYPE_CHECKING:
     from airflow_provider_enkash.models import LoadResult
 
 GIVE_UP_AFTER_QUIET_PERIODS = 3
-ON_UNKNOWN = ("wait", "fail")
 
 
 def quiet_period_seconds(value: float | timedelta | None, *, default: float) -> float:
@@ -47,12 +46,6 @@ def quiet_period_seconds(value: float | timedelta | None, *, default: float) -> 
             "resend_quiet_period", f"must be seconds >= 0 or a timedelta, got {value!r}"
         )
     return float(seconds)
-
-
-def check_on_unknown(value: str) -> str:
-    if value not in ON_UNKNOWN:
-        raise EnKashValidationError("on_unknown", f"must be one of {', '.join(ON_UNKNOWN)}, got {value!r}")
-    return value
 
 
 @dataclass(frozen=True)

@@ -178,10 +178,15 @@ def child(args: argparse.Namespace) -> None:
     # worker has most of it loaded already; the plain loop's imports are cheap, dlt's are not).
     if args.client.startswith("provider"):
         import airflow.providers.sqlite.hooks.sqlite  # noqa: F401
+        from airflow.sdk.listener import get_listener_manager
 
         import airflow_provider_enkash.export.sql_sink
         import airflow_provider_enkash.hooks.enkash
         import airflow_provider_enkash.transfers.enkash_to_sql  # noqa: F401
+
+        # A task process calls the listeners before execute(), which loads Airflow's plugins (as the batch
+        # benchmark does); else the first hook-lineage report would load them inside the timed export.
+        get_listener_manager()
 
         if args.client == "provider Parquet":
             before_parquet = _peak_rss_mib()

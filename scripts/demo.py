@@ -69,6 +69,8 @@ def main() -> None:
         os.environ["AIRFLOW_CONN_ENKASH_WAREHOUSE"] = json.dumps(
             {"conn_type": "sqlite", "host": str(warehouse)}
         )
+        # the sandbox settles a credit in a second: reconcile looks again every second, not every 30
+        os.environ["ENKASH_PAYROLL_SETTLE_POLL_S"] = "1"
 
         print("\n1. Payroll top-ups (dags_examples/enkash_payroll_card_loads.py)")
         payroll = _dag(*PAYROLL_DAG)

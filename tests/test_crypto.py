@@ -122,3 +122,36 @@ def test_wrong_secret_is_a_crypto_error_not_garbage():
     with pytest.raises(EnKashCryptoError) as info:
         open_envelope({"request": VECTORS[0][1]}, "another-secret")
     assert "another-secret" not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"response":"%s"}',  # as EnKash and the sandbox send it: read without a JSON parse
+        b' \n{ "response" :\t"%s" }\n',
+        b'{"request":"%s"}',
+    ],
+)
+def test_a_response_body_opens_like_its_parsed_envelope(body):
+    from airflow_provider_enkash._client.crypto import open_body
+
+    ciphertext = VECTORS[1][1].encode()
+    content = body % ciphertext
+    assert open_body(content, SECRET) == open_envelope(json.loads(content), SECRET) == json.loads(VECTORS[1][0])
+
+
+def test_a_response_body_the_quick_reader_declines_is_parsed_as_json():
+    """JSON escapes in the string (``\\/``), a second key, or plaintext: the full JSON path, same answers."""
+    from airflow_provider_enkash._client.crypto import open_body
+
+    escaped = b'{"response":"%s"}' % VECTORS[0][1].replace("/", "\\/").encode()
+    assert b"\\/" in escaped
+    assert open_body(escaped, SECRET) == json.loads(VECTORS[0][0])
+    plaintext = b'{"code":0,"message":"Success","payload":"a \\"quoted\\" word"}'
+    assert open_body(plaintext, SECRET) == json.loads(plaintext)
+    two_keys = b'{"response":"%s","extra":"x"}' % VECTORS[1][1].encode()
+    assert open_body(two_keys, SECRET) == json.loads(two_keys)  # not an envelope: passed through as it is
+    with pytest.raises(EnKashCryptoError, match="base64"):
+        open_body(b'{"response":"not-base64!"}', SECRET)
+    with pytest.raises(ValueError):
+        open_body(b'{"response":"%s"} trailing' % VECTORS[1][1].encode(), SECRET)

@@ -65,8 +65,8 @@ def encrypt_text(text: str, secret: str, *, key_derivation: str = "sha256") -> s
     return base64.b64encode(encryptor.update(padded) + encryptor.finalize()).decode("ascii")
 
 
-def decrypt_text(ciphertext: str, secret: str, *, key_derivation: str = "sha256") -> str:
-    """Decrypt standard-base64 ``ciphertext`` back to text.
+def decrypt_text(ciphertext: str | bytes, secret: str, *, key_derivation: str = "sha256") -> str:
+    """Decrypt standard-base64 ``ciphertext`` (text or ASCII bytes) back to text.
 
     :raises EnKashCryptoError: not base64, not whole AES blocks, wrong key,
         bad padding or not UTF-8.
@@ -169,8 +169,23 @@ def open_envelope(body: Any, secret: str, *, key_derivation: str = "sha256") -> 
         raise EnKashCryptoError("decrypted body is not JSON") from None
 
 
-# A wrapper as EnKash and the sandbox send it: one key, a base64 string (no escapes possible in base64).
-_WRAPPER_RE = re.compile(rb'\s*\{\s*"(?:request|response)"\s*:\s*"([A-Za-z0-9+/=]*)"\s*\}\s*')
+# A wrapper as EnKash and the sandbox send it: one key, then a string without escapes (base64 needs none).
+_WRAPPER_HEAD = re.compile(rb'\s*\{\s*"(?:request|response)"\s*:\s*"')
+_WRAPPER_TAIL = re.compile(rb'"\s*\}\s*')
+
+
+def _wrapped_ciphertext(content: bytes) -> bytes | None:
+    """The string of a ``{"response": "..."}`` wrapper, found without a regex over the whole (megabyte) body;
+    None when the body is anything else (the base64 alphabet is checked when it is decoded)."""
+    head = _WRAPPER_HEAD.match(content)
+    if head is None:
+        return None
+    start, end = head.end(), content.rfind(b'"')
+    if end < start or _WRAPPER_TAIL.fullmatch(content, end) is None:
+        return None
+    if content.find(b'"', start, end) != -1 or content.find(b"\\", start, end) != -1:
+        return None  # a second string or a JSON escape: parse it as JSON
+    return content[start:end]
 
 
 def open_body(content: bytes, secret: str, *, key_derivation: str = "sha256") -> Any:
@@ -178,10 +193,10 @@ def open_body(content: bytes, secret: str, *, key_derivation: str = "sha256") ->
 
     :raises ValueError: the body is not JSON. :raises EnKashCryptoError: the wrapper did not decrypt.
     """
-    wrapper = _WRAPPER_RE.fullmatch(content)
-    if wrapper is None:
+    ciphertext = _wrapped_ciphertext(content)
+    if ciphertext is None:
         return open_envelope(loads_payload(content), secret, key_derivation=key_derivation)
-    text = decrypt_text(wrapper.group(1).decode("ascii"), secret, key_derivation=key_derivation)
+    text = decrypt_text(ciphertext, secret, key_derivation=key_derivation)
     try:
         return loads_payload(text)
     except ValueError:

@@ -19,7 +19,6 @@ from decimal import Decimal
 from airflow_provider_enkash._client.operations import OPERATIONS
 from airflow_provider_enkash.statuses import StatusSets
 
-DEFAULT_CONN_ID = "enkash_default"  # the connection hooks, operators and sensors use unless told
 DEFAULT_CONNECT_TIMEOUT_S = 10.0
 DEFAULT_READ_TIMEOUT_S = 60.0
 DEFAULT_TOKEN_LEEWAY_S = 60.0

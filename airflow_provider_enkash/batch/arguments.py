@@ -1,4 +1,4 @@
-"""The batch operators' build-time arguments: their defaults and the checks run when a task is built.
+"""The load operators' build-time arguments: their defaults and the checks run when a task is built.
 
 Kept apart from the ledger, lease, runner and row validation so that a DAG file building batch tasks
 imports only this (DAG-file parse cost); those modules take their defaults from here.
@@ -16,6 +16,27 @@ DEFAULT_CHUNK_SIZE = 1000  # rows per chunk, i.e. per mapped load task
 DEFAULT_CONCURRENCY = 8  # rows in flight at once
 DEFAULT_LEASE_TTL_S = 300.0  # seconds a batch lease outlives its holder's last heartbeat
 DEFAULT_LEDGER_TABLE = "enkash_batch_ledger"
+ON_UNKNOWN = ("wait", "fail")  # what a load does with a send whose outcome is unclear
+
+
+def check_on_unknown(value: str) -> str:
+    """``on_unknown``: ``wait`` (look up until the resend gate decides) or ``fail`` (a human decides)."""
+    if value not in ON_UNKNOWN:
+        raise EnKashValidationError("on_unknown", f"must be one of {', '.join(ON_UNKNOWN)}, got {value!r}")
+    return value
+
+
+def check_ledger_choice(*, ledger_path: Any, ledger_conn_id: str | None, required: bool = True) -> None:
+    """A ledger is a folder (``ledger_path``) or a common.sql table (``ledger_conn_id``), never both;
+    with ``required`` (default) exactly one of them."""
+    if ledger_path is not None and ledger_conn_id is not None:
+        raise EnKashValidationError(
+            "ledger", "give only one of ledger_path (a folder) or ledger_conn_id (a SQL table)"
+        )
+    if required and ledger_path is None and ledger_conn_id is None:
+        raise EnKashValidationError(
+            "ledger", "give one of ledger_path (a folder) or ledger_conn_id (a SQL table)"
+        )
 
 
 def optional_cap(value: Any, field: str) -> Decimal | None:

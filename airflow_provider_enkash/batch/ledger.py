@@ -23,6 +23,7 @@ from collections.abc import Iterable
 from typing import Any, BinaryIO, Protocol
 
 from airflow_provider_enkash.batch.arguments import DEFAULT_LEDGER_TABLE as DEFAULT_LEDGER_TABLE
+from airflow_provider_enkash.batch.arguments import check_ledger_choice
 from airflow_provider_enkash.batch.lease import FileLeaseStore, SqlLeaseStore
 from airflow_provider_enkash.batch.outcomes import RowOutcome
 from airflow_provider_enkash.exceptions import EnKashValidationError
@@ -290,11 +291,7 @@ def open_ledger(
     ledger_table: str = DEFAULT_LEDGER_TABLE,
 ) -> BatchLedger:
     """The ledger named by exactly one of ``ledger_path`` (a folder) or ``ledger_conn_id`` (a SQL table)."""
-    if (ledger_path is None) == (ledger_conn_id is None):
-        raise EnKashValidationError(
-            "ledger",
-            "give exactly one of ledger_path (a folder) or ledger_conn_id (a SQL connection)",
-        )
+    check_ledger_choice(ledger_path=ledger_path, ledger_conn_id=ledger_conn_id)
     if ledger_conn_id is not None:
         return SqlLedger(ledger_conn_id, table=ledger_table)
     return FileLedger(ledger_path)

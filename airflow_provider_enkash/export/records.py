@@ -13,7 +13,7 @@ from __future__ import annotations
 import functools
 import operator
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 from decimal import Decimal, InvalidOperation
@@ -163,34 +163,39 @@ def _paise(value: Any, txn_id: str, field: str) -> int | None:
     return int(paise)
 
 
-def _card(value: Any, txn_id: str, field: str) -> str | None:
-    return mask_card_number(value)
-
-
-_CONVERTERS: dict[str, Callable[[Any, str, str], Any]] = {
-    "amount": _amount,
-    "foreign_amount": _amount,
-    "paise": _paise,
-    "timestamp": _timestamp,
-    "card": _card,
-}
 _TEXT_KINDS = ("id", "text")
 _MIDDLE = COLUMNS[1:-1]  # between the key and exported_at
 # (read from txnDetails?, field) per middle column; text columns only need a type check, the rest a converter
 _SOURCES = [
     (s.startswith("txnDetails."), s.removeprefix("txnDetails.")) for s in (c.source or "" for c in _MIDDLE)
 ]
-_TEXT_AT = [(i, _SOURCES[i][1]) for i, c in enumerate(_MIDDLE) if c.kind in _TEXT_KINDS]
-_CONVERT_AT = [
-    (i, _SOURCES[i][1], _CONVERTERS[c.kind]) for i, c in enumerate(_MIDDLE) if c.kind not in _TEXT_KINDS
-]
-# Gathering in C: the record's fields, then txnDetails' fields, put in column order by one itemgetter.
+
+
+def _at(*kinds: str) -> list[tuple[int, str]]:
+    """``(index in _MIDDLE, record field)`` of the middle columns of these kinds."""
+    return [(i, _SOURCES[i][1]) for i, c in enumerate(_MIDDLE) if c.kind in kinds]
+
+
+_TEXT_AT = _at(*_TEXT_KINDS)
+_TIMESTAMP_AT = _at("timestamp")
+_AMOUNT_AT = _at("amount", "foreign_amount")
+_PAISE_AT = _at("paise")
+_CARD_AT = [i for i, _ in _at("card")]
+# Gathering in C: the record's fields, then txnDetails' fields (the middle columns are in that order).
 _TOP_KEYS = [key for nested, key in _SOURCES if not nested]
 _NESTED_KEYS = [key for nested, key in _SOURCES if nested]
-_gathered_at = {
-    source: n for n, source in enumerate([(False, k) for k in _TOP_KEYS] + [(True, k) for k in _NESTED_KEYS])
-}
-_IN_COLUMN_ORDER = operator.itemgetter(*(_gathered_at[source] for source in _SOURCES))
+_TOP_FIELDS = operator.itemgetter(*_TOP_KEYS)
+_NESTED_FIELDS = operator.itemgetter(*_NESTED_KEYS)
+
+
+def _fields(record: Mapping[str, Any], details: Mapping[str, Any]) -> list[Any]:
+    """The middle columns' raw values, None for a field the record lacks."""
+    try:
+        return [*_TOP_FIELDS(record), *_NESTED_FIELDS(details)]
+    except KeyError:  # a record without some field: the slower lookup that defaults to None
+        return [*map(record.get, _TOP_KEYS), *map(details.get, _NESTED_KEYS)]
+
+
 _TEXTS = operator.itemgetter(*(i for i, _ in _TEXT_AT))
 _PLAIN_TEXT_TYPES = frozenset({str, type(None)})
 
@@ -207,19 +212,26 @@ def to_row(record: Mapping[str, Any], *, exported_at: datetime, local_tz: tzinfo
     details = record.get("txnDetails") or {}
     if not isinstance(details, Mapping):
         raise EnKashRecordError(transaction_id=txn_id, field="txnDetails", problem="expected an object")
-    values = list(_IN_COLUMN_ORDER((*map(record.get, _TOP_KEYS), *map(details.get, _NESTED_KEYS))))
+    values = _fields(record, details)
     texts = _TEXTS(values)
     if "" in texts or not _PLAIN_TEXT_TYPES.issuperset(map(type, texts)):
         for i, field in _TEXT_AT:  # an empty string, or a value that is not text (e.g. txnDetails.id)
             value = values[i]
             if value is not None and (value.__class__ is not str or not value):
                 values[i] = _text(value, txn_id, field)
-    for i, field, convert in _CONVERT_AT:
-        values[i] = (
-            _timestamp(values[i], txn_id, field, local_tz)
-            if convert is _timestamp
-            else convert(values[i], txn_id, field)
-        )
+    # Per kind of column, without a call where none is needed (amounts the JSON parser made Decimal).
+    for i, field in _TIMESTAMP_AT:
+        value = values[i]
+        if value is not None:
+            values[i] = _timestamp(value, txn_id, field, local_tz)
+    for i, field in _AMOUNT_AT:
+        value = values[i]
+        if value is not None and (value.__class__ is not Decimal or not value.is_finite()):
+            values[i] = _amount(value, txn_id, field)
+    for i, field in _PAISE_AT:
+        values[i] = _paise(values[i], txn_id, field)
+    for i in _CARD_AT:
+        values[i] = mask_card_number(values[i])
     return (txn_id, *values, exported_at)
 
 

@@ -18,11 +18,12 @@ from typing import Any
 from airflow.sdk import BaseHook
 from airflow.sdk.log import mask_secret
 
+from airflow_provider_enkash import DEFAULT_CONN_ID
 from airflow_provider_enkash._client.answers import matching_reference, records_of
 from airflow_provider_enkash._client.card_calls import CardCalls
 from airflow_provider_enkash._client.extras import settings_from_connection
 from airflow_provider_enkash._client.reader import ReferenceLookup, look_up_reference
-from airflow_provider_enkash._client.settings import DEFAULT_CONN_ID, EnKashSettings
+from airflow_provider_enkash._client.settings import EnKashSettings
 from airflow_provider_enkash._client.sync_http import SyncHTTP
 from airflow_provider_enkash._client.transport import HTTPResponse, Secrets
 from airflow_provider_enkash.exceptions import EnKashError

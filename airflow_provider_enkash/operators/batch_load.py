@@ -26,15 +26,15 @@ from airflow_provider_enkash.batch.arguments import (
     DEFAULT_LEASE_TTL_S,
     DEFAULT_LEDGER_TABLE,
     check_batch_arguments,
+    check_ledger_choice,
+    check_on_unknown,
 )
-from airflow_provider_enkash.exceptions import EnKashValidationError
 from airflow_provider_enkash.operators.batch_plan import (
     _SOURCE_FIELDS,
     EnKashBatchPlanOperator,
     _BatchSourceOperator,
 )
 from airflow_provider_enkash.operators.links import EnKashLedgerLink
-from airflow_provider_enkash.resend_gate import check_on_unknown
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -133,8 +133,7 @@ class EnKashBatchLoadOperator(_BatchSourceOperator):
             ledger_flush_interval_s=ledger_flush_interval_s,
             load_type=load_type,
         )
-        if (ledger_path is None) == (ledger_conn_id is None):
-            raise EnKashValidationError("ledger", "give exactly one of ledger_path or ledger_conn_id")
+        check_ledger_choice(ledger_path=ledger_path, ledger_conn_id=ledger_conn_id)
         self.ledger_path = ledger_path
         self.ledger_conn_id = ledger_conn_id
         self.ledger_table = ledger_table

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from airflow.sdk import BaseOperator
 
 # Only what building the task needs (DAG files parse this); reading and checking rows is imported by execute.
-from airflow_provider_enkash._client.settings import DEFAULT_CONN_ID
+from airflow_provider_enkash import DEFAULT_CONN_ID
 from airflow_provider_enkash.batch.arguments import DEFAULT_CHUNK_SIZE, check_batch_arguments
 
 if TYPE_CHECKING:

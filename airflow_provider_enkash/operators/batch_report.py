@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseOperator
 
-from airflow_provider_enkash._client.settings import DEFAULT_CONN_ID
+from airflow_provider_enkash import DEFAULT_CONN_ID
+from airflow_provider_enkash.batch.arguments import check_ledger_choice
 from airflow_provider_enkash.exceptions import EnKashValidationError
 
 if TYPE_CHECKING:
@@ -39,8 +40,7 @@ class _BatchLedgerOperator(BaseOperator):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        if (ledger_path is None) == (ledger_conn_id is None):
-            raise EnKashValidationError("ledger", "give exactly one of ledger_path or ledger_conn_id")
+        check_ledger_choice(ledger_path=ledger_path, ledger_conn_id=ledger_conn_id)
         self.batch_id = batch_id
         self.ledger_path = ledger_path
         self.ledger_conn_id = ledger_conn_id

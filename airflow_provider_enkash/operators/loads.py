@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.sdk.exceptions import AirflowFailException
 
+from airflow_provider_enkash.batch.arguments import check_ledger_choice, check_on_unknown
 from airflow_provider_enkash.batch.ledger import (
     DEFAULT_LEDGER_TABLE,
     BatchLedger,
@@ -34,7 +35,6 @@ from airflow_provider_enkash.operators.base import EnKashBaseOperator
 from airflow_provider_enkash.references import load_reference
 from airflow_provider_enkash.resend_gate import (
     UnclearSend,
-    check_on_unknown,
     now_s,
     quiet_period_seconds,
     step_unclear,
@@ -128,8 +128,7 @@ class EnKashLoadCardBalanceOperator(EnKashBaseOperator):
         super().__init__(**kwargs)
         self.on_unknown = check_on_unknown(on_unknown)
         self.resend_quiet_period = resend_quiet_period
-        if ledger_path is not None and ledger_conn_id is not None:
-            raise EnKashValidationError("ledger", "give at most one of ledger_path or ledger_conn_id")
+        check_ledger_choice(ledger_path=ledger_path, ledger_conn_id=ledger_conn_id, required=False)
         self.ledger_path = ledger_path
         self.ledger_conn_id = ledger_conn_id
         self.ledger_table = ledger_table

@@ -19,7 +19,8 @@ from airflow.sdk.bases.sensor import PokeReturnValue
 from airflow.sdk.configuration import conf
 from airflow.sdk.exceptions import AirflowSensorTimeout
 
-from airflow_provider_enkash._client.settings import DEFAULT_CONN_ID, DEFAULT_SEARCH_CAP
+from airflow_provider_enkash import DEFAULT_CONN_ID
+from airflow_provider_enkash._client.settings import DEFAULT_SEARCH_CAP
 from airflow_provider_enkash.exceptions import (
     EnKashError,
     EnKashTransactionFailed,

@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 
 from airflow.sdk import BaseOperator
 
-from airflow_provider_enkash._client.settings import DEFAULT_CONN_ID
+from airflow_provider_enkash import DEFAULT_CONN_ID
 from airflow_provider_enkash.exceptions import EnKashValidationError
 from airflow_provider_enkash.export.arguments import check_read_settings
 from airflow_provider_enkash.export.lineage import ExportLineage, enkash_source

@@ -28,6 +28,7 @@ def seeded_sandbox(monkeypatch) -> Iterator[Sandbox]:
     """A sandbox holding the 12 cards the sample payroll file names (seed_cards=12, default random seed)."""
     sandbox = Sandbox(SandboxConfig(seed_cards=12, settle_delay_s=0.2)).start()
     monkeypatch.setenv("AIRFLOW_CONN_ENKASH_DEFAULT", connection_json(sandbox))
+    monkeypatch.setenv("ENKASH_PAYROLL_SETTLE_POLL_S", "0.5")  # reconcile looks again soon, not in 30 s
     TOKEN_CACHE.clear()
     yield sandbox
     sandbox.stop()

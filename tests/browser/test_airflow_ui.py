@@ -62,7 +62,10 @@ def stack() -> Iterator[AirflowStack]:
         REPO / "dags_examples" / f"{PAYROLL_DAG}.py",
         REPO / "tests" / "dags" / "ui_read_card_account.py",
     ]
-    with AirflowStack(dag_files=dag_files, keep_home=bool(os.environ.get("ENKASH_E2E_KEEP_HOME"))) as stack:
+    env = {"ENKASH_PAYROLL_SETTLE_POLL_S": "1"}  # reconcile looks again soon, not in 30 s
+    with AirflowStack(
+        dag_files=dag_files, env=env, keep_home=bool(os.environ.get("ENKASH_E2E_KEEP_HOME"))
+    ) as stack:
         for dag_id in (PAYROLL_DAG, READ_DAG):
             stack.wait_for_dag(dag_id)
         yield stack

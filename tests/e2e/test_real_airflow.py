@@ -81,6 +81,7 @@ def runs(e2e_sandbox: Sandbox, warehouse: Path) -> Iterator[Runs]:
             {"conn_type": "sqlite", "host": str(warehouse)}
         ),
         "ENKASH_EXPORT_START_DATE": (today - timedelta(days=1)).date().isoformat(),
+        "ENKASH_PAYROLL_SETTLE_POLL_S": "1",  # reconcile looks again soon, not in 30 s
         **EXPORT_DAG_ENV,
         **DEBUG_LOGGING_ENV,
     }
