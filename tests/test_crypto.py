@@ -137,7 +137,9 @@ def test_a_response_body_opens_like_its_parsed_envelope(body):
 
     ciphertext = VECTORS[1][1].encode()
     content = body % ciphertext
-    assert open_body(content, SECRET) == open_envelope(json.loads(content), SECRET) == json.loads(VECTORS[1][0])
+    assert (
+        open_body(content, SECRET) == open_envelope(json.loads(content), SECRET) == json.loads(VECTORS[1][0])
+    )
 
 
 def test_a_response_body_the_quick_reader_declines_is_parsed_as_json():
