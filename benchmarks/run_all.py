@@ -1,6 +1,6 @@
 """Regenerate benchmarks/RESULTS.md: every benchmark, each against its baseline in the same run.
 
-    .venv/bin/python benchmarks/run_all.py            # the whole set (about 32 minutes on 2 cores)
+    .venv/bin/python benchmarks/run_all.py            # the whole set (about 35 minutes on 2 cores)
     .venv/bin/python benchmarks/run_all.py --quick    # small sizes, to check the scripts work
 
 Runs the benchmarks one after another (each prints its own markdown section) and writes their output,
@@ -21,14 +21,15 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from _common import PYTHON, machine_line  # noqa: E402  (benchmarks/ is not a package)
 
-# Sized for about 16 minutes on 2 quiet cores before the trigger benchmark (export: 100,000 rows x 5
-# clients x 3 rounds, then 1,000,000 rows once per format for RSS(1M) / RSS(100k), about 10 minutes;
-# parse, hook and batch about 6); the scripts' own defaults are the same or larger (hook: 2,000 calls).
+# Sized for about 19 minutes on 2 quiet cores before the trigger benchmark (export: 100,000 rows x 5
+# clients x 5 rounds, since its SQL-vs-plain-loop ratio moves +-8% between identical runs, then
+# 1,000,000 rows once per format for RSS(1M) / RSS(100k), about 13 minutes; parse, hook and batch
+# about 6); the scripts' own defaults are the same or larger (hook: 2,000 calls).
 FULL = [
     ("parse_benchmark.py", ["--repeats", "5"]),
     ("hook_benchmark.py", ["--calls", "1000"]),
     ("batch_load_benchmark.py", []),
-    ("export_benchmark.py", ["--rows", "100000", "--large", "1000000"]),
+    ("export_benchmark.py", ["--rows", "100000", "--repeats", "5", "--large", "1000000"]),
     ("trigger_benchmark.py", ["--goals"]),  # about 12 minutes: the issue-18 goals and baselines
 ]
 QUICK = {
